@@ -1,0 +1,79 @@
+// GPU architectures: names, the table of GPUs, and the rules that say which
+// device code runs on which GPU. The one place in smwatch that knows these facts.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smwatch/result.h"
+
+namespace smwatch {
+
+// 'a' (sm_90a) code runs on exactly one compute capability, 'f' (sm_100f,
+// CUDA 12.9+) on the later minors of one major; generic code follows the
+// ordinary rules.
+enum class ArchVariant : uint8_t { kGeneric, kArchSpecific, kFamilySpecific };
+
+// An architecture as device code names it: number = 10 * major + minor,
+// so sm_86 is 86 and sm_120 is 120.
+struct Arch {
+  uint16_t number = 0;
+  ArchVariant variant = ArchVariant::kGeneric;
+
+  int major() const { return number / 10; }
+  int minor() const { return number % 10; }
+  std::string suffix() const;        // "", "a" or "f"
+  std::string sm_name() const;       // "sm_90a"
+  std::string compute_name() const;  // "compute_90a"
+  auto operator<=>(const Arch&) const = default;
+};
+
+// A GPU to judge code for: its compute capability, as 10 * major + minor.
+struct Target {
+  uint16_t cc = 0;
+  std::string label;  // what the user wrote, or the GPU's name
+  int major() const { return cc / 10; }
+  int minor() const { return cc % 10; }
+  std::string sm_name() const { return "sm_" + std::to_string(cc); }
+  std::string cc_string() const { return std::to_string(major()) + "." + std::to_string(minor()); }
+};
+
+// One row of the GPU table.
+struct GpuGeneration {
+  uint16_t cc;
+  const char* first_cuda;      // first CUDA toolkit that compiles for it
+  const char* pytorch_line;    // oldest PyTorch CUDA line with SASS for it ("" = any current)
+  const char* gpus;            // comma-separated names; "xx" matches any two digits
+};
+std::span<const GpuGeneration> gpu_table();
+const GpuGeneration* find_generation(uint16_t cc);
+
+// "sm_90a", "compute_100f", "sm_120", "120", "12.0", "90a".
+Result<Arch> parse_arch(std::string_view text);
+// Everything parse_arch takes, or a GPU name: "RTX 5090", "H100", "B200", "GB10".
+Result<Target> parse_target(std::string_view text);
+// A comma-separated list of targets (no "native": the caller resolves that).
+Result<std::vector<Target>> parse_target_list(std::string_view text);
+
+enum class CodeKind : uint8_t { kSass, kPtx };
+
+// How a GPU can use one image.
+enum class Usability : uint8_t {
+  kNone,  // the image cannot serve this GPU
+  kJit,   // PTX the driver can JIT-compile for it (slow first launch)
+  kSass,  // machine code that runs as is
+};
+
+// The compatibility rules (facts doc section 3, checked by tests/unit/arch_test.cc):
+// SASS sm_XY runs on X.Z for Z >= Y; sm_XYa only on X.Y; sm_XYf like sm_XY.
+// PTX compute_XY JITs on any CC >= X.Y; compute_XYa only on X.Y;
+// compute_XYf on X.Z for Z >= Y.
+Usability usability(CodeKind kind, Arch arch, uint16_t target_cc);
+
+// A one-line fix for code that has nothing for this GPU.
+std::string fix_hint(uint16_t target_cc);
+
+}  // namespace smwatch

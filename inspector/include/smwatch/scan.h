@@ -1,0 +1,65 @@
+// Scanning files and trees for device code: the one entry point smscan, the
+// smwatch command and the tests use.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "smwatch/bytes.h"
+#include "smwatch/fatbin.h"
+
+namespace smwatch {
+
+enum class FileFormat : uint8_t {
+  kNoDeviceCode,  // not a format that holds device code, or one that holds none
+  kHostElf,       // executable, shared library or object with fatbin sections
+  kArchive,       // static library
+  kFatbin,        // bare fatbin (nvcc -fatbin)
+  kCubin,         // bare cubin (nvcc -cubin)
+  kPtx,           // PTX text
+};
+const char* format_name(FileFormat format);
+
+struct ScanOptions {
+  bool kernels = false;  // decompress images and read their kernel names
+};
+
+struct FileScan {
+  std::string path;
+  FileFormat format = FileFormat::kNoDeviceCode;
+  uint64_t size = 0;
+  std::vector<FatbinContainer> containers;  // bare cubins and PTX get one of their own
+  std::vector<std::string> members;         // archive members in order (cuobjdump lists each)
+  std::vector<std::string> problems;        // damage; what could be read is still reported
+  std::string read_error;                   // set when the file could not be read at all
+
+  bool has_device_code() const;
+  size_t image_count() const;
+};
+
+// One file, already in memory (`path` only names it in messages).
+FileScan scan_bytes(ByteView bytes, std::string path, const ScanOptions& options);
+// One file on disk. Files that cannot hold device code are recognised from
+// their first bytes without being mapped.
+FileScan scan_file(const std::string& path, const ScanOptions& options);
+
+struct ScanProgress {
+  size_t files_done = 0, files_total = 0;
+  uint64_t bytes_done = 0, bytes_total = 0;
+};
+
+struct TreeScan {
+  // Files with device code, damage or read errors (and archives), sorted by path.
+  std::vector<FileScan> files;
+  size_t files_without_device_code = 0;
+};
+
+// Walks files and directories (recursively, following symlinks once each:
+// every file and directory is visited at most once, so links cannot loop)
+// and scans the files on `threads` threads (0 = all cores).
+TreeScan scan_paths(const std::vector<std::string>& paths, const ScanOptions& options, unsigned threads = 0,
+                    const std::function<void(const ScanProgress&)>& progress = {});
+
+}  // namespace smwatch

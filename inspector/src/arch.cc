@@ -1,0 +1,197 @@
+#include "smwatch/arch.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace smwatch {
+namespace {
+
+// Sources: NVIDIA CUDA GPUs compute capability list and the CUDA toolkit
+// release notes (first toolkit per architecture); sm_87/88/107/110/121 as
+// accepted by cuobjdump 13.5's --gpu-architecture; PyTorch release lines from
+// its published wheels (cu126: 5.0-9.0, cu128: 7.0-12.0, cu130: 7.5-12.x).
+// CUDA 11.8 already targets sm_89 and sm_90 (not 12.0, as a widely shared
+// table says).
+constexpr GpuGeneration kGenerations[] = {
+    {50, "6.0", "", "GTX 750, GTX 750 Ti, Quadro K2200"},
+    {52, "6.5", "", "GTX 9xx, Titan X, M40, M60"},
+    {53, "7.0", "", "Jetson Nano, Jetson TX1"},
+    {60, "8.0", "", "P100"},
+    {61, "8.0", "", "GTX 10xx, Titan Xp, P40, P4"},
+    {62, "8.0", "", "Jetson TX2"},
+    {70, "9.0", "", "V100, Titan V"},
+    {72, "10.0", "", "Jetson Xavier"},
+    {75, "10.0", "", "T4, RTX 20xx, GTX 16xx, Quadro RTX 6000"},
+    {80, "11.0", "", "A100, A30, A800"},
+    {86, "11.1", "", "RTX 30xx, A10, A40, A16, A2, RTX A6000, RTX A5000, RTX A4000"},
+    {87, "11.4", "", "Jetson Orin, AGX Orin"},
+    {89, "11.8", "", "RTX 40xx, L4, L40, L40S, RTX 6000 Ada"},
+    {90, "11.8", "", "H100, H200, H800, H20, GH200"},
+    {100, "12.8", "cu128", "B200, GB200"},
+    {103, "12.9", "cu128", "B300, GB300"},
+    {110, "13.0", "cu130", "Jetson Thor"},  // called sm_101 by CUDA 12.8 and 12.9
+    {120, "12.8", "cu128", "RTX 50xx, RTX PRO 6000 Blackwell, RTX PRO 5000 Blackwell"},
+    {121, "12.9", "cu128", "GB10, DGX Spark"},
+};
+
+std::string normalize_name(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(c));
+  }
+  // Names as the driver reports them carry a vendor and brand prefix.
+  for (std::string_view prefix : {"nvidia", "geforce", "tesla", "quadro"}) {
+    if (out.starts_with(prefix) && out.size() > prefix.size()) out.erase(0, prefix.size());
+  }
+  return out;
+}
+
+bool name_matches(std::string_view pattern, std::string_view wanted) {
+  if (pattern.size() != wanted.size()) return false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == 'x' && i + 1 < pattern.size() && pattern[i + 1] == 'x') {
+      if (!std::isdigit(static_cast<unsigned char>(wanted[i])) ||
+          !std::isdigit(static_cast<unsigned char>(wanted[i + 1])))
+        return false;
+      ++i;
+      continue;
+    }
+    if (pattern[i] != wanted[i]) return false;
+  }
+  return true;
+}
+
+const GpuGeneration* find_by_name(std::string_view text) {
+  std::string wanted = normalize_name(text);
+  if (wanted.empty()) return nullptr;
+  for (const auto& gen : kGenerations) {
+    std::string_view list = gen.gpus;
+    while (!list.empty()) {
+      size_t comma = list.find(',');
+      std::string_view one = list.substr(0, comma);
+      if (name_matches(normalize_name(one), wanted)) return &gen;
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    }
+  }
+  return nullptr;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+std::span<const GpuGeneration> gpu_table() { return kGenerations; }
+
+const GpuGeneration* find_generation(uint16_t cc) {
+  for (const auto& gen : kGenerations)
+    if (gen.cc == cc) return &gen;
+  return nullptr;
+}
+
+std::string Arch::suffix() const {
+  switch (variant) {
+    case ArchVariant::kArchSpecific: return "a";
+    case ArchVariant::kFamilySpecific: return "f";
+    default: return "";
+  }
+}
+std::string Arch::sm_name() const { return "sm_" + std::to_string(number) + suffix(); }
+std::string Arch::compute_name() const { return "compute_" + std::to_string(number) + suffix(); }
+
+Result<Arch> parse_arch(std::string_view text) {
+  std::string s = lower(text);
+  std::string_view v = s;
+  for (std::string_view prefix : {"sm_", "compute_", "sm", "compute"}) {
+    if (v.starts_with(prefix)) {
+      v.remove_prefix(prefix.size());
+      break;
+    }
+  }
+  Arch arch;
+  if (!v.empty() && (v.back() == 'a' || v.back() == 'f')) {
+    arch.variant = v.back() == 'a' ? ArchVariant::kArchSpecific : ArchVariant::kFamilySpecific;
+    v.remove_suffix(1);
+  }
+  unsigned major = 0, minor = 0, number = 0;
+  const char* end = v.data() + v.size();
+  if (size_t dot = v.find('.'); dot != std::string_view::npos) {  // "12.0"
+    auto r1 = std::from_chars(v.data(), v.data() + dot, major);
+    auto r2 = std::from_chars(v.data() + dot + 1, end, minor);
+    if (r1.ec != std::errc() || r1.ptr != v.data() + dot || r2.ec != std::errc() || r2.ptr != end ||
+        dot + 2 != v.size() || major == 0 || major > 99)
+      return make_error("not an architecture: '" + std::string(text) + "'");
+    number = major * 10 + minor;
+  } else {
+    auto r = std::from_chars(v.data(), end, number);
+    if (v.empty() || r.ec != std::errc() || r.ptr != end)
+      return make_error("not an architecture: '" + std::string(text) + "'");
+  }
+  if (number < 10 || number > 999)
+    return make_error("architecture out of range: '" + std::string(text) + "'");
+  arch.number = static_cast<uint16_t>(number);
+  return arch;
+}
+
+Result<Target> parse_target(std::string_view text) {
+  if (auto arch = parse_arch(text)) return Target{arch->number, std::string(text)};
+  if (const GpuGeneration* gen = find_by_name(text)) return Target{gen->cc, std::string(text)};
+  return make_error("unknown GPU or architecture '" + std::string(text) +
+                    "' (try sm_120, 12.0, 120, compute_80, or a name such as \"RTX 5090\", H100, B200, GB10)");
+}
+
+Result<std::vector<Target>> parse_target_list(std::string_view text) {
+  std::vector<Target> targets;
+  while (true) {
+    size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) {
+      auto target = parse_target(item);
+      if (!target) return target.error();
+      if (std::none_of(targets.begin(), targets.end(), [&](const Target& t) { return t.cc == target->cc; }))
+        targets.push_back(*target);
+    }
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  if (targets.empty()) return make_error("empty target list");
+  return targets;
+}
+
+Usability usability(CodeKind kind, Arch arch, uint16_t target_cc) {
+  const int major = arch.major(), minor = arch.minor();
+  const int t_major = target_cc / 10, t_minor = target_cc % 10;
+  const bool same_family = major == t_major && t_minor >= minor;
+  const bool exact = arch.number == target_cc;
+  if (kind == CodeKind::kSass) {
+    bool runs = arch.variant == ArchVariant::kArchSpecific ? exact : same_family;
+    return runs ? Usability::kSass : Usability::kNone;
+  }
+  bool jits = false;
+  switch (arch.variant) {
+    case ArchVariant::kGeneric: jits = target_cc >= arch.number; break;
+    case ArchVariant::kArchSpecific: jits = exact; break;
+    case ArchVariant::kFamilySpecific: jits = same_family; break;
+  }
+  return jits ? Usability::kJit : Usability::kNone;
+}
+
+std::string fix_hint(uint16_t target_cc) {
+  const std::string sm = "sm_" + std::to_string(target_cc);
+  const GpuGeneration* gen = find_generation(target_cc);
+  if (gen == nullptr)
+    return "rebuild with a CUDA toolkit that targets " + sm + " (e.g. TORCH_CUDA_ARCH_LIST or -gencode for " + sm + ")";
+  std::string hint = "install a build made with CUDA " + std::string(gen->first_cuda) + " or newer that includes " + sm;
+  if (*gen->pytorch_line)
+    hint += std::string("; for PyTorch: a ") + gen->pytorch_line + " (or newer) wheel, e.g. pip install torch --index-url https://download.pytorch.org/whl/" + gen->pytorch_line;
+  hint += "; for packages built from source: add " + sm + " to TORCH_CUDA_ARCH_LIST / CMAKE_CUDA_ARCHITECTURES";
+  return hint;
+}
+
+}  // namespace smwatch

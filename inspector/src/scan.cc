@@ -1,0 +1,331 @@
+#include "smwatch/scan.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "smwatch/archive.h"
+#include "smwatch/decompress.h"
+#include "smwatch/elf_file.h"
+#include "smwatch/mapped_file.h"
+#include "smwatch/ptx.h"
+
+namespace smwatch {
+namespace {
+
+// Decompresses one image and reads its kernel names.
+void read_kernels(ByteView file, FatbinImage& image, std::vector<std::string>& problems) {
+  auto payload = image_payload(file, image);
+  if (!payload) return;  // already reported by the fatbin parser
+  auto bytes = decompress_image(image, *payload);
+  if (!bytes) {
+    problems.push_back(bytes.error().message);
+    return;
+  }
+  ByteView view(bytes->data(), bytes->size());
+  if (image.kind == CodeKind::kSass) {
+    auto cubin = read_cubin(view);
+    if (!cubin) {
+      problems.push_back(fmt::format("{} image at offset {:#x}: {}", image.arch.sm_name(), image.offset,
+                                     cubin.error().message));
+      return;
+    }
+    image.kernels = std::move(cubin->kernels);
+  } else {
+    // PTX text may carry a trailing NUL.
+    std::string_view text = view.as_chars();
+    text = text.substr(0, text.find('\0'));
+    auto ptx = read_ptx(text);
+    if (!ptx) {
+      problems.push_back(fmt::format("{} PTX at offset {:#x}: {}", image.arch.sm_name(), image.offset,
+                                     ptx.error().message));
+      return;
+    }
+    image.kernels = std::move(ptx->kernels);
+  }
+  image.kernels_read = true;
+}
+
+void add_containers(ByteView file, ByteView region, uint64_t region_offset, const std::string& member,
+                    int member_index, const std::string& section, const ScanOptions& options, FileScan& scan) {
+  auto containers = parse_fatbin_region(region, region_offset, scan.problems);
+  for (auto& container : containers) {
+    container.member = member;
+    container.member_index = member_index;
+    container.section = section;
+    if (options.kernels) {
+      for (auto& image : container.images) read_kernels(file, image, scan.problems);
+    } else if (!container.images.empty()) {
+      // Probe the smallest image only: enough to tell a container without kernels.
+      FatbinImage probe = *std::min_element(container.images.begin(), container.images.end(),
+                                            [](const FatbinImage& a, const FatbinImage& b) {
+                                              return a.uncompressed_size < b.uncompressed_size;
+                                            });
+      std::vector<std::string> ignored;  // damage shows again where it matters
+      read_kernels(file, probe, ignored);
+      if (probe.kernels_read)
+        container.kernels = probe.kernels.empty() ? FatbinContainer::Kernels::kNone : FatbinContainer::Kernels::kSome;
+    }
+    if (options.kernels) {
+      bool all_read = true, any = false;
+      for (const auto& image : container.images) {
+        all_read &= image.kernels_read;
+        any |= !image.kernels.empty();
+      }
+      if (any) container.kernels = FatbinContainer::Kernels::kSome;
+      else if (all_read && !container.images.empty()) container.kernels = FatbinContainer::Kernels::kNone;
+    }
+    scan.containers.push_back(std::move(container));
+  }
+}
+
+// A host ELF image (the file itself, or an archive member at `base`).
+void scan_host_elf(ByteView file, ByteView elf, uint64_t base, const std::string& member, int member_index,
+                   const ScanOptions& options, FileScan& scan) {
+  auto sections = find_fatbin_sections(elf);
+  if (!sections) {
+    scan.problems.push_back((member.empty() ? "" : "member " + member + ": ") + sections.error().message);
+    return;
+  }
+  for (const ElfSection& section : *sections)
+    add_containers(file, *elf.slice(section.offset, section.size), base + section.offset, member, member_index, section.name,
+                   options, scan);
+}
+
+void scan_bare_cubin(ByteView bytes, const ScanOptions& options, FileScan& scan) {
+  auto cubin = read_cubin(bytes);
+  if (!cubin) {
+    scan.problems.push_back(cubin.error().message);
+    return;
+  }
+  FatbinContainer container;
+  container.size = bytes.size();
+  FatbinImage image;
+  image.kind = CodeKind::kSass;
+  image.arch = cubin->arch;
+  image.payload_size = image.stored_size = image.uncompressed_size = bytes.size();
+  if (options.kernels) {
+    image.kernels = std::move(cubin->kernels);
+    image.kernels_read = true;
+  }
+  container.images.push_back(std::move(image));
+  scan.containers.push_back(std::move(container));
+  scan.format = FileFormat::kCubin;
+}
+
+void scan_ptx_text(ByteView bytes, const ScanOptions& options, FileScan& scan) {
+  auto ptx = read_ptx(bytes.as_chars());
+  if (!ptx) {
+    scan.problems.push_back(ptx.error().message);
+    return;
+  }
+  FatbinContainer container;
+  container.size = bytes.size();
+  FatbinImage image;
+  image.kind = CodeKind::kPtx;
+  image.arch = ptx->target;
+  image.version_major = ptx->isa_major;
+  image.version_minor = ptx->isa_minor;
+  image.payload_size = image.stored_size = image.uncompressed_size = bytes.size();
+  if (options.kernels) {
+    image.kernels = std::move(ptx->kernels);
+    image.kernels_read = true;
+  }
+  container.images.push_back(std::move(image));
+  scan.containers.push_back(std::move(container));
+  scan.format = FileFormat::kPtx;
+}
+
+bool has_ptx_extension(const std::string& path) {
+  return path.size() > 4 && path.compare(path.size() - 4, 4, ".ptx") == 0;
+}
+
+}  // namespace
+
+const char* format_name(FileFormat format) {
+  switch (format) {
+    case FileFormat::kHostElf: return "elf";
+    case FileFormat::kArchive: return "archive";
+    case FileFormat::kFatbin: return "fatbin";
+    case FileFormat::kCubin: return "cubin";
+    case FileFormat::kPtx: return "ptx";
+    default: return "none";
+  }
+}
+
+bool FileScan::has_device_code() const { return image_count() > 0; }
+
+size_t FileScan::image_count() const {
+  size_t n = 0;
+  for (const auto& c : containers) n += c.images.size();
+  return n;
+}
+
+FileScan scan_bytes(ByteView bytes, std::string path, const ScanOptions& options) {
+  FileScan scan;
+  scan.path = std::move(path);
+  scan.size = bytes.size();
+  if (looks_like_fatbin(bytes)) {
+    add_containers(bytes, bytes, 0, "", -1, "", options, scan);
+    scan.format = FileFormat::kFatbin;
+  } else if (looks_like_cubin(bytes)) {
+    scan_bare_cubin(bytes, options, scan);
+  } else if (looks_like_elf(bytes)) {
+    scan_host_elf(bytes, bytes, 0, "", -1, options, scan);
+    scan.format = FileFormat::kHostElf;
+  } else if (looks_like_archive(bytes)) {
+    auto members = read_archive(bytes, scan.problems);
+    if (!members) scan.problems.push_back(members.error().message);
+    else
+      for (const ArchiveMember& m : *members) {
+        const int index = static_cast<int>(scan.members.size());
+        scan.members.push_back(m.name);
+        if (looks_like_elf(m.data) && !looks_like_cubin(m.data))
+          scan_host_elf(bytes, m.data, m.offset, m.name, index, options, scan);
+      }
+    scan.format = FileFormat::kArchive;
+  } else if (looks_like_ptx(bytes.as_chars())) {
+    scan_ptx_text(bytes, options, scan);
+  }
+  return scan;
+}
+
+FileScan scan_file(const std::string& path, const ScanOptions& options) {
+  FileScan scan;
+  scan.path = path;
+  // Sniff the first bytes before mapping: most files in a tree hold no device code.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    scan.read_error = std::string("cannot open: ") + std::strerror(errno);
+    return scan;
+  }
+  uint8_t head[8] = {};
+  ssize_t got = pread(fd, head, sizeof head, 0);
+  int err = errno;
+  struct stat st {};
+  fstat(fd, &st);
+  ::close(fd);
+  if (got < 0) {
+    scan.read_error = std::string("cannot read: ") + std::strerror(err);
+    return scan;
+  }
+  scan.size = static_cast<uint64_t>(st.st_size);
+  ByteView sniff(head, static_cast<size_t>(got));
+  if (!looks_like_elf(sniff) && !looks_like_archive(sniff) && !looks_like_fatbin(sniff) && !has_ptx_extension(path))
+    return scan;
+  auto mapped = MappedFile::open(path);
+  if (!mapped) {
+    scan.read_error = mapped.error().message;
+    return scan;
+  }
+  return scan_bytes(mapped->bytes(), path, options);
+}
+
+namespace {
+
+struct Walker {
+  std::vector<std::string> files;
+  std::vector<FileScan> errors;  // unreadable directories and entries
+  std::set<std::pair<dev_t, ino_t>> seen;
+
+  void add_error(const std::string& path, const std::string& why) {
+    FileScan scan;
+    scan.path = path;
+    scan.read_error = why;
+    errors.push_back(std::move(scan));
+  }
+
+  void visit(const std::string& path, bool named_by_user) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      int err = errno;
+      struct stat lst {};
+      if (::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode))
+        add_error(path, err == ELOOP ? "symlink loop" : std::string("dangling symlink: ") + std::strerror(err));
+      else
+        add_error(path, std::string("cannot stat: ") + std::strerror(err));
+      return;
+    }
+    if (!seen.insert({st.st_dev, st.st_ino}).second) return;  // visited through another link
+    if (S_ISREG(st.st_mode)) {
+      files.push_back(path);
+    } else if (S_ISDIR(st.st_mode)) {
+      std::error_code ec;
+      std::filesystem::directory_iterator it(path, ec), end;
+      if (ec) {
+        add_error(path, "cannot read directory: " + ec.message());
+        return;
+      }
+      std::vector<std::string> children;
+      for (; it != end; it.increment(ec)) {
+        if (ec) {
+          add_error(path, "cannot read directory: " + ec.message());
+          break;
+        }
+        children.push_back(it->path().string());
+      }
+      std::sort(children.begin(), children.end());
+      for (const auto& child : children) visit(child, false);
+    } else if (named_by_user) {
+      add_error(path, "not a regular file or directory");
+    }
+  }
+};
+
+}  // namespace
+
+TreeScan scan_paths(const std::vector<std::string>& paths, const ScanOptions& options, unsigned threads,
+                    const std::function<void(const ScanProgress&)>& progress) {
+  Walker walker;
+  for (const auto& path : paths) walker.visit(path, true);
+
+  const size_t total = walker.files.size();
+  std::vector<FileScan> results(total);
+  std::atomic<size_t> next{0}, done{0};
+  std::atomic<uint64_t> bytes_done{0};
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(total, 1)));
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < total;) {
+      results[i] = scan_file(walker.files[i], options);
+      bytes_done += results[i].size;
+      done.fetch_add(1, std::memory_order_release);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  if (progress) {
+    // This thread reports progress while the pool works, then joins in.
+    while (done.load(std::memory_order_acquire) < total && pool.size() > 0) {
+      progress({done.load(), total, bytes_done.load(), 0});
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (next.load() >= total) break;
+    }
+  }
+  work();
+  for (auto& t : pool) t.join();
+  if (progress) progress({total, total, bytes_done.load(), 0});
+
+  TreeScan tree;
+  for (auto& scan : results) {
+    if (!scan.has_device_code() && scan.read_error.empty()) ++tree.files_without_device_code;
+    // Archives stay even without device code: cuobjdump's listing names their members.
+    if (scan.has_device_code() || !scan.read_error.empty() || !scan.problems.empty() || !scan.members.empty())
+      tree.files.push_back(std::move(scan));
+  }
+  for (auto& e : walker.errors) tree.files.push_back(std::move(e));
+  std::sort(tree.files.begin(), tree.files.end(), [](const FileScan& a, const FileScan& b) { return a.path < b.path; });
+  return tree;
+}
+
+}  // namespace smwatch

@@ -1,0 +1,121 @@
+// Architecture names, the GPU table and the compatibility rules of facts doc section 3.
+#include <gtest/gtest.h>
+
+#include "smwatch/arch.h"
+
+namespace smwatch {
+namespace {
+
+TEST(ParseArch, AcceptsEveryForm) {
+  struct Case { const char* text; uint16_t number; ArchVariant variant; };
+  for (const Case& c : {Case{"sm_120", 120, ArchVariant::kGeneric}, Case{"120", 120, ArchVariant::kGeneric},
+                        Case{"12.0", 120, ArchVariant::kGeneric}, Case{"sm_90a", 90, ArchVariant::kArchSpecific},
+                        Case{"sm_100f", 100, ArchVariant::kFamilySpecific},
+                        Case{"compute_80", 80, ArchVariant::kGeneric}, Case{"SM_86", 86, ArchVariant::kGeneric},
+                        Case{"8.9", 89, ArchVariant::kGeneric}, Case{"10.3", 103, ArchVariant::kGeneric}}) {
+    auto arch = parse_arch(c.text);
+    ASSERT_TRUE(arch) << c.text << ": " << arch.error().message;
+    EXPECT_EQ(arch->number, c.number) << c.text;
+    EXPECT_EQ(arch->variant, c.variant) << c.text;
+  }
+}
+
+TEST(ParseArch, RejectsNonsense) {
+  for (const char* text : {"", "sm_", "sm_x", "12.", "1.2.3", "sm_12b", "compute_", "9", "12.10", "abc"})
+    EXPECT_FALSE(parse_arch(text)) << text;
+}
+
+TEST(ParseArch, NamesRoundTrip) {
+  auto arch = parse_arch("sm_90a");
+  ASSERT_TRUE(arch);
+  EXPECT_EQ(arch->sm_name(), "sm_90a");
+  EXPECT_EQ(arch->compute_name(), "compute_90a");
+  EXPECT_EQ(arch->major(), 9);
+  EXPECT_EQ(arch->minor(), 0);
+}
+
+TEST(ParseTarget, GpuNames) {
+  struct Case { const char* name; uint16_t cc; };
+  for (const Case& c : {Case{"RTX 5090", 120}, Case{"rtx5090", 120}, Case{"NVIDIA GeForce RTX 5090", 120},
+                        Case{"H100", 90}, Case{"NVIDIA H100 80GB HBM3", 0}, Case{"B200", 100}, Case{"GB10", 121},
+                        Case{"RTX 4090", 89}, Case{"RTX 3080", 86}, Case{"A100", 80}, Case{"T4", 75},
+                        Case{"V100", 70}, Case{"B300", 103}, Case{"Jetson Thor", 110}, Case{"L40S", 89}}) {
+    auto target = parse_target(c.name);
+    if (c.cc == 0) {
+      EXPECT_FALSE(target) << c.name;  // memory sizes are not part of the table's names
+      continue;
+    }
+    ASSERT_TRUE(target) << c.name << ": " << target.error().message;
+    EXPECT_EQ(target->cc, c.cc) << c.name;
+  }
+  auto unknown = parse_target("Voodoo 5");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("Voodoo 5"), std::string::npos);
+}
+
+TEST(ParseTarget, ListDeduplicates) {
+  auto list = parse_target_list("sm_120, 12.0,RTX 5090,sm_90a,H100,80");
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].cc, 120);
+  EXPECT_EQ((*list)[1].cc, 90);
+  EXPECT_EQ((*list)[2].cc, 80);
+  EXPECT_FALSE(parse_target_list(" , "));
+  EXPECT_FALSE(parse_target_list("sm_120,bogus"));
+}
+
+TEST(GpuTable, FactsDocRows) {
+  // First CUDA per CC, facts doc section 2 (CUDA 11.8 for sm_89 and sm_90).
+  struct Row { uint16_t cc; const char* cuda; };
+  for (const Row& r : {Row{70, "9.0"}, Row{75, "10.0"}, Row{80, "11.0"}, Row{86, "11.1"}, Row{87, "11.4"},
+                       Row{89, "11.8"}, Row{90, "11.8"}, Row{100, "12.8"}, Row{103, "12.9"}, Row{110, "13.0"},
+                       Row{120, "12.8"}, Row{121, "12.9"}}) {
+    const GpuGeneration* gen = find_generation(r.cc);
+    ASSERT_NE(gen, nullptr) << r.cc;
+    EXPECT_STREQ(gen->first_cuda, r.cuda) << r.cc;
+  }
+  for (size_t i = 1; i < gpu_table().size(); ++i) EXPECT_LT(gpu_table()[i - 1].cc, gpu_table()[i].cc);
+}
+
+Arch A(const char* text) { return *parse_arch(text); }
+
+TEST(Usability, SassRules) {
+  // sm_XY runs on X.Z for Z >= Y, same major only.
+  EXPECT_EQ(usability(CodeKind::kSass, A("sm_80"), 80), Usability::kSass);
+  EXPECT_EQ(usability(CodeKind::kSass, A("sm_80"), 86), Usability::kSass);
+  EXPECT_EQ(usability(CodeKind::kSass, A("sm_80"), 89), Usability::kSass);
+  EXPECT_EQ(usability(CodeKind::kSass, A("sm_86"), 80), Usability::kNone);
+  EXPECT_EQ(usability(CodeKind::kSass, A("sm_90"), 100), Usability::kNone);
+  EXPECT_EQ(usability(CodeKind::kSass, A("sm_90"), 120), Usability::kNone);
+  EXPECT_EQ(usability(CodeKind::kSass, A("sm_120"), 121), Usability::kSass);
+  EXPECT_EQ(usability(CodeKind::kSass, A("sm_100"), 103), Usability::kSass);
+  EXPECT_EQ(usability(CodeKind::kSass, A("sm_121"), 120), Usability::kNone);
+  // 'a': exactly one CC. 'f': the family.
+  EXPECT_EQ(usability(CodeKind::kSass, A("sm_90a"), 90), Usability::kSass);
+  EXPECT_EQ(usability(CodeKind::kSass, A("sm_100a"), 103), Usability::kNone);
+  EXPECT_EQ(usability(CodeKind::kSass, A("sm_120a"), 121), Usability::kNone);
+  EXPECT_EQ(usability(CodeKind::kSass, A("sm_100f"), 103), Usability::kSass);
+  EXPECT_EQ(usability(CodeKind::kSass, A("sm_100f"), 120), Usability::kNone);
+}
+
+TEST(Usability, PtxRules) {
+  EXPECT_EQ(usability(CodeKind::kPtx, A("compute_80"), 80), Usability::kJit);
+  EXPECT_EQ(usability(CodeKind::kPtx, A("compute_80"), 120), Usability::kJit);
+  EXPECT_EQ(usability(CodeKind::kPtx, A("compute_90"), 89), Usability::kNone);
+  EXPECT_EQ(usability(CodeKind::kPtx, A("compute_90a"), 90), Usability::kJit);
+  EXPECT_EQ(usability(CodeKind::kPtx, A("compute_90a"), 100), Usability::kNone);
+  EXPECT_EQ(usability(CodeKind::kPtx, A("compute_100f"), 103), Usability::kJit);
+  EXPECT_EQ(usability(CodeKind::kPtx, A("compute_100f"), 120), Usability::kNone);
+  EXPECT_EQ(usability(CodeKind::kPtx, A("compute_120"), 121), Usability::kJit);
+}
+
+TEST(FixHint, NamesTheToolkitAndTheWheelLine) {
+  std::string hint = fix_hint(120);
+  EXPECT_NE(hint.find("CUDA 12.8"), std::string::npos) << hint;
+  EXPECT_NE(hint.find("cu128"), std::string::npos) << hint;
+  EXPECT_NE(fix_hint(121).find("12.9"), std::string::npos);
+  EXPECT_NE(fix_hint(999).find("sm_999"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace smwatch
