@@ -163,14 +163,6 @@ const char* format_name(FileFormat format) {
   }
 }
 
-bool FileScan::has_device_code() const { return image_count() > 0; }
-
-size_t FileScan::image_count() const {
-  size_t n = 0;
-  for (const auto& c : containers) n += c.images.size();
-  return n;
-}
-
 FileScan scan_bytes(ByteView bytes, std::string path, const ScanOptions& options) {
   FileScan scan;
   scan.path = std::move(path);

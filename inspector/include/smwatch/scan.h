@@ -35,8 +35,12 @@ struct FileScan {
   std::vector<std::string> problems;        // damage; what could be read is still reported
   std::string read_error;                   // set when the file could not be read at all
 
-  bool has_device_code() const;
-  size_t image_count() const;
+  bool has_device_code() const { return image_count() > 0; }
+  size_t image_count() const {
+    size_t n = 0;
+    for (const auto& c : containers) n += c.images.size();
+    return n;
+  }
 };
 
 // One file, already in memory (`path` only names it in messages).
