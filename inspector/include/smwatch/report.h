@@ -9,12 +9,13 @@
 #include <vector>
 
 #include "smwatch/arch.h"
+#include "smwatch/packages.h"
 #include "smwatch/scan.h"
 #include "smwatch/verdict.h"
+#include "smwatch/version.h"
 
 namespace smwatch {
 
-inline constexpr const char* kVersion = "0.1.0";
 inline constexpr const char* kScanSchema = "smwatch.scan/1";
 
 // Exit status of smscan (documented in README.md and `smscan --help`).
@@ -23,26 +24,45 @@ enum ExitCode : int { kExitOk = 0, kExitFail = 1, kExitError = 2 };
 struct TargetSummary {
   Target target;
   Verdict verdict = Verdict::kOk;
-  size_t ok = 0, jit = 0, fail = 0;
+  size_t ok = 0, jit = 0, fail = 0;       // files
+  size_t kernels_jit = 0, kernels_fail = 0;  // kernels, when they were read
+};
+
+// The files of one Python distribution (installed, or a wheel), judged together.
+struct PackageGroup {
+  Distribution dist;                   // empty name: files of no known distribution
+  std::vector<size_t> files;           // indices into tree.files, with device code
+  std::vector<Verdict> verdicts;       // [target]: the worst of its files
+  std::vector<size_t> kernels_fail;    // [target]
 };
 
 struct ScanReport {
   TreeScan tree;
   std::vector<Target> targets;
   std::vector<std::vector<FileVerdict>> verdicts;  // [file][target]
+  std::vector<std::vector<KernelRow>> kernels;     // [file]: every kernel, when kernels were read
   std::vector<TargetSummary> summaries;            // [target]
+  std::vector<PackageGroup> packages;              // empty when no file belongs to a distribution
+  std::vector<int> file_package;                   // [file]: index into packages, or -1
   size_t unreadable = 0;                           // files with read_error
   size_t damaged = 0;                              // files with problems
+  bool kernels_read() const;
   int exit_code() const;
 };
 
-ScanReport judge(TreeScan tree, std::vector<Target> targets);
+// Judges every file for every target. With `packages`, files installed by a
+// distribution (RECORD) or read from a wheel are grouped by it.
+ScanReport judge(TreeScan tree, std::vector<Target> targets, const PackageIndex* packages = nullptr);
 
 struct TableStyle {
   bool color = false;
 };
 void print_table(std::ostream& out, const ScanReport& report, const TableStyle& style);
 nlohmann::json to_json(const ScanReport& report);
+// A summary for a CI comment (GitHub-flavoured Markdown).
+void print_markdown(std::ostream& out, const ScanReport& report);
+// One self-contained page: inline CSS, no scripts, nothing fetched.
+void print_html(std::ostream& out, const ScanReport& report);
 
 // `cuobjdump --list-elf --list-ptx` for one file, line for line.
 void print_cuobjdump_list(std::ostream& out, const FileScan& file);

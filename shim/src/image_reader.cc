@@ -1,0 +1,214 @@
+#include "image_reader.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <link.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "smwatch/cubin.h"
+#include "smwatch/decompress.h"
+#include "smwatch/ptx.h"
+
+namespace smwatch::shim {
+namespace {
+
+constexpr size_t kMaxImage = size_t{4} << 30;
+
+// True when every page of [p, p + n) is mapped (mincore fails with ENOMEM on
+// a hole). Used for images outside any loaded object, e.g. on the heap.
+bool range_mapped(const void* p, size_t n) {
+  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  uintptr_t start = reinterpret_cast<uintptr_t>(p) & ~(page - 1);
+  uintptr_t end = reinterpret_cast<uintptr_t>(p) + n;
+  if (end < start) return false;
+  unsigned char vec[256];
+  while (start < end) {
+    uintptr_t chunk = std::min<uintptr_t>(end - start, sizeof vec * page);
+    if (mincore(reinterpret_cast<void*>(start), chunk, vec) != 0) return false;
+    start += chunk;
+  }
+  return true;
+}
+
+struct SegmentQuery {
+  uintptr_t address;
+  uintptr_t end = 0;  // end of the readable segment holding `address`
+};
+
+// The end of the readable PT_LOAD segment of a loaded object that holds p.
+uintptr_t readable_segment_end(const void* p) {
+  SegmentQuery q{reinterpret_cast<uintptr_t>(p)};
+  dl_iterate_phdr(
+      [](struct dl_phdr_info* info, size_t, void* data) {
+        auto* q = static_cast<SegmentQuery*>(data);
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+          if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_R)) continue;
+          uintptr_t start = info->dlpi_addr + ph.p_vaddr, end = start + ph.p_memsz;
+          if (q->address >= start && q->address < end) {
+            q->end = end;
+            return 1;
+          }
+        }
+        return 0;
+      },
+      &q);
+  return q.end;
+}
+
+// How many bytes from p may be read, up to `wanted`.
+size_t readable(const void* p, size_t wanted) {
+  if (uintptr_t end = readable_segment_end(p)) return std::min<size_t>(wanted, end - reinterpret_cast<uintptr_t>(p));
+  return range_mapped(p, wanted) ? wanted : 0;
+}
+
+void add_single_image(LoadedImage& out, CodeKind kind, Arch arch, size_t size, uint16_t isa_major = 0,
+                      uint16_t isa_minor = 0) {
+  FatbinContainer container;
+  container.size = size;
+  FatbinImage image;
+  image.kind = kind;
+  image.arch = arch;
+  image.payload_size = image.stored_size = image.uncompressed_size = size;
+  image.version_major = isa_major;
+  image.version_minor = isa_minor;
+  container.images.push_back(image);
+  out.containers.push_back(container);
+}
+
+void parse_bytes(LoadedImage& out, const uint8_t* p, size_t available) {
+  ByteView head(p, std::min<size_t>(available, 64));
+  if (looks_like_fatbin(head)) {
+    auto entries = head.read<uint64_t>(8);
+    size_t want = entries ? std::min<uint64_t>(*entries + kFatbinHeaderSize, kMaxImage) : available;
+    size_t have = readable(p, want);
+    if (have < want) out.problems.push_back("fatbin extends past readable memory; read what is there");
+    out.base = p;
+    out.size = have;
+    out.containers = parse_fatbin_region(ByteView(p, have), 0, out.problems);
+  } else if (looks_like_cubin(head)) {
+    auto extent = elf_extent(ByteView(p, readable(p, 64)));
+    size_t want = extent ? std::min<uint64_t>(*extent, kMaxImage) : 64;
+    size_t have = readable(p, want);
+    auto cubin = read_cubin(ByteView(p, have));
+    out.base = p;
+    out.size = have;
+    if (!cubin) {
+      out.problems.push_back(cubin.error().message);
+      return;
+    }
+    add_single_image(out, CodeKind::kSass, cubin->arch, have);
+    out.containers.back().images.back().kernels = cubin->kernels;
+    out.containers.back().images.back().kernels_read = true;
+  } else {
+    // PTX text, NUL-terminated: find its end one readable page at a time.
+    size_t length = 0;
+    const size_t step = 4096;
+    while (length < kMaxImage) {
+      size_t have = readable(p + length, step);
+      if (have == 0) break;
+      const void* nul = std::memchr(p + length, 0, have);
+      if (nul) {
+        length = static_cast<const uint8_t*>(nul) - p;
+        break;
+      }
+      length += have;
+    }
+    std::string_view text(reinterpret_cast<const char*>(p), length);
+    auto ptx = read_ptx(text);
+    out.base = p;
+    out.size = length;
+    if (!ptx) {
+      out.problems.push_back("image is neither fatbin, cubin nor PTX (" + ptx.error().message + ")");
+      return;
+    }
+    add_single_image(out, CodeKind::kPtx, ptx->target, length, ptx->isa_major, ptx->isa_minor);
+    out.containers.back().images.back().kernels = ptx->kernels;
+    out.containers.back().images.back().kernels_read = true;
+  }
+}
+
+}  // namespace
+
+LoadedImage read_image_in_memory(const void* image) {
+  LoadedImage out;
+  if (image == nullptr || readable(image, 16) < 16) {
+    out.problems.push_back("image pointer is not readable memory");
+    return out;
+  }
+  auto p = static_cast<const uint8_t*>(image);
+  uint32_t magic;
+  std::memcpy(&magic, p, 4);
+  if (magic == kFatbinWrapperMagic && readable(p, 16) == 16) {
+    // struct { int magic; int version; const void* data; void* filename; }
+    const void* data;
+    std::memcpy(&data, p + 8, sizeof data);
+    if (data == nullptr || readable(data, 16) < 16) {
+      out.problems.push_back("fatbin wrapper points at unreadable memory");
+      return out;
+    }
+    p = static_cast<const uint8_t*>(data);
+  }
+  Dl_info info{};
+  if (dladdr(p, &info) && info.dli_fname) out.object = info.dli_fname;
+  parse_bytes(out, p, readable(p, 64));
+  // Heap images may be freed as soon as the load returns: read names now.
+  if (out.object.empty()) read_kernel_names(out);
+  return out;
+}
+
+LoadedImage read_image_file(const char* path) {
+  LoadedImage out;
+  int fd = path ? ::open(path, O_RDONLY | O_CLOEXEC) : -1;
+  struct stat st {};
+  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+    if (fd >= 0) ::close(fd);
+    out.problems.push_back(std::string("cannot read ") + (path ? path : "(null)"));
+    return out;
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) {
+    out.problems.push_back(std::string("cannot map ") + path);
+    return out;
+  }
+  parse_bytes(out, static_cast<const uint8_t*>(map), size);
+  read_kernel_names(out);
+  munmap(map, size);
+  out.base = nullptr;
+  out.size = 0;
+  return out;
+}
+
+void read_kernel_names(LoadedImage& image) {
+  // The object may have been unloaded since: check the mapping again.
+  if (image.base == nullptr || readable(image.base, image.size) < image.size) return;
+  ByteView all(image.base, image.size);
+  for (auto& container : image.containers) {
+    for (auto& img : container.images) {
+      if (img.kernels_read) continue;
+      auto payload = image_payload(all, img);
+      if (!payload) continue;
+      auto bytes = decompress_image(img, *payload);
+      if (!bytes) {
+        image.problems.push_back(bytes.error().message);
+        continue;
+      }
+      ByteView view(bytes->data(), bytes->size());
+      if (img.kind == CodeKind::kSass) {
+        if (auto cubin = read_cubin(view)) img.kernels = cubin->kernels;
+      } else {
+        std::string_view text = view.as_chars();
+        if (auto ptx = read_ptx(text.substr(0, text.find('\0')))) img.kernels = ptx->kernels;
+      }
+      img.kernels_read = true;
+    }
+  }
+}
+
+}  // namespace smwatch::shim

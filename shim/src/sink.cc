@@ -1,0 +1,210 @@
+// Configuration from the environment, the per-process JSONL report, log
+// lines on stderr, and what happens at fork and exit.
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <mutex>
+#include <new>
+
+#include <nlohmann/json.hpp>
+
+#include "shim.h"
+#include "smwatch/version.h"
+
+namespace smwatch::shim {
+namespace {
+
+enum class FileState { kNotOpened, kOpen, kUnavailable };
+
+struct Sink {
+  std::recursive_mutex lock;
+  Config config;
+  FileState file_state = FileState::kNotOpened;
+  int fd = -1;
+  bool warned_write = false;
+};
+
+// Never destroyed: hosts call into CUDA from their own exit handlers and
+// static destructors, after ours would have run.
+Sink* g_sink = nullptr;
+std::atomic<bool> g_active{true};
+std::once_flag g_init_once;
+
+LogLevel parse_level(const char* text) {
+  if (text == nullptr) return LogLevel::kWarn;
+  std::string s(text);
+  if (s == "quiet" || s == "off" || s == "0") return LogLevel::kQuiet;
+  if (s == "error") return LogLevel::kError;
+  if (s == "info") return LogLevel::kInfo;
+  if (s == "debug") return LogLevel::kDebug;
+  return LogLevel::kWarn;
+}
+
+void write_all_to_stderr(const std::string& text) {
+  // One write per line, so lines of concurrent processes do not interleave.
+  ssize_t ignored = ::write(STDERR_FILENO, text.data(), text.size());
+  (void)ignored;
+}
+
+void init_once() {
+  g_sink = new Sink;
+  Config& c = g_sink->config;
+  const char* disable = getenv("SMWATCH_DISABLE");
+  c.disabled = disable != nullptr && *disable && std::strcmp(disable, "0") != 0;
+  c.log_level = parse_level(getenv("SMWATCH_LOG"));
+  if (const char* dir = getenv("SMWATCH_REPORT"); dir && *dir) c.report_dir = dir;
+  if (const char* targets = getenv("SMWATCH_TARGETS"); targets && *targets) {
+    auto parsed = parse_target_list(targets);
+    if (parsed) c.targets = *parsed;
+    else log(LogLevel::kWarn, std::string("SMWATCH_TARGETS ignored: ") + parsed.error().message);
+  }
+  if (c.disabled) g_active = false;
+  // Hold every lock across fork, so the child never inherits one taken by a
+  // thread that does not exist there (tracker's first: that is the order the
+  // code takes them in).
+  pthread_atfork(
+      [] {
+        tracker_fork(ForkStage::kPrepare);
+        g_sink->lock.lock();
+      },
+      [] {
+        g_sink->lock.unlock();
+        tracker_fork(ForkStage::kParent);
+      },
+      [] {
+        // A recursive mutex remembers its owner's thread id, which the
+        // child's one thread does not have: make a fresh one.
+        new (&g_sink->lock) std::recursive_mutex;
+        // The child writes a report of its own; the parent's file stays the parent's.
+        if (g_sink->fd >= 0) ::close(g_sink->fd);
+        g_sink->fd = -1;
+        if (g_sink->file_state == FileState::kOpen) g_sink->file_state = FileState::kNotOpened;
+        tracker_fork(ForkStage::kChild);
+      });
+  atexit([] { write_exit_summary(); });
+}
+
+std::string read_proc(const char* path) {
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0 && out.size() < 65536) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  for (char& ch : out)
+    if (ch == '\0') ch = ' ';
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// Opens this process's report file, once; warns once and gives up when the
+// directory is missing and cannot be made, read-only, full, a symbolic link,
+// or writable by others without the sticky bit.
+void open_report_locked() {
+  Sink& s = *g_sink;
+  if (s.file_state != FileState::kNotOpened) return;
+  s.file_state = FileState::kUnavailable;
+  const std::string& dir = s.config.report_dir;
+  if (dir.empty()) return;
+  int dirfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dirfd < 0 && errno == ENOENT && ::mkdir(dir.c_str(), 0700) == 0)
+    dirfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dirfd < 0) {
+    int err = errno;
+    log(LogLevel::kWarn, "report directory " + dir + " unusable (" +
+                             (err == ELOOP || err == ENOTDIR ? std::string("a symbolic link or not a directory; not followed")
+                                                             : std::string(std::strerror(err))) +
+                             "): no report file for this process");
+    return;
+  }
+  struct stat st {};
+  if (fstat(dirfd, &st) != 0 || ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) ||
+      (st.st_uid != geteuid() && st.st_uid != 0)) {
+    ::close(dirfd);
+    log(LogLevel::kWarn, "report directory " + dir +
+                             " is writable by others or owned by another user: no report file for this process");
+    return;
+  }
+  struct timespec ts {};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  std::string name = "smwatch-" + std::to_string(getpid()) + "-" + std::to_string(ts.tv_sec) +
+                     std::to_string(ts.tv_nsec / 1000000) + ".jsonl";
+  int fd = ::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int err = errno;
+  ::close(dirfd);
+  if (fd < 0) {
+    log(LogLevel::kWarn, "cannot create report " + dir + "/" + name + ": " + std::strerror(err));
+    return;
+  }
+  s.fd = fd;
+  s.file_state = FileState::kOpen;
+  nlohmann::json process = {{"type", "process"},
+                            {"pid", getpid()},
+                            {"time", now_seconds()},
+                            {"ppid", getppid()},
+                            {"cmdline", read_proc("/proc/self/cmdline")},
+                            {"smwatch", kVersion}};
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  process["exe"] = n > 0 ? std::string(exe, static_cast<size_t>(n)) : "";
+  nlohmann::json targets = nlohmann::json::array();
+  for (const auto& t : s.config.targets) targets.push_back(t.sm_name());
+  process["targets"] = targets;
+  write_record(process.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+}  // namespace
+
+void ensure_initialized() { std::call_once(g_init_once, init_once); }
+
+const Config& config() {
+  ensure_initialized();
+  return g_sink->config;
+}
+
+bool active() { return g_active.load(std::memory_order_relaxed); }
+
+void fail_open(const char* where, const char* what) {
+  if (!g_active.exchange(false)) return;
+  write_all_to_stderr(std::string("smwatch: internal error in ") + where + " (" + what +
+                      "); smwatch turns itself off, the program goes on unchanged\n");
+}
+
+double now_seconds() {
+  struct timespec ts {};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+void log(LogLevel level, const std::string& line) {
+  LogLevel threshold = g_sink ? g_sink->config.log_level : LogLevel::kWarn;
+  if (level > threshold || level == LogLevel::kQuiet) return;
+  write_all_to_stderr("smwatch: " + line + "\n");
+}
+
+void write_record(const std::string& json_object) {
+  ensure_initialized();
+  std::lock_guard<std::recursive_mutex> guard(g_sink->lock);
+  open_report_locked();
+  if (g_sink->file_state != FileState::kOpen) return;
+  std::string line = json_object + "\n";
+  ssize_t n = ::write(g_sink->fd, line.data(), line.size());
+  if (n != static_cast<ssize_t>(line.size()) && !g_sink->warned_write) {
+    g_sink->warned_write = true;
+    log(LogLevel::kWarn, std::string("writing the report failed (") + (n < 0 ? std::strerror(errno) : "short write") +
+                             "); later records may be missing");
+  }
+}
+
+}  // namespace smwatch::shim
+
+// Read the environment as soon as the shim is loaded, before any hook runs.
+__attribute__((constructor)) static void smwatch_shim_load() { smwatch::shim::ensure_initialized(); }

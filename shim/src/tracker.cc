@@ -1,0 +1,395 @@
+// What the process loaded and launched: every module judged with the
+// inspector's rules for the GPU in use and each what-if target, every kernel
+// handle tied to its module, every failing call attributed.
+#include <cxxabi.h>
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <set>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "image_reader.h"
+#include "shim.h"
+#include "smwatch/verdict.h"
+
+namespace smwatch::shim {
+namespace {
+
+using nlohmann::json;
+
+struct Module {
+  uint64_t id = 0;
+  std::string call, source, caller;
+  LoadedImage image;
+  std::string archs;
+  bool kernel_names_read = false;
+};
+
+struct Kernel {
+  std::shared_ptr<Module> module;
+  std::string mangled;
+  std::vector<std::string> missing_targets;  // what-if targets without code for it
+  bool launched = false;
+};
+
+struct Gpu {
+  bool known = false;
+  uint16_t cc = 0;
+  std::string name;
+};
+
+struct Tracker {
+  std::recursive_mutex lock;
+  std::unordered_map<void*, std::shared_ptr<Module>> modules;   // CUmodule / CUlibrary
+  std::unordered_map<void*, std::shared_ptr<Kernel>> kernels;   // CUkernel / CUfunction
+  std::set<std::pair<void*, int>> reported_launch_errors;
+  std::map<std::string, size_t> missing_per_target;
+  uint64_t next_module_id = 1;
+  size_t modules_loaded = 0, failures = 0, kernels_used = 0;
+  Gpu gpu;
+};
+
+Tracker& tracker() {
+  static Tracker* t = new Tracker;  // never destroyed (see sink.cc)
+  return *t;
+}
+
+// Launch counters, sharded so that threads launching at once do not share a
+// cache line.
+struct alignas(64) Counter {
+  std::atomic<uint64_t> value{0};
+};
+Counter g_launches[16];
+thread_local const unsigned t_shard = static_cast<unsigned>(gettid()) % 16;
+
+// Functions already launched once: a fixed open-addressing set, so the
+// launch path never locks or allocates. When it fills up, new functions are
+// treated as seen (only the first-launch report is skipped).
+constexpr size_t kSeenSlots = size_t{1} << 16;
+std::atomic<uintptr_t> g_seen[kSeenSlots];
+
+bool first_sight(const void* f) {
+  const auto key = reinterpret_cast<uintptr_t>(f);
+  size_t slot = (key * 0x9E3779B97F4A7C15ull) >> (64 - 16);
+  for (int probe = 0; probe < 64; ++probe, slot = (slot + 1) & (kSeenSlots - 1)) {
+    uintptr_t cur = g_seen[slot].load(std::memory_order_relaxed);
+    if (cur == key) return false;
+    if (cur == 0) {
+      uintptr_t expected = 0;
+      if (g_seen[slot].compare_exchange_strong(expected, key, std::memory_order_relaxed)) return true;
+      if (expected == key) return false;
+    }
+  }
+  return false;
+}
+
+std::string demangle(const std::string& mangled) {
+  int status = 0;
+  char* out = abi::__cxa_demangle(mangled.c_str(), nullptr, nullptr, &status);
+  std::string result = status == 0 && out ? out : mangled;
+  free(out);
+  return result;
+}
+
+std::string object_of(const void* address) {
+  Dl_info info{};
+  return address && dladdr(address, &info) && info.dli_fname ? info.dli_fname : "";
+}
+
+std::string sm(uint16_t cc) { return "sm_" + std::to_string(cc); }
+
+std::string fmt_pointer(const void* p) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%p", p);
+  return buf;
+}
+
+void query_gpu_locked(Tracker& t) {
+  if (t.gpu.known) return;
+  using GetDevice = CUresult (*)(CUdevice*);
+  using DeviceGet = CUresult (*)(CUdevice*, int);
+  using Attribute = CUresult (*)(int*, CUdevice_attribute, CUdevice);
+  using Name = CUresult (*)(char*, int, CUdevice);
+  using Version = CUresult (*)(int*);
+  auto ctx_device = reinterpret_cast<GetDevice>(real_driver_symbol("cuCtxGetDevice"));
+  auto device_get = reinterpret_cast<DeviceGet>(real_driver_symbol("cuDeviceGet"));
+  auto attribute = reinterpret_cast<Attribute>(real_driver_symbol("cuDeviceGetAttribute"));
+  auto name = reinterpret_cast<Name>(real_driver_symbol("cuDeviceGetName"));
+  auto version = reinterpret_cast<Version>(real_driver_symbol("cuDriverGetVersion"));
+  if (!attribute || !device_get) return;
+  CUdevice dev = 0;
+  if (!ctx_device || ctx_device(&dev) != CUDA_SUCCESS)
+    if (device_get(&dev, 0) != CUDA_SUCCESS) return;  // not initialised yet: ask again later
+  int major = 0, minor = 0, driver = 0;
+  if (attribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev) != CUDA_SUCCESS ||
+      attribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev) != CUDA_SUCCESS)
+    return;
+  char buf[256] = {};
+  if (name) name(buf, sizeof buf - 1, dev);
+  if (version) version(&driver);
+  t.gpu = {true, static_cast<uint16_t>(major * 10 + minor), buf};
+  write_record(json({{"type", "gpu"},
+                     {"pid", getpid()},
+                     {"time", now_seconds()},
+                     {"ordinal", static_cast<int>(dev)},
+                     {"name", t.gpu.name},
+                     {"cc", std::to_string(major) + "." + std::to_string(minor)},
+                     {"arch", sm(t.gpu.cc)},
+                     {"driver", driver}})
+                   .dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+// The targets to judge for: the GPU in use first, then the what-if list.
+std::vector<uint16_t> judged_targets(const Tracker& t) {
+  std::vector<uint16_t> out;
+  if (t.gpu.known) out.push_back(t.gpu.cc);
+  for (const auto& target : config().targets)
+    if (std::find(out.begin(), out.end(), target.cc) == out.end()) out.push_back(target.cc);
+  return out;
+}
+
+FileScan as_file_scan(const Module& m) {
+  FileScan scan;
+  scan.path = m.source;
+  scan.containers = m.image.containers;
+  return scan;
+}
+
+// What `kernel` can use on `cc`: the best image that holds it (all images
+// when names are unknown); specialised code for other GPUs is "not for it".
+ContainerFit kernel_fit(Module& m, const std::string& mangled, uint16_t cc) {
+  if (!m.kernel_names_read) {
+    read_kernel_names(m.image);
+    m.kernel_names_read = true;
+  }
+  ContainerFit best = ContainerFit::kNone;
+  bool any_generic = false, found = false;
+  for (const auto& container : m.image.containers)
+    for (const auto& img : container.images) {
+      if (img.kernels_read && std::find(img.kernels.begin(), img.kernels.end(), mangled) == img.kernels.end())
+        continue;
+      found = true;
+      any_generic |= img.arch.variant == ArchVariant::kGeneric;
+      Usability u = usability(img.kind, img.arch, cc);
+      if (u == Usability::kSass) return ContainerFit::kSass;
+      if (u == Usability::kJit) best = ContainerFit::kJit;
+    }
+  if (best == ContainerFit::kNone && found && !any_generic) return ContainerFit::kNotForThisGpu;
+  return best;
+}
+
+const char* fit_name(ContainerFit fit) {
+  switch (fit) {
+    case ContainerFit::kSass: return "OK";
+    case ContainerFit::kJit: return "JIT";
+    case ContainerFit::kNotForThisGpu: return "NOT_FOR_GPU";
+    default: return "FAIL";
+  }
+}
+
+void record_failure(Tracker& t, const char* call, CUresult result, const Module* m, const std::string& mangled,
+                    const void* caller) {
+  ++t.failures;
+  const std::string kernel = mangled.empty() ? "" : demangle(mangled);
+  const std::string source = m ? m->source : "<module not seen by smwatch>";
+  const std::string archs = m ? m->archs : "";
+  const std::string gpu = t.gpu.known ? sm(t.gpu.cc) : "unknown";
+  std::string fix;
+  if (result == CUDA_ERROR_NO_BINARY_FOR_GPU || result == CUDA_ERROR_INVALID_IMAGE) {
+    fix = t.gpu.known ? fix_hint(t.gpu.cc) : "install a build that includes code for this GPU";
+  } else if (result == CUDA_ERROR_UNSUPPORTED_PTX_VERSION) {
+    fix = "the PTX is newer than this driver: update the NVIDIA driver, or install a build with SASS for " + gpu;
+  } else if (result == CUDA_ERROR_JIT_COMPILER_NOT_FOUND || result == CUDA_ERROR_INVALID_PTX) {
+    fix = "PTX JIT is not possible here: install a build with SASS for " + gpu;
+  }
+  json record = {{"type", "failure"},   {"pid", getpid()},        {"time", now_seconds()},
+                 {"call", call},        {"error", static_cast<int>(result)}, {"error_name", error_name(result)},
+                 {"kernel", kernel},    {"mangled", mangled},     {"source", source},
+                 {"archs", archs},      {"gpu_arch", gpu},        {"caller", object_of(caller)},
+                 {"fix", fix}};
+  write_record(record.dump(-1, ' ', false, json::error_handler_t::replace));
+  std::string line = std::string(error_name(result)) + " (" + std::to_string(static_cast<int>(result)) + ") from " +
+                     call;
+  if (!kernel.empty()) line += ": kernel " + kernel;
+  line += " in " + source;
+  if (!archs.empty()) line += " [has " + archs + "]";
+  line += "; GPU is " + gpu + (t.gpu.name.empty() ? "" : " (" + t.gpu.name + ")");
+  if (!fix.empty()) line += "; fix: " + fix;
+  log(LogLevel::kError, line);
+}
+
+template <typename Fn>
+void guarded(const char* where, Fn&& fn) {
+  if (!active()) return;
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    fail_open(where, e.what());
+  } catch (...) {
+    fail_open(where, "unknown exception");
+  }
+}
+
+}  // namespace
+
+void on_module_load(const char* call, void* handle, bool is_library, const void* image, const char* path,
+                    const void* caller, CUresult result) {
+  guarded(call, [&] {
+    Tracker& t = tracker();
+    std::lock_guard<std::recursive_mutex> guard(t.lock);
+    query_gpu_locked(t);
+    auto m = std::make_shared<Module>();
+    m->id = t.next_module_id++;
+    m->call = call;
+    m->caller = object_of(caller);
+    m->image = path ? read_image_file(path) : read_image_in_memory(image);
+    m->source = path ? path : !m->image.object.empty() ? m->image.object : "<memory, loaded by " + m->caller + ">";
+    m->kernel_names_read = path != nullptr || m->image.object.empty();
+    FileScan scan = as_file_scan(*m);
+    m->archs = compact_archs(scan);
+    ++t.modules_loaded;
+    json verdicts = json::object();
+    for (uint16_t cc : judged_targets(t)) {
+      FileVerdict v = judge_file(scan, cc);
+      verdicts[sm(cc)] = scan.has_device_code() ? verdict_name(v.verdict) : "UNKNOWN";
+      if (t.gpu.known && cc == t.gpu.cc && v.verdict == Verdict::kJit)
+        log(LogLevel::kInfo, m->source + ": no " + sm(cc) + " SASS, the driver JIT-compiles its PTX (slower first launch)");
+    }
+    json record = {{"type", "module"},  {"pid", getpid()},     {"time", now_seconds()},
+                   {"call", call},      {"handle", fmt_pointer(handle)}, {"library", is_library},
+                   {"source", m->source}, {"caller", m->caller}, {"archs", m->archs},
+                   {"verdicts", verdicts}, {"result", static_cast<int>(result)},
+                   {"result_name", error_name(result)}, {"problems", m->image.problems}};
+    write_record(record.dump(-1, ' ', false, json::error_handler_t::replace));
+    if (result != CUDA_SUCCESS) record_failure(t, call, result, m.get(), "", caller);
+    if (result == CUDA_SUCCESS && handle) t.modules[handle] = std::move(m);
+  });
+}
+
+void on_module_unload(void* handle) {
+  guarded("unload", [&] {
+    Tracker& t = tracker();
+    std::lock_guard<std::recursive_mutex> guard(t.lock);
+    t.modules.erase(handle);  // kernels keep their module alive for late reports
+  });
+}
+
+void on_kernel_lookup(const char* call, void* module_or_library, const char* name, void* handle,
+                      const void* caller, CUresult result) {
+  guarded(call, [&] {
+    Tracker& t = tracker();
+    std::lock_guard<std::recursive_mutex> guard(t.lock);
+    auto it = t.modules.find(module_or_library);
+    std::shared_ptr<Module> m = it == t.modules.end() ? nullptr : it->second;
+    const std::string mangled = name ? name : "";
+    if (result != CUDA_SUCCESS) {
+      if (result != CUDA_ERROR_NOT_FOUND) record_failure(t, call, result, m.get(), mangled, caller);
+      return;
+    }
+    if (!handle || !m) return;
+    auto k = std::make_shared<Kernel>();
+    k->module = m;
+    k->mangled = mangled;
+    for (const auto& target : config().targets) {
+      ContainerFit fit = kernel_fit(*m, mangled, target.cc);
+      if (fit == ContainerFit::kNone) k->missing_targets.push_back(target.sm_name());
+    }
+    t.kernels[handle] = std::move(k);
+  });
+}
+
+void on_kernel_get_function(void* kernel, void* function, CUresult result) {
+  if (result != CUDA_SUCCESS || !function) return;
+  guarded("cuKernelGetFunction", [&] {
+    Tracker& t = tracker();
+    std::lock_guard<std::recursive_mutex> guard(t.lock);
+    auto it = t.kernels.find(kernel);
+    if (it != t.kernels.end()) t.kernels[function] = it->second;
+  });
+}
+
+void on_launch(const char* call, CUfunction function, CUresult result) {
+  if (!active()) return;
+  g_launches[t_shard].value.fetch_add(1, std::memory_order_relaxed);
+  if (result == CUDA_SUCCESS && !first_sight(function)) return;
+  // Slow path: the first launch of a function, or a failed launch.
+  guarded(call, [&] {
+    Tracker& t = tracker();
+    std::lock_guard<std::recursive_mutex> guard(t.lock);
+    auto it = t.kernels.find(function);
+    std::shared_ptr<Kernel> k = it == t.kernels.end() ? nullptr : it->second;
+    if (result != CUDA_SUCCESS) {
+      if (t.reported_launch_errors.insert({function, static_cast<int>(result)}).second)
+        record_failure(t, call, result, k ? k->module.get() : nullptr, k ? k->mangled : "", nullptr);
+      return;
+    }
+    ++t.kernels_used;
+    if (!k || k->launched) return;
+    k->launched = true;
+    for (const auto& target : k->missing_targets) {
+      ++t.missing_per_target[target];
+      json record = {{"type", "missing"},  {"pid", getpid()},       {"time", now_seconds()},
+                     {"target", target},   {"kernel", demangle(k->mangled)}, {"mangled", k->mangled},
+                     {"source", k->module->source}, {"archs", k->module->archs}};
+      write_record(record.dump(-1, ' ', false, json::error_handler_t::replace));
+      log(LogLevel::kInfo, "what-if " + target + ": kernel " + demangle(k->mangled) + " in " + k->module->source +
+                               " has no code for it [has " + k->module->archs + "]");
+    }
+  });
+}
+
+void tracker_fork(ForkStage stage) {
+  Tracker& t = tracker();
+  switch (stage) {
+    case ForkStage::kPrepare: t.lock.lock(); break;
+    case ForkStage::kParent: t.lock.unlock(); break;
+    case ForkStage::kChild:
+      new (&t.lock) std::recursive_mutex;  // see sink.cc
+      // Counts start again: the child's report covers the child.
+      for (auto& c : g_launches) c.value.store(0, std::memory_order_relaxed);
+      t.modules_loaded = t.failures = t.kernels_used = 0;
+      t.missing_per_target.clear();
+      t.gpu.known = false;
+      break;
+  }
+}
+
+void write_exit_summary() {
+  guarded("exit", [&] {
+    Tracker& t = tracker();
+    std::lock_guard<std::recursive_mutex> guard(t.lock);
+    if (t.modules_loaded == 0 && t.failures == 0) return;  // this process never used CUDA
+    uint64_t launches = 0;
+    for (const auto& c : g_launches) launches += c.value.load(std::memory_order_relaxed);
+    json missing = json::object();
+    for (const auto& target : config().targets) missing[target.sm_name()] = t.missing_per_target[target.sm_name()];
+    write_record(json({{"type", "exit"},
+                       {"pid", getpid()},
+                       {"time", now_seconds()},
+                       {"launches", launches},
+                       {"modules", t.modules_loaded},
+                       {"kernels_used", t.kernels_used},
+                       {"failures", t.failures},
+                       {"missing", missing}})
+                     .dump(-1, ' ', false, json::error_handler_t::replace));
+    std::string line = "pid " + std::to_string(getpid()) + ": " + std::to_string(t.modules_loaded) + " modules, " +
+                       std::to_string(t.kernels_used) + " kernels used, " + std::to_string(launches) + " launches, " +
+                       std::to_string(t.failures) + (t.failures == 1 ? " failure" : " failures");
+    if (t.gpu.known) line += "; GPU " + sm(t.gpu.cc) + " (" + t.gpu.name + ")";
+    for (const auto& target : config().targets)
+      line += "; what-if " + target.sm_name() + ": " + std::to_string(t.missing_per_target[target.sm_name()]) +
+              " of the kernels used lack code";
+    log(t.failures ? LogLevel::kError : LogLevel::kWarn, line);
+  });
+}
+
+}  // namespace smwatch::shim

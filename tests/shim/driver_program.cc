@@ -1,0 +1,239 @@
+// A CUDA driver-API program for the shim's tests. Built twice:
+//  - driver_direct: linked with -lcuda, calls the exported entry points;
+//  - driver_runtime_style (SMWATCH_RUNTIME_STYLE): reaches the driver the way
+//    the CUDA runtime does, dlsym(libcuda, "cuGetProcAddress_v2") once, then
+//    cuGetProcAddress for "cuGetProcAddress" itself and everything else,
+//    with the per-thread-default-stream flag for the launches.
+// It prints the result of every call, so a run with and without the shim can
+// be compared line for line.
+#include <cuda.h>
+#include <dlfcn.h>
+#include <link.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "smwatch/elf_file.h"
+#include "smwatch/fatbin.h"
+
+namespace {
+
+struct Api {
+  CUresult (*init)(unsigned);
+  CUresult (*module_load)(CUmodule*, const char*);
+  CUresult (*module_load_data)(CUmodule*, const void*);
+  CUresult (*module_load_fat_binary)(CUmodule*, const void*);
+  CUresult (*module_get_function)(CUfunction*, CUmodule, const char*);
+  CUresult (*library_load_data)(CUlibrary*, const void*, CUjit_option*, void**, unsigned, CUlibraryOption*, void**,
+                                unsigned);
+  CUresult (*library_get_kernel)(CUkernel*, CUlibrary, const char*);
+  CUresult (*kernel_get_function)(CUfunction*, CUkernel);
+  CUresult (*launch)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, CUstream,
+                     void**, void**);
+  CUresult (*launch_ex)(const CUlaunchConfig*, CUfunction, void**, void**);
+  CUresult (*launch_coop)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, CUstream,
+                          void**);
+};
+
+using CountsFn = void (*)(uint64_t*, uint64_t*, uint64_t*, uint64_t*);
+CountsFn g_counts = nullptr;
+
+#ifdef SMWATCH_RUNTIME_STYLE
+Api load_api() {
+  void* libcuda = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!libcuda) {
+    printf("dlopen libcuda.so.1 failed: %s\n", dlerror());
+    exit(3);
+  }
+  using Gpa = CUresult (*)(const char*, void**, int, cuuint64_t, CUdriverProcAddressQueryResult*);
+  auto first = reinterpret_cast<Gpa>(dlsym(libcuda, "cuGetProcAddress_v2"));
+  Gpa gpa = nullptr;
+  CUdriverProcAddressQueryResult status;
+  first("cuGetProcAddress", reinterpret_cast<void**>(&gpa), 12080, 0, &status);
+  auto get = [&](const char* name, cuuint64_t flags = 0) {
+    void* fn = nullptr;
+    CUresult r = gpa(name, &fn, 12080, flags, &status);
+    if (r != CUDA_SUCCESS || !fn) {
+      printf("cuGetProcAddress(%s) failed: %d\n", name, r);
+      exit(3);
+    }
+    return fn;
+  };
+  const cuuint64_t pt = CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM;
+  Api api;
+  api.init = reinterpret_cast<decltype(api.init)>(get("cuInit"));
+  api.module_load = reinterpret_cast<decltype(api.module_load)>(get("cuModuleLoad"));
+  api.module_load_data = reinterpret_cast<decltype(api.module_load_data)>(get("cuModuleLoadData"));
+  api.module_load_fat_binary = reinterpret_cast<decltype(api.module_load_fat_binary)>(get("cuModuleLoadFatBinary"));
+  api.module_get_function = reinterpret_cast<decltype(api.module_get_function)>(get("cuModuleGetFunction"));
+  api.library_load_data = reinterpret_cast<decltype(api.library_load_data)>(get("cuLibraryLoadData"));
+  api.library_get_kernel = reinterpret_cast<decltype(api.library_get_kernel)>(get("cuLibraryGetKernel"));
+  api.kernel_get_function = reinterpret_cast<decltype(api.kernel_get_function)>(get("cuKernelGetFunction"));
+  api.launch = reinterpret_cast<decltype(api.launch)>(get("cuLaunchKernel", pt));
+  api.launch_ex = reinterpret_cast<decltype(api.launch_ex)>(get("cuLaunchKernelEx", pt));
+  api.launch_coop = reinterpret_cast<decltype(api.launch_coop)>(get("cuLaunchCooperativeKernel", pt));
+  g_counts = reinterpret_cast<CountsFn>(dlsym(libcuda, "fake_cuda_launch_counts"));
+  return api;
+}
+#else
+extern "C" void fake_cuda_launch_counts(uint64_t*, uint64_t*, uint64_t*, uint64_t*);
+Api load_api() {
+  g_counts = &fake_cuda_launch_counts;
+  return Api{&cuInit,           &cuModuleLoad,        &cuModuleLoadData,   &cuModuleLoadFatBinary,
+             &cuModuleGetFunction, &cuLibraryLoadData, &cuLibraryGetKernel, &cuKernelGetFunction,
+             &cuLaunchKernel,   &cuLaunchKernelEx,    &cuLaunchCooperativeKernel};
+}
+#endif
+
+std::vector<char> read_file(const char* path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// The address, in this process, of the last fatbin container of a loaded
+// shared object (the one nvcc made from the fixture's own kernels).
+const void* fatbin_in_loaded_object(const char* path) {
+  std::vector<char> file = read_file(path);
+  smwatch::ByteView bytes(file.data(), file.size());
+  auto sections = smwatch::find_fatbin_sections(bytes);
+  if (!sections || sections->empty()) return nullptr;
+  std::vector<std::string> problems;
+  auto containers = smwatch::parse_fatbin_region(*bytes.slice((*sections)[0].offset, (*sections)[0].size),
+                                                 (*sections)[0].offset, problems);
+  if (containers.empty()) return nullptr;
+  struct Query { const char* name; uint64_t offset; const void* address; } q{path, containers.back().offset, nullptr};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        auto* q = static_cast<Query*>(data);
+        std::string name = info->dlpi_name ? info->dlpi_name : "";
+        std::string want = q->name;
+        if (name.size() < want.size() || name.compare(name.size() - want.size(), want.size(), want) != 0) return 0;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const auto& ph = info->dlpi_phdr[i];
+          if (ph.p_type == PT_LOAD && q->offset >= ph.p_offset && q->offset < ph.p_offset + ph.p_filesz)
+            q->address = reinterpret_cast<const void*>(info->dlpi_addr + ph.p_vaddr + (q->offset - ph.p_offset));
+        }
+        return 1;
+      },
+      &q);
+  return q.address;
+}
+
+const char* arg(int argc, char** argv, const char* name, const char* fallback = nullptr) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  return fallback;
+}
+
+constexpr const char* kKernel = "_Z12scale_by_twoPfi";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  setvbuf(stdout, nullptr, _IOLBF, 0);
+  const char* fatbin80 = arg(argc, argv, "--fatbin80");
+  const char* multi = arg(argc, argv, "--multi");
+  const char* so80 = arg(argc, argv, "--so80");
+  const char* cubin80 = arg(argc, argv, "--cubin80");
+  const int launches = atoi(arg(argc, argv, "--launches", "1000"));
+  const int threads = atoi(arg(argc, argv, "--threads", "1"));
+  const char* crash = arg(argc, argv, "--crash", "");
+  const bool do_fork = arg(argc, argv, "--fork", nullptr) != nullptr;
+  if (!fatbin80 || !multi || !so80 || !cubin80) {
+    fprintf(stderr, "usage: %s --fatbin80 F --multi F --so80 F --cubin80 F [--launches N] [--threads N] "
+                    "[--fork 1] [--crash segv|abort|kill]\n", argv[0]);
+    return 2;
+  }
+  Api api = load_api();
+  printf("cuInit rc=%d\n", api.init(0));
+
+  // 1. A heap copy of an sm_80-only fatbin through the library API.
+  std::vector<char> heap80 = read_file(fatbin80);
+  CUlibrary lib80 = nullptr;
+  printf("cuLibraryLoadData(heap sm80) rc=%d\n", api.library_load_data(&lib80, heap80.data(), nullptr, nullptr, 0,
+                                                                         nullptr, nullptr, 0));
+  CUkernel k80 = nullptr;
+  printf("cuLibraryGetKernel(sm80) rc=%d\n", api.library_get_kernel(&k80, lib80, kKernel));
+
+  // 2. The multi-architecture fatbin through the module API, launched.
+  std::vector<char> heap_multi = read_file(multi);
+  CUmodule mod = nullptr;
+  printf("cuModuleLoadData(heap multi) rc=%d\n", api.module_load_data(&mod, heap_multi.data()));
+  CUfunction f = nullptr;
+  printf("cuModuleGetFunction(multi) rc=%d\n", api.module_get_function(&f, mod, kKernel));
+  printf("cuModuleGetFunction(multi, missing name) rc=%d\n", api.module_get_function(&f, mod, "no_such_kernel") );
+  api.module_get_function(&f, mod, kKernel);
+
+  // 3. An sm_80-only fatbin inside a loaded shared object, and the runtime's
+  //    registration wrapper around it.
+  void* so = dlopen(so80, RTLD_NOW | RTLD_LOCAL);
+  const void* in_object = so ? fatbin_in_loaded_object(so80) : nullptr;
+  printf("in-object fatbin %s\n", in_object ? "found" : "NOT FOUND");
+  CUlibrary lib_so = nullptr;
+  printf("cuLibraryLoadData(in-object sm80) rc=%d\n", api.library_load_data(&lib_so, in_object, nullptr, nullptr, 0,
+                                                                             nullptr, nullptr, 0));
+  CUkernel k_so = nullptr;
+  printf("cuLibraryGetKernel(in-object sm80) rc=%d\n", api.library_get_kernel(&k_so, lib_so, kKernel));
+  struct { int magic; int version; const void* data; void* filename; } wrapper{
+      static_cast<int>(smwatch::kFatbinWrapperMagic), 1, in_object, nullptr};
+  CUmodule wrapped = nullptr;
+  printf("cuModuleLoadFatBinary(wrapper) rc=%d\n", api.module_load_fat_binary(&wrapped, &wrapper));
+  CUfunction f_wrapped = nullptr;
+  printf("cuModuleGetFunction(wrapper) rc=%d\n", api.module_get_function(&f_wrapped, wrapped, kKernel));
+
+  // 4. A cubin file by path.
+  CUmodule mod_file = nullptr;
+  printf("cuModuleLoad(sm80.cubin) rc=%d\n", api.module_load(&mod_file, cubin80));
+  CUfunction f_file = nullptr;
+  printf("cuModuleGetFunction(sm80.cubin) rc=%d\n", api.module_get_function(&f_file, mod_file, kKernel));
+
+  // 5. Launches, from several threads if asked.
+  if (do_fork) {
+    pid_t child = fork();
+    if (child == 0) {
+      CUmodule child_mod = nullptr;
+      int rc = api.module_load_data(&child_mod, heap_multi.data());
+      CUfunction child_f = nullptr;
+      api.module_get_function(&child_f, child_mod, kKernel);
+      int bad = 0;
+      for (int i = 0; i < 10; ++i) bad += api.launch(child_f, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr) != 0;
+      printf("child load rc=%d launch failures=%d\n", rc, bad);
+      exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    printf("child exit=%d\n", WEXITSTATUS(status));
+  }
+  std::vector<std::thread> pool;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (int i = 0; i < launches; ++i)
+        if (api.launch(f, 1, 1, 1, 128, 1, 1, 0, nullptr, nullptr, nullptr) != CUDA_SUCCESS) ++failed;
+    });
+  for (auto& t : pool) t.join();
+  printf("cuLaunchKernel x%d on %d threads: %d failed\n", launches, threads, failed.load());
+  CUlaunchConfig config{};
+  config.gridDimX = config.gridDimY = config.gridDimZ = config.blockDimX = config.blockDimY = config.blockDimZ = 1;
+  printf("cuLaunchKernelEx rc=%d\n", api.launch_ex(&config, f, nullptr, nullptr));
+  printf("cuLaunchCooperativeKernel rc=%d\n", api.launch_coop(f, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr));
+  printf("cuLaunchKernel(null) rc=%d\n", api.launch(nullptr, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr));
+  uint64_t plain = 0, ptsz = 0, ex = 0, coop = 0;
+  if (g_counts) g_counts(&plain, &ptsz, &ex, &coop);
+  printf("driver saw launches: plain=%llu ptsz=%llu ex=%llu coop=%llu\n", (unsigned long long)plain,
+         (unsigned long long)ptsz, (unsigned long long)ex, (unsigned long long)coop);
+
+  if (std::strcmp(crash, "segv") == 0) raise(SIGSEGV);
+  if (std::strcmp(crash, "abort") == 0) abort();
+  if (std::strcmp(crash, "kill") == 0) raise(SIGKILL);
+  return 0;
+}

@@ -1,0 +1,378 @@
+// libsmwatch.so inside real processes: the driver-API programs run with and
+// without the shim against the stand-in driver, and the tests read what the
+// shim wrote (stderr lines, JSONL records) and what the programs printed.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string fixture(const std::string& name) { return std::string(SMWATCH_FIXTURE_DIR) + "/" + name; }
+
+struct Outcome {
+  int exit_code = -1;
+  int signal = 0;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+std::string fresh_dir(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("smwatch-shim-" + std::to_string(getpid())) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+// Runs `program` with the standard fixture arguments plus `extra`, with the
+// environment changed by `env` (an empty value removes a variable).
+Outcome run(const std::string& program, const std::map<std::string, std::string>& env,
+        const std::vector<std::string>& extra = {}) {
+  std::string dir = fresh_dir("io");
+  std::vector<std::string> args = {program,          "--fatbin80", fixture("sm80.fatbin"), "--multi",
+                                   fixture("multi_none.fatbin"), "--so80", fixture("sm80.so"), "--cubin80",
+                                   fixture("sm80.cubin")};
+  args.insert(args.end(), extra.begin(), extra.end());
+  std::map<std::string, std::string> vars;
+  for (char** e = environ; *e; ++e) {
+    std::string kv = *e;
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) vars[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (const char* v : {"LD_PRELOAD", "SMWATCH_REPORT", "SMWATCH_TARGETS", "SMWATCH_LOG", "SMWATCH_DISABLE",
+                        "CUDA_MODULE_LOADING", "FAKE_CUDA_CC"})
+    vars.erase(v);
+  vars["LD_LIBRARY_PATH"] = FAKE_CUDA_DIR;
+  if (SMWATCH_SANITIZED) vars["ASAN_OPTIONS"] = "verify_asan_link_order=0:detect_leaks=0";
+  for (const auto& [k, v] : env) {
+    if (v.empty()) vars.erase(k);
+    else vars[k] = v;
+  }
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : vars) env_strings.push_back(k + "=" + v);
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, (dir + "/out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, (dir + "/err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  Outcome r;
+  if (posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data()) != 0) return r;
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  r.out = slurp(dir + "/out");
+  r.err = slurp(dir + "/err");
+  return r;
+}
+
+// Every record of every report file in `dir`; fails the test on a line that
+// is not one complete JSON object.
+std::vector<json> records(const std::string& dir, size_t* files = nullptr) {
+  std::vector<json> out;
+  size_t n = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    ++n;
+    std::ifstream in(entry.path());
+    std::string line;
+    while (std::getline(in, line)) {
+      json j = json::parse(line, nullptr, false);
+      EXPECT_FALSE(j.is_discarded()) << entry.path() << ": " << line;
+      if (!j.is_discarded()) out.push_back(j);
+    }
+  }
+  if (files) *files = n;
+  return out;
+}
+
+std::vector<json> of_type(const std::vector<json>& all, const std::string& type) {
+  std::vector<json> out;
+  for (const auto& r : all)
+    if (r["type"] == type) out.push_back(r);
+  return out;
+}
+
+const std::string kPrograms[] = {DRIVER_DIRECT, DRIVER_RUNTIME_STYLE};
+
+TEST(Shim, ExportsOnlyTheHookedFunctions) {
+  std::string cmd = std::string("nm -D --defined-only '") + SHIM_PATH + "' | awk '{print $3}'";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::set<std::string> exported;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) {
+    std::string s(buf);
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    if (!s.empty()) exported.insert(s);
+  }
+  pclose(p);
+  const std::set<std::string> expected = {
+      "dlsym", "dlvsym", "cuModuleLoad", "cuModuleLoadData", "cuModuleLoadDataEx", "cuModuleLoadFatBinary",
+      "cuModuleUnload", "cuModuleGetFunction", "cuLibraryLoadData", "cuLibraryLoadFromFile", "cuLibraryUnload",
+      "cuLibraryGetKernel", "cuKernelGetFunction", "cuLaunchKernel", "cuLaunchKernel_ptsz", "cuLaunchKernelEx",
+      "cuLaunchKernelEx_ptsz", "cuLaunchCooperativeKernel", "cuLaunchCooperativeKernel_ptsz", "cuGetProcAddress",
+      "cuGetProcAddress_v2"};
+  EXPECT_EQ(exported, expected);
+}
+
+TEST(Shim, NeedsNothingButLibc) {
+  if (SMWATCH_SANITIZED) GTEST_SKIP() << "sanitizer builds link their runtimes";
+  std::string cmd = std::string("readelf -dW '") + SHIM_PATH + "' | grep NEEDED";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[512];
+  size_t n = 0;
+  // ld-linux is the dynamic loader itself, present in every dynamic process.
+  const std::set<std::string> allowed = {"libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0",
+                                         "ld-linux-x86-64.so.2"};
+  while (fgets(buf, sizeof buf, p)) {
+    std::string line(buf);
+    size_t a = line.find('['), b = line.find(']');
+    ASSERT_NE(a, std::string::npos);
+    std::string lib = line.substr(a + 1, b - a - 1);
+    EXPECT_TRUE(allowed.count(lib)) << "libsmwatch.so needs " << lib;
+    ++n;
+  }
+  pclose(p);
+  EXPECT_GE(n, 1u);
+}
+
+TEST(Shim, ResultsAreUnchanged) {
+  for (const auto& program : kPrograms) {
+    std::string dir = fresh_dir("unchanged");
+    Outcome plain = run(program, {});
+    Outcome watched = run(program, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}, {"SMWATCH_TARGETS", "sm_120,sm_70"}});
+    EXPECT_EQ(plain.exit_code, 0) << plain.out << plain.err;
+    EXPECT_EQ(watched.exit_code, plain.exit_code);
+    EXPECT_EQ(watched.out, plain.out) << program;
+    // The programs saw the failures the driver reports, shim or not.
+    EXPECT_NE(plain.out.find("cuLibraryGetKernel(sm80) rc=209"), std::string::npos) << plain.out;
+    EXPECT_NE(plain.out.find("cuModuleGetFunction(multi) rc=0"), std::string::npos);
+    EXPECT_EQ(plain.err, "");
+  }
+}
+
+TEST(Shim, LaunchVariantsReachTheSameDriverEntryPoints) {
+  // The runtime-style program asks for per-thread-stream launches: the shim's
+  // wrapper must call cuLaunchKernel_ptsz, not the legacy-stream function.
+  Outcome plain = run(DRIVER_RUNTIME_STYLE, {});
+  Outcome watched = run(DRIVER_RUNTIME_STYLE, {{"LD_PRELOAD", SHIM_PATH}});
+  EXPECT_NE(plain.out.find("plain=0 ptsz=1000"), std::string::npos) << plain.out;
+  EXPECT_NE(watched.out.find("plain=0 ptsz=1000"), std::string::npos) << watched.out;
+  Outcome direct = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}});
+  EXPECT_NE(direct.out.find("plain=1000 ptsz=0"), std::string::npos) << direct.out;
+}
+
+TEST(Shim, AttributesEveryFailureToItsFileAndKernel) {
+  for (const auto& program : kPrograms) {
+    std::string dir = fresh_dir("attributed");
+    Outcome r = run(program, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}, {"FAKE_CUDA_CC", "90"}});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // One line per failing call, with the kernel, the file, what it has, the GPU and a fix.
+    const std::string so_line = "CUDA_ERROR_NO_BINARY_FOR_GPU (209) from cuLibraryGetKernel: kernel "
+                                "scale_by_two(float*, int) in " + fixture("sm80.so") + " [has sm_80]; GPU is sm_90";
+    EXPECT_NE(r.err.find(so_line), std::string::npos) << program << "\n" << r.err;
+    EXPECT_NE(r.err.find("from cuModuleGetFunction: kernel scale_by_two(float*, int) in " + fixture("sm80.cubin")),
+              std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("<memory, loaded by " + program + ">"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("fix: install a build made with CUDA 11.8 or newer that includes sm_90"), std::string::npos);
+    EXPECT_EQ(r.err.find("no_such_kernel"), std::string::npos) << "NOT_FOUND is not a missing image";
+
+    auto all = records(dir);
+    std::vector<json> failures;
+    size_t other_failures = 0;
+    for (const auto& f : of_type(all, "failure")) {
+      if (f["error"] == 209) failures.push_back(f);
+      else if (f["call"] == "cuLaunchKernel" && f["error_name"] == "CUDA_ERROR_INVALID_HANDLE") ++other_failures;
+    }
+    ASSERT_EQ(failures.size(), 4u) << r.err;  // heap fatbin, in-object, wrapper, cubin file
+    EXPECT_EQ(other_failures, 1u);             // the launch of a null function
+    std::set<std::string> sources;
+    for (const auto& f : failures) {
+      EXPECT_EQ(f["error"], 209);
+      EXPECT_EQ(f["error_name"], "CUDA_ERROR_NO_BINARY_FOR_GPU");
+      EXPECT_EQ(f["kernel"], "scale_by_two(float*, int)");
+      EXPECT_EQ(f["mangled"], "_Z12scale_by_twoPfi");
+      EXPECT_EQ(f["archs"], "sm_80");
+      EXPECT_EQ(f["gpu_arch"], "sm_90");
+      sources.insert(f["source"].get<std::string>());
+    }
+    EXPECT_TRUE(sources.count(fixture("sm80.so")));
+    EXPECT_TRUE(sources.count(fixture("sm80.cubin")));
+    auto process = of_type(all, "process");
+    ASSERT_EQ(process.size(), 1u);
+    EXPECT_EQ(process[0]["exe"], program);
+    auto gpu = of_type(all, "gpu");
+    ASSERT_EQ(gpu.size(), 1u);
+    EXPECT_EQ(gpu[0]["arch"], "sm_90");
+    auto modules = of_type(all, "module");
+    EXPECT_EQ(modules.size(), 5u);
+    for (const auto& m : modules) {
+      std::string archs = m["archs"];
+      EXPECT_EQ(m["verdicts"]["sm_90"], archs == "sm_80" ? "FAIL" : "OK") << m.dump();
+    }
+    auto exit = of_type(all, "exit");
+    ASSERT_EQ(exit.size(), 1u);
+    EXPECT_EQ(exit[0]["failures"], 5);
+    EXPECT_EQ(exit[0]["launches"], 1000 + 3);
+  }
+}
+
+TEST(Shim, WhatIfTargetsListTheKernelsUsedWithoutCode) {
+  std::string dir = fresh_dir("whatif");
+  Outcome r = run(DRIVER_RUNTIME_STYLE, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir},
+                                     {"SMWATCH_TARGETS", "sm_120,sm_70,sm_80"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto all = records(dir);
+  auto missing = of_type(all, "missing");
+  // The launched kernel comes from the multi-architecture build (sm_75, sm_80,
+  // sm_90 + compute_90 PTX, sm_100a): sm_120 JITs the PTX, sm_80 has SASS,
+  // only sm_70 has nothing.
+  ASSERT_EQ(missing.size(), 1u) << r.err;
+  EXPECT_EQ(missing[0]["target"], "sm_70");
+  EXPECT_EQ(missing[0]["kernel"], "scale_by_two(float*, int)");
+  auto modules = of_type(all, "module");
+  for (const auto& m : modules) {
+    EXPECT_TRUE(m["verdicts"].contains("sm_120"));
+    if (m["archs"] == "sm_80") {
+      EXPECT_EQ(m["verdicts"]["sm_120"], "FAIL");
+    }
+  }
+  auto exit = of_type(all, "exit");
+  ASSERT_EQ(exit.size(), 1u);
+  EXPECT_EQ(exit[0]["missing"]["sm_70"], 1);
+  EXPECT_EQ(exit[0]["missing"]["sm_120"], 0);
+  EXPECT_NE(r.err.find("what-if sm_70: 1 of the kernels used lack code"), std::string::npos) << r.err;
+}
+
+TEST(Shim, EagerLoadingFailsAtLoadAndIsAttributed) {
+  std::string dir = fresh_dir("eager");
+  Outcome r = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}, {"CUDA_MODULE_LOADING", "EAGER"}});
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("cuLibraryLoadData(heap sm80) rc=209"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("(209) from cuLibraryLoadData in <memory"), std::string::npos) << r.err;
+}
+
+TEST(Shim, ForkedChildWritesItsOwnReport) {
+  std::string dir = fresh_dir("fork");
+  Outcome r = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}}, {"--fork", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("child load rc=0 launch failures=0"), std::string::npos) << r.out;
+  size_t files = 0;
+  auto all = records(dir, &files);
+  EXPECT_EQ(files, 2u);
+  auto processes = of_type(all, "process");
+  ASSERT_EQ(processes.size(), 2u);
+  int parent = -1, child = -1;
+  for (const auto& p : processes) {
+    for (const auto& other : processes)
+      if (p["ppid"] == other["pid"]) {
+        child = p["pid"];
+        parent = other["pid"];
+      }
+  }
+  EXPECT_GT(child, 0) << "no report names the parent as ppid";
+  std::map<int, int> launches;
+  for (const auto& e : of_type(all, "exit")) launches[e["pid"].get<int>()] = e["launches"];
+  EXPECT_EQ(launches[child], 10);
+  EXPECT_EQ(launches[parent], 1000 + 3);
+}
+
+TEST(Shim, ManyThreadsLaunchingAtOnce) {
+  std::string dir = fresh_dir("threads");
+  Outcome r = run(DRIVER_RUNTIME_STYLE, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}},
+              {"--threads", "8", "--launches", "20000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("cuLaunchKernel x20000 on 8 threads: 0 failed"), std::string::npos);
+  auto exit = of_type(records(dir), "exit");
+  ASSERT_EQ(exit.size(), 1u);
+  EXPECT_EQ(exit[0]["launches"], 8 * 20000 + 3);
+}
+
+TEST(Shim, RecordsSurviveACrash) {
+  for (const char* how : {"segv", "abort", "kill"}) {
+    std::string dir = fresh_dir(std::string("crash-") + how);
+    Outcome r = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}}, {"--crash", how});
+    EXPECT_NE(r.signal, 0) << how;
+    auto all = records(dir);  // every line parses
+    EXPECT_EQ(of_type(all, "failure").size(), 5u) << how;
+    EXPECT_EQ(of_type(all, "exit").size(), 0u) << how;  // no exit record after a crash, nothing half-written
+  }
+}
+
+TEST(Shim, UnusableReportDirectoriesWarnOnceAndChangeNothing) {
+  Outcome plain = run(DRIVER_DIRECT, {});
+  std::string base = fresh_dir("baddirs");
+  std::string target = base + "/real";
+  fs::create_directories(target);
+  fs::create_directory_symlink(target, base + "/link");
+  std::string file = base + "/a_file";
+  std::ofstream(file) << "x";
+  std::string open_dir = base + "/world_writable";
+  fs::create_directories(open_dir);
+  chmod(open_dir.c_str(), 0777);
+  for (const std::string& dir : {base + "/link", file, open_dir, std::string("/proc/version/sub")}) {
+    Outcome r = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}});
+    EXPECT_EQ(r.exit_code, 0) << dir;
+    EXPECT_EQ(r.out, plain.out) << dir;
+    size_t warnings = 0;
+    for (size_t at = r.err.find("report directory"); at != std::string::npos; at = r.err.find("report directory", at + 1))
+      ++warnings;
+    EXPECT_EQ(warnings, 1u) << dir << "\n" << r.err;
+  }
+  EXPECT_TRUE(fs::is_empty(target)) << "the shim followed a symbolic link";
+  // A missing directory is created (mode 0700) and used.
+  std::string missing = base + "/created";
+  Outcome r = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", missing}});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_FALSE(records(missing).empty());
+  struct stat st {};
+  stat(missing.c_str(), &st);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+TEST(Shim, OffSwitchAndLogLevels) {
+  std::string dir = fresh_dir("off");
+  Outcome off = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}, {"SMWATCH_DISABLE", "1"}});
+  EXPECT_EQ(off.err, "");
+  EXPECT_TRUE(fs::is_empty(dir));
+  Outcome quiet = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_LOG", "quiet"}});
+  EXPECT_EQ(quiet.err, "");
+  Outcome plain = run(DRIVER_DIRECT, {});
+  EXPECT_EQ(off.out, plain.out);
+}
+
+TEST(Shim, HarmlessWithoutADriver) {
+  // No libcuda at all: a program that only tries to dlopen it goes on as before.
+  Outcome r = run("/bin/sh", {{"LD_PRELOAD", SHIM_PATH}, {"LD_LIBRARY_PATH", "/nonexistent"}}, {});
+  (void)r;  // /bin/sh with the fixture arguments fails the same way with or without the shim
+  Outcome plain = run("/bin/sh", {{"LD_LIBRARY_PATH", "/nonexistent"}}, {});
+  EXPECT_EQ(r.exit_code, plain.exit_code);
+  EXPECT_EQ(r.err, plain.err);
+}
+
+}  // namespace
