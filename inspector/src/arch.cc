@@ -83,6 +83,19 @@ std::string lower(std::string_view text) {
   return out;
 }
 
+// "12.8" -> "128", as PyTorch and most projects tag CUDA builds.
+std::string cuda_tag(std::string_view version) {
+  std::string out;
+  for (char c : version)
+    if (c != '.') out += c;
+  return out;
+}
+
+std::string fmt_pytorch(const std::string& pkg, const char* line, const std::string& sm) {
+  return "pip install --force-reinstall " + pkg + " --index-url https://download.pytorch.org/whl/" + line +
+         " (a " + line + " or newer build includes " + sm + ")";
+}
+
 }  // namespace
 
 std::span<const GpuGeneration> gpu_table() { return kGenerations; }
@@ -192,6 +205,19 @@ std::string fix_hint(uint16_t target_cc) {
     hint += std::string("; for PyTorch: a ") + gen->pytorch_line + " (or newer) wheel, e.g. pip install torch --index-url https://download.pytorch.org/whl/" + gen->pytorch_line;
   hint += "; for packages built from source: add " + sm + " to TORCH_CUDA_ARCH_LIST / CMAKE_CUDA_ARCHITECTURES";
   return hint;
+}
+
+std::string fix_hint(uint16_t target_cc, std::string_view package) {
+  const std::string sm = "sm_" + std::to_string(target_cc);
+  const GpuGeneration* gen = find_generation(target_cc);
+  const std::string pkg = lower(package);
+  // PyTorch publishes one wheel per CUDA line on its own index.
+  if (gen != nullptr && *gen->pytorch_line && (pkg == "torch" || pkg == "torchvision" || pkg == "torchaudio"))
+    return fmt_pytorch(pkg, gen->pytorch_line, sm);
+  if (gen == nullptr) return fix_hint(target_cc);
+  return "install a " + std::string(package) + " release built with CUDA " + gen->first_cuda +
+         " or newer that includes " + sm + " (look for a cu" + cuda_tag(gen->first_cuda) +
+         "+ build of it), or build it from source with " + sm + " in TORCH_CUDA_ARCH_LIST / CMAKE_CUDA_ARCHITECTURES";
 }
 
 }  // namespace smwatch

@@ -19,13 +19,19 @@
 #include "smwatch/elf_file.h"
 #include "smwatch/mapped_file.h"
 #include "smwatch/ptx.h"
+#include "smwatch/zip.h"
+#include "scan_internal.h"
 
 namespace smwatch {
 namespace {
 
-// Decompresses one image and reads its kernel names.
-void read_kernels(ByteView file, FatbinImage& image, std::vector<std::string>& problems) {
-  auto payload = image_payload(file, image);
+// Decompresses one image and reads its kernel names. `file` holds the bytes
+// from file offset `file_base` on (a whole file, or one buffered container).
+void read_kernels(ByteView file, uint64_t file_base, FatbinImage& image, std::vector<std::string>& problems) {
+  if (image.offset < file_base) return;
+  FatbinImage relative = image;
+  relative.offset -= file_base;
+  auto payload = image_payload(file, relative);
   if (!payload) return;  // already reported by the fatbin parser
   auto bytes = decompress_image(image, *payload);
   if (!bytes) {
@@ -56,36 +62,73 @@ void read_kernels(ByteView file, FatbinImage& image, std::vector<std::string>& p
   image.kernels_read = true;
 }
 
-void add_containers(ByteView file, ByteView region, uint64_t region_offset, const std::string& member,
-                    int member_index, const std::string& section, const ScanOptions& options, FileScan& scan) {
+void read_all_kernels(ByteView file, uint64_t file_base, FileScan& scan, size_t first, const ScanOptions& options);
+
+}  // namespace
+
+void add_containers(ByteView file, uint64_t file_base, ByteView region, uint64_t region_offset,
+                    const std::string& member, int member_index, const std::string& section,
+                    const ScanOptions& options, FileScan& scan) {
+  const size_t first = scan.containers.size();
   auto containers = parse_fatbin_region(region, region_offset, scan.problems);
   for (auto& container : containers) {
     container.member = member;
     container.member_index = member_index;
     container.section = section;
-    if (options.kernels) {
-      for (auto& image : container.images) read_kernels(file, image, scan.problems);
-    } else if (!container.images.empty()) {
+    if (!options.kernels && options.probe_kernels && !container.images.empty()) {
       // Probe the smallest image only: enough to tell a container without kernels.
       FatbinImage probe = *std::min_element(container.images.begin(), container.images.end(),
                                             [](const FatbinImage& a, const FatbinImage& b) {
                                               return a.uncompressed_size < b.uncompressed_size;
                                             });
       std::vector<std::string> ignored;  // damage shows again where it matters
-      read_kernels(file, probe, ignored);
+      read_kernels(file, file_base, probe, ignored);
       if (probe.kernels_read)
         container.kernels = probe.kernels.empty() ? FatbinContainer::Kernels::kNone : FatbinContainer::Kernels::kSome;
     }
-    if (options.kernels) {
-      bool all_read = true, any = false;
-      for (const auto& image : container.images) {
-        all_read &= image.kernels_read;
-        any |= !image.kernels.empty();
-      }
-      if (any) container.kernels = FatbinContainer::Kernels::kSome;
-      else if (all_read && !container.images.empty()) container.kernels = FatbinContainer::Kernels::kNone;
-    }
     scan.containers.push_back(std::move(container));
+  }
+  if (options.kernels) read_all_kernels(file, file_base, scan, first, options);
+}
+
+namespace {
+
+// With ScanOptions::kernels: decompresses every image of containers [first,
+// end) and reads its kernel names. The images are independent, so spare
+// threads of the scan (ThreadBudget) join in on big files; problems keep
+// file order whatever the threads do.
+void read_all_kernels(ByteView file, uint64_t file_base, FileScan& scan, size_t first, const ScanOptions& options) {
+  std::vector<FatbinImage*> jobs;
+  for (size_t c = first; c < scan.containers.size(); ++c)
+    for (auto& image : scan.containers[c].images) jobs.push_back(&image);
+  std::vector<std::vector<std::string>> problems(jobs.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < jobs.size();) read_kernels(file, file_base, *jobs[i], problems[i]);
+  };
+  std::vector<std::thread> helpers;
+  // Helpers are worth a thread only with images left to share.
+  constexpr size_t kImagesPerHelper = 32;
+  while (options.budget != nullptr && jobs.size() - std::min(next.load(), jobs.size()) > kImagesPerHelper &&
+         options.budget->try_take()) {
+    helpers.emplace_back([&] {
+      work();
+      options.budget->give();
+    });
+  }
+  work();
+  for (auto& t : helpers) t.join();
+  for (auto& p : problems)
+    for (auto& message : p) scan.problems.push_back(std::move(message));
+  for (size_t c = first; c < scan.containers.size(); ++c) {
+    FatbinContainer& container = scan.containers[c];
+    bool all_read = true, any = false;
+    for (const auto& image : container.images) {
+      all_read &= image.kernels_read;
+      any |= !image.kernels.empty();
+    }
+    if (any) container.kernels = FatbinContainer::Kernels::kSome;
+    else if (all_read && !container.images.empty()) container.kernels = FatbinContainer::Kernels::kNone;
   }
 }
 
@@ -98,8 +141,8 @@ void scan_host_elf(ByteView file, ByteView elf, uint64_t base, const std::string
     return;
   }
   for (const ElfSection& section : *sections)
-    add_containers(file, *elf.slice(section.offset, section.size), base + section.offset, member, member_index, section.name,
-                   options, scan);
+    add_containers(file, 0, *elf.slice(section.offset, section.size), base + section.offset, member, member_index,
+                   section.name, options, scan);
 }
 
 void scan_bare_cubin(ByteView bytes, const ScanOptions& options, FileScan& scan) {
@@ -168,7 +211,7 @@ FileScan scan_bytes(ByteView bytes, std::string path, const ScanOptions& options
   scan.path = std::move(path);
   scan.size = bytes.size();
   if (looks_like_fatbin(bytes)) {
-    add_containers(bytes, bytes, 0, "", -1, "", options, scan);
+    add_containers(bytes, 0, bytes, 0, "", -1, "", options, scan);
     scan.format = FileFormat::kFatbin;
   } else if (looks_like_cubin(bytes)) {
     scan_bare_cubin(bytes, options, scan);
@@ -282,20 +325,49 @@ TreeScan scan_paths(const std::vector<std::string>& paths, const ScanOptions& op
   for (const auto& path : paths) walker.visit(path, true);
 
   const size_t total = walker.files.size();
-  std::vector<FileScan> results(total);
+  // One slot per file: a wheel or zip gives its members, a plain file itself.
+  struct Slot {
+    std::vector<FileScan> scans;
+    size_t without_device_code = 0;
+  };
+  std::vector<Slot> results(total);
   std::atomic<size_t> next{0}, done{0};
   std::atomic<uint64_t> bytes_done{0};
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(total, 1)));
+  const unsigned file_threads = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(total, 1)));
+  // Threads not needed for files, and those of workers that ran out of
+  // files, help with the images of the files still being read.
+  ThreadBudget budget(static_cast<int>(threads - file_threads));
+  ScanOptions file_options = options;
+  if (file_options.budget == nullptr) file_options.budget = &budget;
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < total;) {
-      results[i] = scan_file(walker.files[i], options);
-      bytes_done += results[i].size;
+      const std::string& path = walker.files[i];
+      Slot& slot = results[i];
+      if (is_zip_path(path)) {
+        ZipScan zip = scan_zip(path, file_options);
+        slot.without_device_code = zip.members_without_device_code;
+        bytes_done += zip.self.size;
+        if (!zip.self.read_error.empty() || !zip.self.problems.empty() || !zip.self.notes.empty())
+          slot.scans.push_back(std::move(zip.self));
+        for (auto& m : zip.members) slot.scans.push_back(std::move(m));
+      } else {
+        FileScan scan = scan_file(path, file_options);
+        bytes_done += scan.size;
+        if (!scan.has_device_code() && scan.read_error.empty()) slot.without_device_code = 1;
+        // Archives stay even without device code: cuobjdump's listing names their members.
+        if (scan.has_device_code() || !scan.read_error.empty() || !scan.problems.empty() || !scan.members.empty())
+          slot.scans.push_back(std::move(scan));
+      }
       done.fetch_add(1, std::memory_order_release);
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  for (unsigned t = 1; t < file_threads; ++t)
+    pool.emplace_back([&] {
+      work();
+      budget.give();
+    });
   if (progress) {
     // This thread reports progress while the pool works, then joins in.
     while (done.load(std::memory_order_acquire) < total && pool.size() > 0) {
@@ -305,18 +377,18 @@ TreeScan scan_paths(const std::vector<std::string>& paths, const ScanOptions& op
     }
   }
   work();
+  budget.give();
   for (auto& t : pool) t.join();
   if (progress) progress({total, total, bytes_done.load(), 0});
 
   TreeScan tree;
-  for (auto& scan : results) {
-    if (!scan.has_device_code() && scan.read_error.empty()) ++tree.files_without_device_code;
-    // Archives stay even without device code: cuobjdump's listing names their members.
-    if (scan.has_device_code() || !scan.read_error.empty() || !scan.problems.empty() || !scan.members.empty())
-      tree.files.push_back(std::move(scan));
+  for (auto& slot : results) {
+    tree.files_without_device_code += slot.without_device_code;
+    for (auto& scan : slot.scans) tree.files.push_back(std::move(scan));
   }
   for (auto& e : walker.errors) tree.files.push_back(std::move(e));
-  std::sort(tree.files.begin(), tree.files.end(), [](const FileScan& a, const FileScan& b) { return a.path < b.path; });
+  std::stable_sort(tree.files.begin(), tree.files.end(),
+                   [](const FileScan& a, const FileScan& b) { return a.path < b.path; });
   return tree;
 }
 

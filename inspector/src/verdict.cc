@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 
 namespace smwatch {
 
@@ -34,32 +37,149 @@ ContainerFit judge_container(const FatbinContainer& container, uint16_t target_c
   return is_specialized(container) ? ContainerFit::kNotForThisGpu : ContainerFit::kNone;
 }
 
+bool kernels_known(const FatbinContainer& container) {
+  for (const auto& image : container.images)
+    if (!image.kernels_read) return false;
+  return !container.images.empty();
+}
+
+std::vector<ContainerKernel> container_kernels(const FatbinContainer& container) {
+  std::vector<ContainerKernel> kernels;
+  std::unordered_map<std::string_view, size_t> index;
+  for (size_t i = 0; i < container.images.size(); ++i) {
+    for (const auto& name : container.images[i].kernels) {
+      auto [it, added] = index.try_emplace(name, kernels.size());
+      if (added) kernels.push_back({name, {}});
+      auto& images = kernels[it->second].images;
+      if (images.empty() || images.back() != i) images.push_back(static_cast<uint16_t>(i));
+    }
+  }
+  return kernels;
+}
+
+ContainerFit judge_kernel(const FatbinContainer& container, const ContainerKernel& kernel, uint16_t target_cc) {
+  Usability best = Usability::kNone;
+  bool specialized = true;
+  for (uint16_t i : kernel.images) {
+    if (i >= container.images.size()) continue;
+    const FatbinImage& image = container.images[i];
+    Usability u = usability(image.kind, image.arch, target_cc);
+    if (static_cast<int>(u) > static_cast<int>(best)) best = u;
+    specialized &= image.arch.variant != ArchVariant::kGeneric;
+  }
+  if (best == Usability::kSass) return ContainerFit::kSass;
+  if (best == Usability::kJit) return ContainerFit::kJit;
+  return specialized && !kernel.images.empty() ? ContainerFit::kNotForThisGpu : ContainerFit::kNone;
+}
+
+namespace {
+int fit_rank(ContainerFit f) {
+  switch (f) {
+    case ContainerFit::kNotForThisGpu: return 0;
+    case ContainerFit::kSass: return 1;
+    case ContainerFit::kJit: return 2;
+    default: return 3;
+  }
+}
+}  // namespace
+
+ContainerFit combine_fits(ContainerFit a, ContainerFit b) { return fit_rank(a) >= fit_rank(b) ? a : b; }
+
+Verdict verdict_of(ContainerFit fit) {
+  switch (fit) {
+    case ContainerFit::kJit: return Verdict::kJit;
+    case ContainerFit::kNone: return Verdict::kFail;
+    default: return Verdict::kOk;
+  }
+}
+
 FileVerdict judge_file(const FileScan& file, uint16_t target_cc) {
   FileVerdict v;
+  // Per distinct kernel name, its fit folded over the containers defining it.
+  std::unordered_map<std::string_view, ContainerFit> kernel_fits;
   for (const auto& container : file.containers) {
     if (container.images.empty() || container.kernels == FatbinContainer::Kernels::kNone) continue;
-    switch (judge_container(container, target_cc)) {
+    ContainerFit fit;
+    if (kernels_known(container)) {
+      v.by_kernel = true;
+      auto kernels = container_kernels(container);
+      if (kernels.empty()) continue;  // defines nothing a launch could ask for
+      fit = ContainerFit::kNotForThisGpu;
+      for (const auto& k : kernels) {
+        ContainerFit kf = judge_kernel(container, k, target_cc);
+        fit = combine_fits(fit, kf);
+        auto [it, added] = kernel_fits.try_emplace(k.mangled, kf);
+        if (!added) it->second = combine_fits(it->second, kf);
+      }
+    } else {
+      fit = judge_container(container, target_cc);
+    }
+    switch (fit) {
       case ContainerFit::kSass: ++v.containers_sass; break;
       case ContainerFit::kJit: ++v.containers_jit; break;
       case ContainerFit::kNone: ++v.containers_none; break;
       case ContainerFit::kNotForThisGpu: ++v.containers_not_for_gpu; break;
     }
   }
+  for (const auto& [name, fit] : kernel_fits) {
+    ++v.kernels;
+    v.kernels_jit += fit == ContainerFit::kJit;
+    v.kernels_none += fit == ContainerFit::kNone;
+    v.kernels_not_for_gpu += fit == ContainerFit::kNotForThisGpu;
+  }
   const std::string sm = "sm_" + std::to_string(target_cc);
   const size_t usable = v.containers_sass + v.containers_jit;
+  const size_t fatbins = v.containers_none + usable + v.containers_not_for_gpu;
   if (v.containers_none > 0) {
     v.verdict = Verdict::kFail;
-    v.reason = fmt::format("{} of {} fatbins have neither {}-compatible SASS nor PTX", v.containers_none,
-                           v.containers_none + usable + v.containers_not_for_gpu, sm);
+    if (v.by_kernel)
+      v.reason = fmt::format("{} of {} kernels without {} SASS or PTX (in {} of {} fatbins)", v.kernels_none,
+                             v.kernels, sm, v.containers_none, fatbins);
+    else
+      v.reason = fmt::format("{} of {} fatbins have neither {}-compatible SASS nor PTX", v.containers_none, fatbins, sm);
   } else if (usable == 0 && v.containers_not_for_gpu > 0) {
     v.verdict = Verdict::kFail;
     v.reason = fmt::format("only architecture-specific code for other GPUs, nothing for {}", sm);
   } else if (v.containers_jit > 0) {
     v.verdict = Verdict::kJit;
-    v.reason = fmt::format("{} fatbins have no {} SASS: the driver JIT-compiles their PTX (slow first launch, "
-                           "and only if it knows the PTX ISA version)", v.containers_jit, sm);
+    if (v.by_kernel)
+      v.reason = fmt::format("{} of {} kernels have no {} SASS: the driver JIT-compiles their PTX (slow first "
+                             "launch, and only if it knows the PTX ISA version)", v.kernels_jit, v.kernels, sm);
+    else
+      v.reason = fmt::format("{} fatbins have no {} SASS: the driver JIT-compiles their PTX (slow first launch, "
+                             "and only if it knows the PTX ISA version)", v.containers_jit, sm);
   }
   return v;
+}
+
+std::vector<KernelRow> judge_kernels(const FileScan& file, const std::vector<uint16_t>& target_ccs) {
+  std::map<std::string, KernelRow, std::less<>> rows;
+  for (const auto& container : file.containers) {
+    if (!kernels_known(container)) continue;
+    for (const auto& k : container_kernels(container)) {
+      auto it = rows.find(k.mangled);
+      if (it == rows.end()) {
+        it = rows.emplace(k.mangled, KernelRow{k.mangled, {}, {}, {}}).first;
+        it->second.fits.assign(target_ccs.size(), ContainerFit::kNotForThisGpu);  // the identity of combine_fits
+      }
+      KernelRow& row = it->second;
+      for (uint16_t i : k.images) {
+        const FatbinImage& image = container.images[i];
+        auto& list = image.kind == CodeKind::kSass ? row.sass : row.ptx;
+        if (std::find(list.begin(), list.end(), image.arch) == list.end()) list.push_back(image.arch);
+      }
+      for (size_t t = 0; t < target_ccs.size(); ++t)
+        row.fits[t] = combine_fits(row.fits[t], judge_kernel(container, k, target_ccs[t]));
+    }
+  }
+  std::vector<KernelRow> out;
+  out.reserve(rows.size());
+  for (auto& [name, row] : rows) {
+    std::sort(row.sass.begin(), row.sass.end());
+    std::sort(row.ptx.begin(), row.ptx.end());
+    out.push_back(std::move(row));
+  }
+  return out;
 }
 
 std::string compact_archs(const FileScan& file) {

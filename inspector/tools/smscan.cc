@@ -7,9 +7,12 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstring>
+#include <fstream>
 #include <iostream>
 
 #include "smwatch/native.h"
+#include "smwatch/packages.h"
 #include "smwatch/report.h"
 #include "smwatch/scan.h"
 
@@ -18,7 +21,8 @@ namespace {
 constexpr const char* kDescription = R"(smscan - find CUDA device code that cannot run on a GPU, before anything runs.
 
 Reads every fatbin, cubin and PTX image in shared libraries, executables,
-static archives, bare fatbins/cubins and .ptx files, and judges per target GPU:
+static archives, bare fatbins/cubins, .ptx files, and wheels/zips (read in
+memory, never extracted), and judges per target GPU:
   OK    SASS (machine code) for the GPU is present
   JIT   only PTX can serve it: works, but compiles on first launch
   FAIL  nothing can run: "no kernel image is available for execution on the device"
@@ -28,6 +32,13 @@ Examples:
   smscan -t "RTX 5090",H100 /usr/local/cuda/lib64          # two GPUs, two columns
   smscan --json -t sm_120 libfoo.so > report.json
   smscan --list libtorch_cuda.so      # same lines as cuobjdump --list-elf --list-ptx
+  smscan --kernels -t sm_90,sm_120 libflash.so   # every kernel, demangled, per target
+  smscan torch-2.5.1-cp311-cp311-manylinux1_x86_64.whl    # a wheel, before installing it
+  smscan --python .venv/bin/python --html report.html     # an environment, by package
+  smscan --format markdown site-packages > comment.md     # for a CI comment
+
+Installed files are grouped by the Python distribution that installed them
+(*.dist-info/RECORD), wheel members by the wheel's name.
 
 Targets (--target, comma-separated or repeated): sm_120, 120, 12.0, sm_90a,
 compute_80, GPU names ("RTX 5090", H100, B200, GB10, A100, ...), or "native"
@@ -79,11 +90,17 @@ int main(int argc, char** argv) {
   bool json = false, list = false, kernels = false, quiet = false, verbose = false, no_progress = false;
   std::string color = "auto";
   unsigned threads = 0;
-  app.add_option("PATH", paths, "directories, .so, .a, executables, fatbins, cubins, .ptx files")->required();
+  std::string format = "table", html_file, markdown_file, python;
+  app.add_option("PATH", paths, "directories, .so, .a, executables, fatbins, cubins, .ptx files, .whl/.zip");
   app.add_option("-t,--target", target_specs, "GPUs to judge for (see above); repeatable")->allow_extra_args(false);
-  app.add_flag("--json", json, "print the report as JSON (schema: docs/json-schema.md)");
+  app.add_flag("--json", json, "print the report as JSON (schema: docs/json-schema.md); same as --format json");
+  app.add_option("--format", format, "what to print: table, json, markdown")
+      ->check(CLI::IsMember({"table", "json", "markdown"}));
+  app.add_option("--html", html_file, "also write a self-contained HTML report to FILE");
+  app.add_option("--markdown", markdown_file, "also write a Markdown summary (for a CI comment) to FILE");
+  app.add_option("--python", python, "scan the site-packages of this Python interpreter, by package");
   app.add_flag("--list", list, "list every image like cuobjdump --list-elf --list-ptx");
-  app.add_flag("--kernels", kernels, "also decompress images and read kernel names (JSON output)");
+  app.add_flag("--kernels", kernels, "judge kernel by kernel and list every kernel (decompresses all images)");
   app.add_option("-j,--threads", threads, "files scanned at once (default: all cores)");
   app.add_option("--color", color, "colour verdicts: auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
   app.add_flag("--no-progress", no_progress, "never show progress on stderr");
@@ -101,16 +118,46 @@ int main(int argc, char** argv) {
   log->set_pattern("smscan: %^%l%$: %v");
   log->set_level(quiet ? spdlog::level::err : verbose ? spdlog::level::debug : spdlog::level::warn);
 
-  if (target_specs.empty()) {
-    smwatch::NativeInfo native = smwatch::query_native_gpus();
-    target_specs.push_back(native.gpus.empty() ? "sm_120" : "native");
-    log->debug("default target: {} ({})", target_specs.back(), native.gpus.empty() ? native.error : "GPU present");
+  if (json) format = "json";
+  // Installed distributions: site-packages of --python, and any directory
+  // with *.dist-info at or above a scanned path.
+  if (!python.empty()) {
+    auto dirs = smwatch::python_site_packages(python);
+    if (!dirs) {
+      log->error("{}", dirs.error().message);
+      return smwatch::kExitError;
+    }
+    for (const auto& d : *dirs) {
+      log->debug("--python: {}", d);
+      paths.push_back(d);
+    }
   }
-  std::string error;
-  std::vector<smwatch::Target> targets = resolve_targets(target_specs, error);
-  if (targets.empty()) {
-    log->error("{}", error.empty() ? "no target" : error);
+  if (paths.empty()) {
+    log->error("nothing to scan: name files or directories, or --python PATH (see --help)");
     return smwatch::kExitError;
+  }
+  smwatch::PackageIndex packages;
+  for (const auto& dir : smwatch::find_site_dirs(paths)) {
+    std::vector<std::string> problems;
+    packages.add_site_packages(dir, problems);
+    for (const auto& p : problems) log->warn("{}", p);
+  }
+
+  // Targets are resolved before the scan so a typo fails fast; --list needs
+  // none, and asking the driver for "native" costs a cuInit (about a second).
+  std::vector<smwatch::Target> targets;
+  if (!list) {
+    if (target_specs.empty()) {
+      smwatch::NativeInfo native = smwatch::query_native_gpus();
+      target_specs.push_back(native.gpus.empty() ? "sm_120" : "native");
+      log->debug("default target: {} ({})", target_specs.back(), native.gpus.empty() ? native.error : "GPU present");
+    }
+    std::string error;
+    targets = resolve_targets(target_specs, error);
+    if (targets.empty()) {
+      log->error("{}", error.empty() ? "no target" : error);
+      return smwatch::kExitError;
+    }
   }
 
   const bool show_progress = !no_progress && !quiet && isatty(STDERR_FILENO);
@@ -122,6 +169,7 @@ int main(int argc, char** argv) {
   };
   smwatch::ScanOptions options;
   options.kernels = kernels;
+  options.probe_kernels = !list;  // a listing needs the headers only
   smwatch::TreeScan tree = smwatch::scan_paths(paths, options, threads, progress);
   for (const auto& file : tree.files) {
     if (!file.read_error.empty()) log->error("{}: {}", file.path, file.read_error);
@@ -141,13 +189,28 @@ int main(int argc, char** argv) {
     return unreadable ? smwatch::kExitError : smwatch::kExitOk;
   }
 
-  smwatch::ScanReport report = smwatch::judge(std::move(tree), std::move(targets));
-  if (json) {
+  smwatch::ScanReport report = smwatch::judge(std::move(tree), std::move(targets), &packages);
+  auto write_file = [&](const std::string& file, auto&& print) {
+    std::ofstream f(file, std::ios::trunc);
+    if (f) print(f);
+    if (!f) {
+      log->error("{}: cannot write: {}", file, std::strerror(errno));
+      return false;
+    }
+    return true;
+  };
+  bool written = true;
+  if (!html_file.empty()) written &= write_file(html_file, [&](std::ostream& o) { smwatch::print_html(o, report); });
+  if (!markdown_file.empty())
+    written &= write_file(markdown_file, [&](std::ostream& o) { smwatch::print_markdown(o, report); });
+  if (format == "json") {
     std::cout << smwatch::to_json(report).dump(2) << "\n";
+  } else if (format == "markdown") {
+    smwatch::print_markdown(std::cout, report);
   } else {
     smwatch::TableStyle style;
     style.color = color == "always" || (color == "auto" && isatty(STDOUT_FILENO));
     smwatch::print_table(std::cout, report, style);
   }
-  return report.exit_code();
+  return written ? report.exit_code() : smwatch::kExitError;
 }

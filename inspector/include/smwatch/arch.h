@@ -75,5 +75,8 @@ Usability usability(CodeKind kind, Arch arch, uint16_t target_cc);
 
 // A one-line fix for code that has nothing for this GPU.
 std::string fix_hint(uint16_t target_cc);
+// The same for one Python distribution ("torch", "sgl-kernel"): what to
+// install instead, by name.
+std::string fix_hint(uint16_t target_cc, std::string_view package);
 
 }  // namespace smwatch

@@ -2,6 +2,7 @@
 // smwatch command and the tests use.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -22,8 +23,27 @@ enum class FileFormat : uint8_t {
 };
 const char* format_name(FileFormat format);
 
+// Threads a scan may still start: workers of scan_paths that ran out of
+// files hand theirs back here, and a big file takes them to read its images.
+class ThreadBudget {
+ public:
+  explicit ThreadBudget(int spare) : spare_(spare) {}
+  bool try_take() {
+    int n = spare_.load();
+    while (n > 0)
+      if (spare_.compare_exchange_weak(n, n - 1)) return true;
+    return false;
+  }
+  void give() { spare_.fetch_add(1); }
+
+ private:
+  std::atomic<int> spare_;
+};
+
 struct ScanOptions {
-  bool kernels = false;  // decompress images and read their kernel names
+  bool kernels = false;            // decompress images and read their kernel names
+  bool probe_kernels = true;       // read one image per container to spot ones without kernels
+  ThreadBudget* budget = nullptr;  // spare threads for the images of one file; none when null
 };
 
 struct FileScan {
@@ -34,6 +54,10 @@ struct FileScan {
   std::vector<std::string> members;         // archive members in order (cuobjdump lists each)
   std::vector<std::string> problems;        // damage; what could be read is still reported
   std::string read_error;                   // set when the file could not be read at all
+  std::vector<std::string> notes;           // what was left out on purpose (nested archives)
+  // Set for a member of a wheel or zip: `path` is then "<zip>!<member>", a
+  // label only (member names come from the zip and are never used as paths).
+  std::string zip_path, zip_member;
 
   bool has_device_code() const { return image_count() > 0; }
   size_t image_count() const {
@@ -55,9 +79,10 @@ struct ScanProgress {
 };
 
 struct TreeScan {
-  // Files with device code, damage or read errors (and archives), sorted by path.
+  // Files with device code, damage, notes or read errors (and archives),
+  // sorted by path (members of a wheel or zip as "<zip>!<member>").
   std::vector<FileScan> files;
-  size_t files_without_device_code = 0;
+  size_t files_without_device_code = 0;  // zip members included
 };
 
 // Walks files and directories (recursively, following symlinks once each:

@@ -1,0 +1,50 @@
+// Python distributions: which installed package (or wheel) a scanned file
+// belongs to, so that a report can say "torch 2.5.1: FAIL on sm_120" and
+// name the package to replace rather than a path deep in site-packages.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "smwatch/result.h"
+
+namespace smwatch {
+
+struct Distribution {
+  std::string name, version;
+  bool operator==(const Distribution&) const = default;
+};
+
+// Installed distributions, from each `*.dist-info/RECORD` (the list of files
+// pip installed) and the name and version in its METADATA.
+class PackageIndex {
+ public:
+  // Reads the *.dist-info directories directly under `site_dir`; damage is
+  // reported in `problems` and the rest is kept.
+  void add_site_packages(const std::string& site_dir, std::vector<std::string>& problems);
+  // The distribution that installed `path` (any spelling: resolved first).
+  const Distribution* owner_of(const std::string& path) const;
+  size_t size() const { return dists_.size(); }
+
+ private:
+  std::vector<Distribution> dists_;
+  std::unordered_map<std::string, size_t> owners_;  // resolved path -> index in dists_
+  std::vector<std::string> indexed_;                // site directories already read
+};
+
+// The distribution a wheel file name spells (PEP 427:
+// "{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl"), or nothing.
+std::optional<Distribution> distribution_of_wheel(std::string_view wheel_path);
+
+// Directories among `paths` and their parents that hold *.dist-info
+// directories: the site-packages roots a scan of these paths sits in.
+std::vector<std::string> find_site_dirs(const std::vector<std::string>& paths);
+
+// The site-packages directories of a Python interpreter, asked of it
+// (`python -c 'import site...'`, run without a shell).
+Result<std::vector<std::string>> python_site_packages(const std::string& python);
+
+}  // namespace smwatch

@@ -1,0 +1,194 @@
+#include "smwatch/packages.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+extern char** environ;
+
+namespace smwatch {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string resolved(const fs::path& p) {
+  std::error_code ec;
+  fs::path r = fs::weakly_canonical(p, ec);
+  return (ec ? fs::absolute(p, ec).lexically_normal() : r).string();
+}
+
+// "Name: torch" / "Version: 2.5.1" from the header block of METADATA.
+Distribution read_metadata(const fs::path& dist_info) {
+  Distribution d;
+  std::ifstream in(dist_info / "METADATA");
+  std::string line;
+  while (std::getline(in, line) && !line.empty() && line != "\r") {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (d.name.empty() && line.starts_with("Name:")) d.name = line.substr(5);
+    else if (d.version.empty() && line.starts_with("Version:")) d.version = line.substr(8);
+    if (!d.name.empty() && d.name.front() == ' ') d.name.erase(0, d.name.find_first_not_of(' '));
+    if (!d.version.empty() && d.version.front() == ' ') d.version.erase(0, d.version.find_first_not_of(' '));
+  }
+  if (d.name.empty() || d.version.empty()) {  // fall back on "<name>-<version>.dist-info"
+    std::string stem = dist_info.filename().string();
+    stem = stem.substr(0, stem.size() - std::string_view(".dist-info").size());
+    size_t dash = stem.rfind('-');
+    if (d.name.empty()) d.name = stem.substr(0, dash);
+    if (d.version.empty() && dash != std::string::npos) d.version = stem.substr(dash + 1);
+  }
+  return d;
+}
+
+// The path field of one RECORD line (CSV: path,hash,size; quoted when the
+// path holds a comma or a quote).
+std::string record_path(const std::string& line) {
+  if (line.empty() || line.front() != '"') return line.substr(0, line.find(','));
+  std::string out;
+  for (size_t i = 1; i < line.size(); ++i) {
+    if (line[i] == '"') {
+      if (i + 1 < line.size() && line[i + 1] == '"') {
+        out += '"';
+        ++i;
+      } else {
+        break;
+      }
+    } else {
+      out += line[i];
+    }
+  }
+  return out;
+}
+
+bool has_dist_info(const fs::path& dir) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().filename().string().ends_with(".dist-info")) return true;
+  return false;
+}
+
+}  // namespace
+
+void PackageIndex::add_site_packages(const std::string& site_dir, std::vector<std::string>& problems) {
+  const std::string site = resolved(site_dir);
+  for (const auto& done : indexed_)
+    if (done == site) return;
+  indexed_.push_back(site);
+  std::error_code ec;
+  std::vector<fs::path> dist_infos;
+  for (fs::directory_iterator it(site, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().filename().string().ends_with(".dist-info")) dist_infos.push_back(it->path());
+  if (ec) problems.push_back(site_dir + ": cannot list: " + ec.message());
+  std::sort(dist_infos.begin(), dist_infos.end());
+  for (const auto& dist_info : dist_infos) {
+    std::ifstream record(dist_info / "RECORD");
+    if (!record) {
+      problems.push_back(dist_info.string() + ": no RECORD file; its files are not attributed to a package");
+      continue;
+    }
+    const size_t index = dists_.size();
+    dists_.push_back(read_metadata(dist_info));
+    std::string line;
+    while (std::getline(record, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      std::string rel = record_path(line);
+      if (rel.empty()) continue;
+      // RECORD paths are relative to site-packages (scripts: "../../bin/x").
+      owners_.emplace(resolved(fs::path(site) / rel), index);
+    }
+  }
+}
+
+const Distribution* PackageIndex::owner_of(const std::string& path) const {
+  if (owners_.empty()) return nullptr;
+  auto it = owners_.find(resolved(path));
+  return it == owners_.end() ? nullptr : &dists_[it->second];
+}
+
+std::optional<Distribution> distribution_of_wheel(std::string_view wheel_path) {
+  std::string_view name = wheel_path.substr(wheel_path.find_last_of('/') + 1);
+  if (!name.ends_with(".whl")) return std::nullopt;
+  name.remove_suffix(4);
+  std::vector<std::string_view> parts;
+  while (true) {
+    size_t dash = name.find('-');
+    parts.push_back(name.substr(0, dash));
+    if (dash == std::string_view::npos) break;
+    name.remove_prefix(dash + 1);
+  }
+  if (parts.size() != 5 && parts.size() != 6) return std::nullopt;
+  if (parts[0].empty() || parts[1].empty()) return std::nullopt;
+  Distribution d{std::string(parts[0]), std::string(parts[1])};
+  // Wheel names escape '-' in the name as '_'; PyPI shows the dashed form.
+  for (char& c : d.name)
+    if (c == '_') c = '-';
+  return d;
+}
+
+std::vector<std::string> find_site_dirs(const std::vector<std::string>& paths) {
+  std::vector<std::string> dirs;
+  auto add = [&](const std::string& d) {
+    if (std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.push_back(d);
+  };
+  for (const auto& p : paths) {
+    std::error_code ec;
+    fs::path dir = fs::weakly_canonical(p, ec);
+    if (ec) continue;
+    if (!fs::is_directory(dir, ec)) dir = dir.parent_path();
+    // A scan of site-packages/torch/lib still belongs to site-packages: look
+    // a few levels up, not to the root.
+    for (int up = 0; up < 4 && !dir.empty(); ++up, dir = dir.parent_path()) {
+      if (has_dist_info(dir)) {
+        add(dir.string());
+        break;
+      }
+      if (dir == dir.root_path()) break;
+    }
+  }
+  return dirs;
+}
+
+Result<std::vector<std::string>> python_site_packages(const std::string& python) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return make_error("pipe: " + std::string(std::strerror(errno)));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  const char* script =
+      "import site, sys\n"
+      "dirs = site.getsitepackages() + ([site.getusersitepackages()] if site.ENABLE_USER_SITE else [])\n"
+      "print('\\n'.join(d for d in dirs if d))\n";
+  std::vector<char*> argv = {const_cast<char*>(python.c_str()), const_cast<char*>("-c"),
+                             const_cast<char*>(script), nullptr};
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, python.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    return make_error("--python " + python + ": cannot run: " + std::strerror(rc));
+  }
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0 && out.size() < (1 << 20);) out.append(buf, n);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return make_error("--python " + python + ": the interpreter failed to print its site-packages");
+  std::vector<std::string> dirs;
+  std::istringstream lines(out);
+  std::error_code ec;
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && fs::is_directory(line, ec)) dirs.push_back(line);
+  if (dirs.empty()) return make_error("--python " + python + ": no site-packages directory exists");
+  return dirs;
+}
+
+}  // namespace smwatch

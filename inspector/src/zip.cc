@@ -1,0 +1,427 @@
+#include "smwatch/zip.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <elf.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "scan_internal.h"
+#include "smwatch/archive.h"
+#include "smwatch/cubin.h"
+#include "smwatch/fatbin.h"
+
+namespace smwatch {
+namespace {
+
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+
+bool ends_with_lower(std::string_view s, std::string_view suffix) {
+  if (s.size() < suffix.size()) return false;
+  for (size_t i = 0; i < suffix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[s.size() - suffix.size() + i])) != suffix[i]) return false;
+  return true;
+}
+
+bool is_nested_archive_name(std::string_view name) {
+  for (std::string_view ext : {".whl", ".zip", ".egg", ".jar", ".tar", ".tar.gz", ".tgz", ".tar.xz", ".tar.bz2"})
+    if (ends_with_lower(name, ext)) return true;
+  return false;
+}
+
+// A host ELF file read as a stream, for members too big to hold: fatbin
+// containers are recognised by their header as the bytes pass (the section
+// table comes last in an ELF file), copied out one at a time, parsed, and
+// dropped; when the section table arrives, only containers inside the
+// sections cuobjdump reads (.nv_fatbin, else __nv_relfatbin) are kept.
+class ElfStream {
+ public:
+  ElfStream(const ScanOptions& options, const ZipLimits& limits, FileScan& scan)
+      : options_(options), limits_(limits), scan_(scan) {}
+
+  // The next bytes of the member, in order.
+  void feed(const uint8_t* data, size_t n) {
+    capture(data, n);
+    pending_.insert(pending_.end(), data, data + n);
+    process();
+    peak_ = std::max<uint64_t>(peak_, pending_.capacity() + container_.capacity() + table_.bytes.capacity() +
+                                          names_.bytes.capacity());
+  }
+
+  // End of the member: keep the containers the section table vouches for.
+  void finish(uint64_t size) {
+    if (mode_ == Mode::kCopy)
+      scan_.problems.push_back(fmt::format("fatbin container at offset {:#x} declares {} bytes, past the end ({})",
+                                           container_at_, container_size_, size));
+    if (!have_header_) {
+      scan_.problems.push_back("ELF header truncated");
+      return;
+    }
+    std::vector<Section> sections = read_sections(size);
+    bool any_executable = false;
+    for (const auto& s : sections) any_executable |= s.name == ".nv_fatbin";
+    const std::string_view wanted = any_executable ? ".nv_fatbin" : "__nv_relfatbin";
+    for (const auto& s : sections) {
+      if (s.name != wanted || s.size == 0) continue;
+      bool start_seen = false;
+      for (auto& candidate : candidates_) {
+        if (candidate.at < s.offset || candidate.at >= s.offset + s.size) continue;
+        start_seen |= candidate.at == s.offset;
+        for (auto& p : candidate.problems) scan_.problems.push_back(std::move(p));
+        for (auto& c : candidate.containers) {
+          c.section = s.name;
+          scan_.containers.push_back(std::move(c));
+        }
+        candidate.containers.clear();
+      }
+      if (!start_seen)
+        scan_.problems.push_back(fmt::format("section {} at offset {:#x} does not start with a fatbin container "
+                                             "that could be read from the stream",
+                                             s.name, s.offset));
+    }
+    std::sort(scan_.containers.begin(), scan_.containers.end(),
+              [](const FatbinContainer& a, const FatbinContainer& b) { return a.offset < b.offset; });
+  }
+
+  uint64_t peak() const { return peak_; }
+
+ private:
+  enum class Mode { kSearch, kCopy };
+  // A container header plus the first entry header: enough to tell a real
+  // container from four bytes that happen to match the magic.
+  static constexpr size_t kLookahead = kFatbinHeaderSize + kEntryHeaderMinSize;
+
+  struct Capture {
+    uint64_t begin = 0, end = 0;  // wanted file range
+    std::vector<uint8_t> bytes;   // bytes of [begin, end) seen so far, in order
+  };
+  struct Candidate {
+    uint64_t at = 0;
+    std::vector<FatbinContainer> containers;
+    std::vector<std::string> problems;
+  };
+  struct Section {
+    std::string name;
+    uint64_t offset = 0, size = 0;
+  };
+
+  void capture(const uint8_t* data, size_t n) {
+    const uint64_t at = seen_;
+    seen_ += n;
+    if (!have_header_) {
+      size_t take = std::min<size_t>(n, sizeof(Elf64_Ehdr) - header_.size());
+      header_.insert(header_.end(), data, data + take);
+      if (header_.size() == sizeof(Elf64_Ehdr)) start_captures();
+    }
+    for (Capture* c : {&table_, &names_}) {
+      if (c->end <= at || c->begin >= at + n) continue;
+      const uint64_t from = std::max(c->begin, at), to = std::min(c->end, at + n);
+      c->bytes.insert(c->bytes.end(), data + (from - at), data + (to - at));
+    }
+  }
+
+  void start_captures() {
+    have_header_ = true;
+    Elf64_Ehdr ehdr;
+    std::memcpy(&ehdr, header_.data(), sizeof ehdr);
+    if (ehdr.e_ident[EI_CLASS] != ELFCLASS64 || ehdr.e_ident[EI_DATA] != ELFDATA2LSB) {
+      scan_.problems.push_back("not a 64-bit little-endian ELF file: cannot stream it");
+      return;
+    }
+    if (ehdr.e_shnum == 0 || ehdr.e_shentsize != sizeof(Elf64_Shdr)) return;  // no sections: nothing to list
+    shnum_ = ehdr.e_shnum;
+    shstrndx_ = ehdr.e_shstrndx;
+    table_.begin = ehdr.e_shoff;
+    table_.end = ehdr.e_shoff + uint64_t{shnum_} * sizeof(Elf64_Shdr);
+    names_.begin = ehdr.e_shoff > limits_.names_window ? ehdr.e_shoff - limits_.names_window : 0;
+    names_.end = ehdr.e_shoff;
+  }
+
+  std::vector<Section> read_sections(uint64_t size) {
+    std::vector<Section> sections;
+    if (shnum_ == 0) return sections;
+    ByteView table(table_.bytes.data(), table_.bytes.size());
+    if (table_.end > size || table.size() != table_.end - table_.begin) {
+      scan_.problems.push_back(fmt::format("ELF section table at offset {:#x} runs past the end ({} bytes)",
+                                           table_.begin, size));
+      return sections;
+    }
+    auto header = [&](uint16_t i) { return *table.read<Elf64_Shdr>(uint64_t{i} * sizeof(Elf64_Shdr)); };
+    if (shstrndx_ >= shnum_) {
+      scan_.problems.push_back("ELF section name table index out of range");
+      return sections;
+    }
+    const Elf64_Shdr strtab = header(shstrndx_);
+    ByteView names(names_.bytes.data(), names_.bytes.size());
+    const uint64_t names_base = names_.begin;
+    if (strtab.sh_offset < names_base || !names.contains(strtab.sh_offset - names_base, strtab.sh_size)) {
+      scan_.problems.push_back(fmt::format(
+          "ELF section names at offset {:#x} are not within the {} KiB before the section table; fatbin sections "
+          "cannot be told apart",
+          strtab.sh_offset, limits_.names_window >> 10));
+      return sections;
+    }
+    ByteView strings = *names.slice(strtab.sh_offset - names_base, strtab.sh_size);
+    for (uint16_t i = 0; i < shnum_; ++i) {
+      const Elf64_Shdr s = header(i);
+      if (s.sh_type == SHT_NOBITS || s.sh_name >= strings.size()) continue;
+      std::string_view name = strings.tail(s.sh_name).as_chars();
+      name = name.substr(0, name.find('\0'));
+      if (name != ".nv_fatbin" && name != "__nv_relfatbin") continue;
+      if (s.sh_offset > size || s.sh_size > size - s.sh_offset) {
+        scan_.problems.push_back(fmt::format("section {} runs past the end of the file", name));
+        continue;
+      }
+      sections.push_back({std::string(name), s.sh_offset, s.sh_size});
+    }
+    return sections;
+  }
+
+  bool container_starts(const uint8_t* p) const {
+    ByteView v(p, kLookahead);
+    if (v.read<uint32_t>(0) != kFatbinMagic || v.read<uint16_t>(6) != kFatbinHeaderSize) return false;
+    const uint64_t entries = *v.read<uint64_t>(8);
+    const uint16_t kind = *v.read<uint16_t>(kFatbinHeaderSize);
+    const uint32_t header = *v.read<uint32_t>(kFatbinHeaderSize + 4);
+    const uint32_t arch = *v.read<uint32_t>(kFatbinHeaderSize + 28);
+    return entries >= kEntryHeaderMinSize && (kind == 1 || kind == 2) && header >= kEntryHeaderMinSize &&
+           header <= 4096 && arch >= 10 && arch <= 999;
+  }
+
+  void process() {
+    size_t p = 0;
+    const uint64_t base = seen_ - pending_.size();  // file offset of pending_[0]
+    while (true) {
+      if (mode_ == Mode::kCopy) {
+        const size_t take = static_cast<size_t>(std::min<uint64_t>(pending_.size() - p, copy_left_));
+        container_.insert(container_.end(), pending_.begin() + static_cast<ptrdiff_t>(p),
+                          pending_.begin() + static_cast<ptrdiff_t>(p + take));
+        p += take;
+        copy_left_ -= take;
+        if (copy_left_ > 0) break;
+        parse_container();
+        mode_ = Mode::kSearch;
+        continue;
+      }
+      const uint64_t at = base + p;
+      p += static_cast<size_t>((8 - at % 8) % 8);  // containers are 8-byte aligned in the file
+      if (p + kLookahead > pending_.size()) break;
+      if (!container_starts(pending_.data() + p)) {
+        p += 8;
+        continue;
+      }
+      const uint64_t size = kFatbinHeaderSize + *ByteView(pending_.data() + p, 16).read<uint64_t>(8);
+      if (size > limits_.max_container) {
+        Candidate c;
+        c.at = base + p;
+        c.problems.push_back(fmt::format("fatbin container at offset {:#x} declares {} bytes, over the {} MiB "
+                                         "that one container may take in a streamed member; skipped",
+                                         base + p, size, limits_.max_container / kMiB));
+        candidates_.push_back(std::move(c));
+        p += 8;
+        continue;
+      }
+      mode_ = Mode::kCopy;
+      container_at_ = base + p;
+      container_size_ = size;
+      copy_left_ = size;
+      container_.clear();
+      container_.reserve(static_cast<size_t>(size));
+    }
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(std::min(p, pending_.size())));
+  }
+
+  void parse_container() {
+    peak_ = std::max<uint64_t>(peak_, pending_.capacity() + container_.capacity());
+    FileScan part;
+    ByteView bytes(container_.data(), container_.size());
+    add_containers(bytes, container_at_, bytes, container_at_, "", -1, "", options_, part);
+    candidates_.push_back({container_at_, std::move(part.containers), std::move(part.problems)});
+    container_.clear();
+    container_.shrink_to_fit();  // hold one container at a time, not the largest seen
+  }
+
+  const ScanOptions& options_;
+  const ZipLimits& limits_;
+  FileScan& scan_;
+  uint64_t seen_ = 0;  // bytes fed so far
+  std::vector<uint8_t> header_;
+  bool have_header_ = false;
+  uint16_t shnum_ = 0, shstrndx_ = 0;
+  Capture table_, names_;
+  std::vector<uint8_t> pending_;  // bytes not yet searched, from file offset seen_ - pending_.size()
+  Mode mode_ = Mode::kSearch;
+  std::vector<uint8_t> container_;
+  uint64_t container_at_ = 0, container_size_ = 0, copy_left_ = 0;
+  std::vector<Candidate> candidates_;
+  uint64_t peak_ = 0;
+};
+
+struct ArchiveCloser {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+}  // namespace
+
+bool is_zip_path(std::string_view path) { return ends_with_lower(path, ".whl") || ends_with_lower(path, ".zip"); }
+
+bool looks_like_zip(ByteView bytes) { return bytes.starts_with("PK\x03\x04") || bytes.starts_with("PK\x05\x06"); }
+
+std::string member_label(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (char c : name) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return out.empty() ? "?" : out;
+}
+
+ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipLimits& limits) {
+  ZipScan result;
+  FileScan& self = result.self;
+  self.path = path;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    self.read_error = std::string("cannot stat: ") + std::strerror(errno);
+    return result;
+  }
+  self.size = static_cast<uint64_t>(st.st_size);
+  std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
+  archive_read_support_format_zip(a.get());
+  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    self.read_error = std::string("not a readable zip: ") + archive_error_string(a.get());
+    return result;
+  }
+  const uint64_t total_cap =
+      std::min(limits.max_total, self.size * limits.max_ratio + (uint64_t{1} << 30));
+  std::vector<uint8_t> chunk(limits.chunk);
+  size_t members_seen = 0;
+
+  archive_entry* entry = nullptr;
+  while (true) {
+    int rc = archive_read_next_header(a.get(), &entry);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc == ARCHIVE_FATAL) {
+      self.problems.push_back(fmt::format("zip damaged after {} members: {}", members_seen,
+                                          archive_error_string(a.get())));
+      break;
+    }
+    ++members_seen;
+    const char* raw_name = archive_entry_pathname(entry);
+    const std::string name = member_label(raw_name ? raw_name : "");
+    const std::string label = path + "!" + name;
+    if (rc == ARCHIVE_WARN) self.problems.push_back(fmt::format("{}: {}", name, archive_error_string(a.get())));
+    if (archive_entry_filetype(entry) != AE_IFREG) continue;  // directories, links: names only
+    const bool declared_known = archive_entry_size_is_set(entry);
+    const uint64_t declared = declared_known ? static_cast<uint64_t>(archive_entry_size(entry)) : 0;
+    if (declared_known && declared > limits.max_member) {
+      self.problems.push_back(fmt::format("{}: declares {} bytes, over the {} MiB limit for one member; skipped",
+                                          name, declared, limits.max_member / kMiB));
+      continue;
+    }
+    // Inflates into `buf`; returns bytes read, 0 at the end, -1 on error or
+    // when a limit is hit (the problem is recorded).
+    uint64_t member_bytes = 0;
+    bool member_failed = false;
+    auto read_some = [&](uint8_t* buf, size_t want) -> ssize_t {
+      la_ssize_t got = archive_read_data(a.get(), buf, want);
+      if (got < 0) {
+        self.problems.push_back(fmt::format("{}: cannot inflate: {}", name, archive_error_string(a.get())));
+        member_failed = true;
+        return -1;
+      }
+      member_bytes += static_cast<uint64_t>(got);
+      result.inflated += static_cast<uint64_t>(got);
+      if ((declared_known && member_bytes > declared) || member_bytes > limits.max_member) {
+        self.problems.push_back(fmt::format("{}: inflates past {} bytes ({}); stopped", name,
+                                            declared_known ? declared : limits.max_member,
+                                            declared_known ? "its declared size" : "the limit for one member"));
+        member_failed = true;
+        return -1;
+      }
+      if (result.inflated > total_cap) {
+        self.problems.push_back(fmt::format("{}: the zip inflates past {} MiB, {}x its size: a zip bomb? stopped",
+                                            name, total_cap / kMiB, limits.max_ratio));
+        member_failed = true;
+        return -1;
+      }
+      return static_cast<ssize_t>(got);
+    };
+
+    // The first bytes say whether the member can hold device code.
+    std::vector<uint8_t> head;
+    while (head.size() < sizeof(Elf64_Ehdr)) {
+      ssize_t got = read_some(chunk.data(), std::min(chunk.size(), sizeof(Elf64_Ehdr) - head.size()));
+      if (got <= 0) break;
+      head.insert(head.end(), chunk.begin(), chunk.begin() + got);
+    }
+    if (member_failed) {
+      if (result.inflated > total_cap) break;
+      continue;
+    }
+    ByteView sniff(head.data(), head.size());
+    if (looks_like_zip(sniff) || is_nested_archive_name(name)) {
+      self.notes.push_back(fmt::format("nested archive skipped: {} (smscan reads one level of zips; extract it "
+                                       "and scan the result)",
+                                       name));
+      continue;
+    }
+    const bool host_elf = looks_like_elf(sniff) && !looks_like_cubin(sniff);
+    const bool candidate = looks_like_elf(sniff) || looks_like_archive(sniff) || looks_like_fatbin(sniff) ||
+                           ends_with_lower(name, ".ptx");
+    if (!candidate) {
+      ++result.members_without_device_code;
+      continue;  // libarchive skips the rest without inflating it
+    }
+
+    FileScan scan;
+    scan.path = label;
+    scan.zip_path = path;
+    scan.zip_member = name;
+    const bool stream = host_elf && (!declared_known || declared > limits.stream_above);
+    if (stream) {
+      ElfStream elf(options, limits, scan);
+      elf.feed(head.data(), head.size());
+      for (ssize_t got; (got = read_some(chunk.data(), chunk.size())) > 0;) elf.feed(chunk.data(), static_cast<size_t>(got));
+      if (!member_failed) elf.finish(member_bytes);
+      scan.format = FileFormat::kHostElf;
+      result.peak_buffer = std::max(result.peak_buffer, elf.peak() + chunk.size());
+    } else {
+      if (declared_known && declared > limits.max_buffered) {
+        self.problems.push_back(fmt::format("{}: {} bytes, over the {} MiB that a member other than a shared "
+                                            "library may take in memory; skipped",
+                                            name, declared, limits.max_buffered / kMiB));
+        continue;
+      }
+      std::vector<uint8_t> bytes = std::move(head);
+      if (declared_known) bytes.reserve(static_cast<size_t>(declared));
+      for (ssize_t got; (got = read_some(chunk.data(), chunk.size())) > 0;) {
+        if (bytes.size() + static_cast<size_t>(got) > limits.max_buffered) {
+          self.problems.push_back(fmt::format("{}: over the {} MiB that a member may take in memory; skipped", name,
+                                              limits.max_buffered / kMiB));
+          member_failed = true;
+          break;
+        }
+        bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + got);
+      }
+      result.peak_buffer = std::max<uint64_t>(result.peak_buffer, bytes.capacity() + chunk.size());
+      if (!member_failed) scan = scan_bytes(ByteView(bytes.data(), bytes.size()), label, options);
+      scan.zip_path = path;
+      scan.zip_member = name;
+    }
+    scan.size = member_bytes;
+    if (member_failed) {
+      if (result.inflated > total_cap) break;
+      continue;  // the problem is on the zip; a partial member is not judged
+    }
+    if (scan.has_device_code() || !scan.problems.empty() || !scan.members.empty())
+      result.members.push_back(std::move(scan));
+    else
+      ++result.members_without_device_code;
+  }
+  return result;
+}
+
+}  // namespace smwatch

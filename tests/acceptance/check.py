@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""The checks of tests/acceptance/run.sh, on wheels already in the cache."""
+import argparse
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+TARGETS = ["sm_80", "sm_86", "sm_89", "sm_90", "sm_100", "sm_120"]
+failures = []
+
+
+def check(ok, what):
+    print(("  PASS " if ok else "  FAIL ") + what)
+    if not ok:
+        failures.append(what)
+
+
+def wheel_for(cache, spec):
+    """The cached wheel a 'name==version' spec downloaded."""
+    name, _, version = spec.partition("==")
+    pattern = re.sub(r"[-_.]+", "_", name).lower() + "-" + (version or "*") + "-*.whl"
+    found = sorted(glob.glob(os.path.join(cache, pattern)), key=os.path.getmtime)
+    if not found:
+        sys.exit(f"no wheel for {spec} in {cache} ({pattern})")
+    return found[-1]
+
+
+def smscan_json(smscan, wheel):
+    start = time.time()
+    r = subprocess.run([smscan, "--no-progress", "--json", "-t", ",".join(TARGETS), wheel],
+                       capture_output=True, text=True)
+    if r.returncode not in (0, 1):
+        print(r.stderr)
+    doc = json.loads(r.stdout)
+    return doc, time.time() - start, r.returncode
+
+
+def package_verdicts(doc):
+    """{sm: verdict} of the wheel's distribution (the first known package)."""
+    for p in doc["packages"]:
+        if p["name"]:
+            return p["name"], p["version"], {sm: v["verdict"] for sm, v in p["verdicts"].items()}
+    return None, None, {sm: v["verdict"] for sm, v in doc["summary"]["targets"].items()}
+
+
+def split_listing(text):
+    """smscan --list over several files: {path: lines} (blank lines dropped)."""
+    out, current = {}, None
+    for line in text.splitlines():
+        if line.startswith("# "):
+            current = line[2:]
+            out[current] = []
+        elif line.strip() and current is not None:
+            out[current].append(line)
+    return out
+
+
+def compare_with_cuobjdump(smscan, cuobjdump, wheel):
+    """Per .so member: the lines of `smscan --list wheel` for it against cuobjdump
+    on a copy extracted under its own base name (so image names match)."""
+    r = subprocess.run([smscan, "--no-progress", "--list", wheel], capture_output=True, text=True)
+    listing = split_listing(r.stdout)
+    same = differ = with_code = 0
+    with zipfile.ZipFile(wheel) as z, tempfile.TemporaryDirectory() as tmp:
+        names = [n for n in z.namelist() if re.search(r"\.so($|\.)", n) and not n.endswith("/")]
+        if len(listing) == 0 and r.stdout.strip():  # a single listed member gets no "# path" header
+            listing = {"only": [l for l in r.stdout.splitlines() if l.strip()]}
+        for n in names:
+            path = os.path.join(tmp, os.path.basename(n))
+            with z.open(n) as src, open(path, "wb") as dst:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
+            ref = subprocess.run([cuobjdump, "--list-elf", "--list-ptx", path], capture_output=True, text=True)
+            os.unlink(path)
+            ref_lines = [l for l in ref.stdout.splitlines() if l.strip()]
+            got = listing.get(f"{wheel}!{n}", listing.get("only", []) if ref_lines else [])
+            with_code += bool(ref_lines)
+            if ref_lines == got:
+                same += 1
+                continue
+            differ += 1
+            print(f"    DIFFERS: {n}: cuobjdump {len(ref_lines)} lines, smscan {len(got)} lines")
+            for a, b in [(a, b) for a, b in zip(ref_lines, got) if a != b][:3]:
+                print(f"      cuobjdump: {a}\n      smscan:    {b}")
+    return same, differ, with_code, len(names)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for a in ("smscan", "cuobjdump", "cache", "old-torch", "new-torch", "sgl", "flashinfer"):
+        ap.add_argument("--" + a, required=True)
+    args = ap.parse_args()
+
+    wheels = {k: wheel_for(args.cache, getattr(args, k.replace("-", "_")))
+              for k in ("old-torch", "new-torch", "sgl", "flashinfer")}
+    results, members = {}, {}
+    for key, wheel in wheels.items():
+        doc, seconds, rc = smscan_json(args.smscan, wheel)
+        name, version, verdicts = package_verdicts(doc)
+        results[key] = verdicts
+        members[key] = {f["zip"]["member"]: {sm: v["verdict"] for sm, v in f["verdicts"].items()}
+                        for f in doc["files"] if "zip" in f and f.get("verdicts")}
+        with_code = doc["summary"]["files_with_device_code"]
+        print(f"{os.path.basename(wheel)} ({os.path.getsize(wheel) >> 20} MiB): {name} {version}, "
+              f"{with_code} members with device code, {seconds:.1f} s, exit {rc}")
+        print("  " + "  ".join(f"{sm}: {v}" for sm, v in verdicts.items()))
+        shown = 0
+        for f in doc["files"]:
+            shown += 1
+            if shown == 16:
+                print(f"    ... {len(doc['files']) - 15} more (smscan --json {os.path.basename(wheel)})")
+            if shown >= 16:
+                continue
+            if f.get("verdicts"):
+                cells = " ".join(f"{sm}={v['verdict']}" for sm, v in f["verdicts"].items())
+                print(f"    {f.get('zip', {}).get('member', f['path'])}: {f.get('archs', '')[:60]} | {cells}")
+            for p in f.get("problems", []) + ([f["error"]] if "error" in f else []):
+                print(f"    problem: {f['path']}: {p}")
+
+    print("\nVerdicts")
+    old = results["old-torch"]
+    check(old.get("sm_120") == "FAIL", f"{args.old_torch} FAILs on sm_120 (got {old.get('sm_120')})")
+    # torch's own libraries must be OK on every GPU of its CUDA 12.4 line. The
+    # package as a whole may be JIT: the libcusparseLt it bundles has sparse
+    # GEMM kernels with only sm_80 SASS + compute_80 PTX (on sm_90 they would
+    # JIT; cusparseLt dispatches its sm_90a kernels there).
+    for sm in ("sm_80", "sm_86", "sm_89", "sm_90"):
+        check(old.get(sm) in ("OK", "JIT"), f"{args.old_torch} not FAIL on {sm} (got {old.get(sm)})")
+        for lib in ("torch/lib/libtorch_cuda.so", "torch/lib/libtorch_cuda_linalg.so"):
+            got = members["old-torch"].get(lib, {}).get(sm)
+            check(got == "OK", f"{args.old_torch} {lib} OK on {sm} (got {got})")
+    new = results["new-torch"]
+    check(new.get("sm_120") == "OK", f"{args.new_torch} OK on sm_120 (got {new.get('sm_120')})")
+
+    print("\nsmscan --list against cuobjdump --list-elf --list-ptx, every .so member")
+    for key, wheel in wheels.items():
+        start = time.time()
+        same, differ, with_code, total = compare_with_cuobjdump(args.smscan, args.cuobjdump, wheel)
+        check(differ == 0, f"{os.path.basename(wheel)}: {same} of {total} .so identical "
+                           f"({with_code} with device code), {differ} different [{time.time() - start:.0f} s]")
+
+    print(f"\n{'ALL PASSED' if not failures else f'{len(failures)} FAILED'}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Acceptance test on real wheels from PyPI (not part of every CI run: it
+# downloads ~3 GB once, then needs a few minutes). One command:
+#   tests/acceptance/run.sh [path/to/smscan]
+# Wheels are cached outside the repository, in $SMWATCH_ACCEPTANCE_CACHE
+# (default ~/.cache/smwatch-acceptance). Checks:
+#  - torch 2.5.1 (PyPI manylinux wheel, built with CUDA 12.4): FAIL on sm_120,
+#    OK on sm_80, sm_86, sm_89, sm_90;
+#  - a torch built with CUDA >= 12.8 ($NEW_TORCH, default torch==2.8.0, whose
+#    PyPI wheel is cu128): OK on sm_120;
+#  - sgl-kernel and flashinfer-cubin: verdicts reported;
+#  - every .so in every wheel: `smscan --list` of the wheel equals cuobjdump
+#    --list-elf --list-ptx of that member extracted to a temporary directory
+#    (cuobjdump needs a file; smscan itself never extracts).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+smscan=${1:-${SMSCAN:-$repo/build/inspector/smscan}}
+cache=${SMWATCH_ACCEPTANCE_CACHE:-$HOME/.cache/smwatch-acceptance}
+[ -x "$smscan" ] || { echo "smscan not found at $smscan: build first (scripts/build.sh) or pass its path" >&2; exit 2; }
+mkdir -p "$cache"
+
+old_torch=${OLD_TORCH:-torch==2.5.1}
+new_torch=${NEW_TORCH:-torch==2.8.0}
+sgl=${SGL_KERNEL:-sgl-kernel==0.3.21}
+flashinfer=${FLASHINFER_CUBIN:-flashinfer-cubin==0.6.13}
+
+# pip download skips files already in the cache (it checks the name and hash).
+for spec in "$old_torch" "$new_torch" "$sgl" "$flashinfer"; do
+  echo "+ pip download --no-deps $spec"
+  python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: -d "$cache" "$spec"
+done
+
+find_cuobjdump() {
+  if [ -n "${CUOBJDUMP:-}" ]; then echo "$CUOBJDUMP"; return; fi
+  for site in $(python3 -c 'import site; print(" ".join(site.getsitepackages() + [site.getusersitepackages()]))'); do
+    for c in "$site"/nvidia/*/bin/cuobjdump "$site"/nvidia/cuda_cuobjdump/bin/cuobjdump; do
+      [ -x "$c" ] && { echo "$c"; return; }
+    done
+  done
+  command -v cuobjdump || true
+}
+cuobjdump=$(find_cuobjdump)
+[ -n "$cuobjdump" ] || { echo "cuobjdump not found: pip install nvidia-cuda-cuobjdump (scripts/setup.sh)" >&2; exit 2; }
+
+exec python3 "$here/check.py" --smscan "$smscan" --cuobjdump "$cuobjdump" --cache "$cache" \
+  --old-torch "$old_torch" --new-torch "$new_torch" --sgl "$sgl" --flashinfer "$flashinfer"

@@ -1,0 +1,464 @@
+// Kernel-by-kernel verdicts, wheels and zips (including hostile ones),
+// installed distributions, and the Markdown/HTML reports.
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "smwatch/demangle.h"
+#include "smwatch/packages.h"
+#include "smwatch/report.h"
+#include "smwatch/verdict.h"
+#include "smwatch/zip.h"
+#include "test_support.h"
+
+namespace smwatch {
+namespace {
+
+namespace fs = std::filesystem;
+using test::fixture;
+using test::read_bytes;
+using test::run_smscan;
+using test::scratch_dir;
+
+std::string pkg_fixture(const std::string& name) { return std::string(SMWATCH_PKG_FIXTURE_DIR) + "/" + name; }
+
+struct Member {
+  std::string name;
+  std::vector<uint8_t> bytes;
+};
+
+// A zip written by libarchive (deflate), as pip's wheels are.
+void write_zip(const std::string& path, const std::vector<Member>& members) {
+  archive* a = archive_write_new();
+  ASSERT_EQ(archive_write_set_format_zip(a), ARCHIVE_OK);
+  ASSERT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK) << archive_error_string(a);
+  for (const auto& m : members) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, m.name.c_str());
+    archive_entry_set_size(e, static_cast<la_int64_t>(m.bytes.size()));
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    ASSERT_EQ(archive_write_header(a, e), ARCHIVE_OK) << archive_error_string(a);
+    if (!m.bytes.empty()) ASSERT_EQ(archive_write_data(a, m.bytes.data(), m.bytes.size()), static_cast<la_ssize_t>(m.bytes.size()));
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+}
+
+std::vector<uint8_t> text(const std::string& s) { return {s.begin(), s.end()}; }
+
+std::string listing(const FileScan& scan) {
+  std::ostringstream out;
+  print_cuobjdump_list(out, scan);
+  return out.str();
+}
+
+const KernelRow* find_kernel(const std::vector<KernelRow>& rows, std::string_view demangled_prefix) {
+  for (const auto& r : rows)
+    if (demangle(r.mangled).starts_with(demangled_prefix)) return &r;
+  return nullptr;
+}
+
+// --- kernels -----------------------------------------------------------------
+
+TEST(Demangle, CxxNamesAndOthers) {
+  EXPECT_EQ(demangle("_Z12scale_by_twoPfi"), "scale_by_two(float*, int)");
+  EXPECT_EQ(demangle("_Z10add_arraysIfEvPT_PKS0_i"), "void add_arrays<float>(float*, float const*, int)");
+  EXPECT_EQ(demangle("c_kernel"), "c_kernel");  // extern "C"
+  EXPECT_EQ(demangle("i"), "i");                // not read as the type "int"
+  EXPECT_EQ(demangle("_Zgarbage"), "_Zgarbage");
+}
+
+TEST(KernelVerdicts, ImagesWithDifferentKernelSetsAreJudgedKernelByKernel) {
+  ScanOptions options;
+  options.kernels = true;
+  FileScan scan = scan_file(pkg_fixture("arch_split.so"), options);
+  ASSERT_TRUE(scan.problems.empty()) << scan.problems.front();
+  auto rows = judge_kernels(scan, {86, 90, 120});
+  const KernelRow* everywhere = find_kernel(rows, "everywhere(");
+  const KernelRow* from_hopper = find_kernel(rows, "from_hopper(");
+  const KernelRow* a_only = find_kernel(rows, "hopper_a_only(");
+  ASSERT_TRUE(everywhere && from_hopper && a_only) << rows.size() << " kernels";
+  EXPECT_EQ(everywhere->sass.size(), 3u);
+  ASSERT_EQ(from_hopper->sass.size(), 2u);  // sm_90 and sm_90a
+  ASSERT_EQ(a_only->sass.size(), 1u);
+  EXPECT_EQ(a_only->sass[0].sm_name(), "sm_90a");
+
+  // On an RTX 3090 (8.6) the sm_80 image serves the container, but it has no
+  // from_hopper: container-level judgement says OK, the kernel fails.
+  EXPECT_EQ(everywhere->fits[0], ContainerFit::kSass);
+  EXPECT_EQ(from_hopper->fits[0], ContainerFit::kNone);
+  EXPECT_EQ(a_only->fits[0], ContainerFit::kNotForThisGpu);  // 'a' code for another GPU
+  for (const auto* k : {everywhere, from_hopper, a_only}) EXPECT_EQ(k->fits[1], ContainerFit::kSass);
+  EXPECT_EQ(everywhere->fits[2], ContainerFit::kNone);
+  EXPECT_EQ(a_only->fits[2], ContainerFit::kNotForThisGpu);
+
+  FileVerdict v86 = judge_file(scan, 86);
+  EXPECT_TRUE(v86.by_kernel);
+  EXPECT_EQ(v86.verdict, Verdict::kFail);
+  EXPECT_EQ(v86.kernels_none, 1u);
+  EXPECT_NE(v86.reason.find("1 of 3 kernels without sm_86"), std::string::npos) << v86.reason;
+  EXPECT_EQ(judge_file(scan, 90).verdict, Verdict::kOk);
+
+  // The same file without kernel names is judged per container: OK on 8.6.
+  FileScan plain = scan_file(pkg_fixture("arch_split.so"), {});
+  EXPECT_EQ(judge_file(plain, 86).verdict, Verdict::kOk);
+}
+
+TEST(KernelVerdicts, CliListsDemangledKernelsAndCountsFailures) {
+  auto r = run_smscan({"--kernels", "--json", "-t", "sm_86,sm_90", pkg_fixture("arch_split.so"), fixture("multi.so")});
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["summary"]["targets"]["sm_86"]["kernels_fail"], 1);
+  EXPECT_EQ(doc["summary"]["targets"]["sm_90"]["kernels_fail"], 0);
+  bool seen = false;
+  for (const auto& f : doc["files"]) {
+    if (!f["path"].get<std::string>().ends_with("multi.so")) continue;
+    for (const auto& k : f["kernels"]) {
+      if (k["mangled"] != "_Z10add_arraysIfEvPT_PKS0_i") continue;
+      seen = true;
+      EXPECT_EQ(k["name"], "void add_arrays<float>(float*, float const*, int)");
+      EXPECT_EQ(k["verdicts"]["sm_86"], "OK");
+      EXPECT_EQ(k["ptx"], nlohmann::json::array({"compute_90"}));
+    }
+  }
+  EXPECT_TRUE(seen) << r.out.substr(0, 2000);
+  auto table = run_smscan({"--kernels", "-t", "sm_86", pkg_fixture("arch_split.so")});
+  EXPECT_NE(table.out.find("from_hopper(int*)"), std::string::npos) << table.out;
+}
+
+TEST(KernelVerdicts, ThreadsDoNotChangeTheResult) {
+  ScanOptions one;
+  one.kernels = true;
+  ThreadBudget budget(4);
+  ScanOptions many = one;
+  many.budget = &budget;
+  for (const char* name : {"multi_size.fatbin", "libkernels.a"}) {
+    FileScan a = scan_file(fixture(name), one), b = scan_file(fixture(name), many);
+    ASSERT_EQ(a.containers.size(), b.containers.size());
+    for (size_t c = 0; c < a.containers.size(); ++c)
+      for (size_t i = 0; i < a.containers[c].images.size(); ++i)
+        EXPECT_EQ(a.containers[c].images[i].kernels, b.containers[c].images[i].kernels) << name;
+    EXPECT_EQ(a.problems, b.problems);
+  }
+}
+
+// --- wheels and zips ---------------------------------------------------------
+
+class Zips : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = scratch_dir("zips"); }
+  std::string dir_;
+};
+
+TEST_F(Zips, MembersAreScannedLikeFilesInMemoryOrStreamed) {
+  const std::string whl = dir_ + "/demo_pkg-1.0-py3-none-any.whl";
+  write_zip(whl, {{"demo_pkg/lib/multi.so", read_bytes(fixture("multi.so"))},
+                  {"demo_pkg/sm80.cubin", read_bytes(fixture("sm80.cubin"))},
+                  {"demo_pkg/libkernels.a", read_bytes(fixture("libkernels.a"))},
+                  {"demo_pkg/librdc.a", read_bytes(fixture("librdc.a"))},
+                  {"demo_pkg/second_rdc.o", read_bytes(fixture("second_rdc.o"))},
+                  {"demo_pkg/__init__.py", text("print('hi')\n")}});
+  for (uint64_t stream_above : {uint64_t{16} << 20, uint64_t{0}}) {  // in memory, then every ELF streamed
+    ZipLimits limits;
+    limits.stream_above = stream_above;
+    limits.chunk = 4096;  // many chunk boundaries inside containers and headers
+    ScanOptions options;
+    options.kernels = true;
+    ZipScan zip = scan_zip(whl, options, limits);
+    ASSERT_TRUE(zip.self.read_error.empty()) << zip.self.read_error;
+    EXPECT_TRUE(zip.self.problems.empty()) << zip.self.problems.front();
+    ASSERT_EQ(zip.members.size(), 5u);
+    EXPECT_EQ(zip.members_without_device_code, 1u);
+    const std::vector<std::string> originals = {"multi.so", "sm80.cubin", "libkernels.a", "librdc.a", "second_rdc.o"};
+    for (size_t i = 0; i < originals.size(); ++i) {
+      const FileScan& m = zip.members[i];
+      FileScan file = scan_file(fixture(originals[i]), options);
+      EXPECT_EQ(m.path, whl + "!" + m.zip_member);
+      EXPECT_TRUE(m.problems.empty()) << m.path << ": " << m.problems.front();
+      EXPECT_EQ(test::image_names(m), test::image_names(file)) << originals[i] << " stream_above=" << stream_above;
+      ASSERT_EQ(m.containers.size(), file.containers.size()) << originals[i];
+      for (size_t c = 0; c < m.containers.size(); ++c) {
+        EXPECT_EQ(m.containers[c].offset, file.containers[c].offset) << originals[i];
+        EXPECT_EQ(m.containers[c].section, file.containers[c].section) << originals[i];
+        EXPECT_EQ(m.containers[c].kernels, file.containers[c].kernels) << originals[i];
+        for (size_t k = 0; k < m.containers[c].images.size(); ++k)
+          EXPECT_EQ(m.containers[c].images[k].kernels, file.containers[c].images[k].kernels);
+      }
+      if (originals[i] != "libkernels.a" && originals[i] != "librdc.a")  // ar listings name the archive's own path
+        EXPECT_EQ(listing(m), listing(file)) << originals[i];
+    }
+  }
+  // Streamed, a library is held one container at a time, not whole.
+  const std::string one = dir_ + "/one.zip";
+  write_zip(one, {{"multi.so", read_bytes(fixture("multi.so"))}});
+  ZipLimits limits;
+  limits.stream_above = 0;
+  limits.chunk = 4096;
+  ZipScan zip = scan_zip(one, {}, limits);
+  ASSERT_EQ(zip.members.size(), 1u);
+  EXPECT_EQ(test::image_names(zip.members[0]), test::image_names(scan_file(fixture("multi.so"), {})));
+  EXPECT_LT(zip.peak_buffer, fs::file_size(fixture("multi.so")) / 2);
+  {
+  }
+}
+
+TEST_F(Zips, TreeWalkerPicksUpWheelsAndGroupsByDistribution) {
+  const std::string whl = dir_ + "/demo_pkg-1.0-py3-none-any.whl";
+  write_zip(whl, {{"demo_pkg/libsm80.so", read_bytes(fixture("sm80.so"))}, {"demo_pkg/x.py", text("x = 1\n")}});
+  auto r = run_smscan({"-t", "sm_80,sm_120", dir_});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find(whl + "!demo_pkg/libsm80.so"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("demo-pkg 1.0: FAIL on sm_120 - libsm80.so:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("demo-pkg 1.0: OK on sm_80"), std::string::npos) << r.out;
+}
+
+TEST_F(Zips, BombsAreStoppedByDeclaredAndActualSize) {
+  std::vector<uint8_t> elf_zeros(64 << 20, 0);  // deflates to ~64 KiB
+  std::memcpy(elf_zeros.data(), "\x7f" "ELF\x02\x01\x01", 7);
+  const std::string zip_path = dir_ + "/bomb.zip";
+  write_zip(zip_path, {{"lib/huge.so", elf_zeros}});
+  {
+    ZipLimits limits;
+    limits.max_member = 1 << 20;
+    ZipScan zip = scan_zip(zip_path, {}, limits);
+    ASSERT_EQ(zip.self.problems.size(), 1u);
+    EXPECT_NE(zip.self.problems[0].find("lib/huge.so: declares 67108864 bytes, over the 1 MiB limit"),
+              std::string::npos) << zip.self.problems[0];
+    EXPECT_LT(zip.inflated, uint64_t{1} << 20);
+  }
+  {
+    ZipLimits limits;
+    limits.max_total = 4 << 20;  // the ratio rule, with a small zip
+    ZipScan zip = scan_zip(zip_path, {}, limits);
+    ASSERT_FALSE(zip.self.problems.empty());
+    EXPECT_NE(zip.self.problems[0].find("zip bomb"), std::string::npos) << zip.self.problems[0];
+    EXPECT_LE(zip.inflated, (uint64_t{4} << 20) + limits.chunk);
+  }
+  // The same through smscan: a clear message naming the zip, exit status 2.
+  auto r = run_smscan({"-t", "sm_80", zip_path});
+  EXPECT_EQ(r.exit_code, 0) << "64 MiB of zeros in a 64 KiB zip is under the default ratio: " << r.err;
+}
+
+TEST_F(Zips, LyingSizeInTheHeadersIsCaught) {
+  std::vector<uint8_t> elf = read_bytes(fixture("sm80.so"));
+  const std::string zip_path = dir_ + "/lie.zip";
+  write_zip(zip_path, {{"lib/a.so", elf}});
+  // Rewrite the uncompressed size in the local and central headers to 100.
+  std::vector<uint8_t> z = read_bytes(zip_path);
+  const uint32_t real = static_cast<uint32_t>(elf.size());
+  size_t patched = 0;
+  for (size_t i = 0; i + 4 <= z.size(); ++i) {
+    uint32_t v;
+    std::memcpy(&v, &z[i], 4);
+    if (v == real) {
+      uint32_t lie = 100;
+      std::memcpy(&z[i], &lie, 4);
+      ++patched;
+    }
+  }
+  ASSERT_GE(patched, 1u);
+  test::write_bytes(zip_path, z);
+  ZipScan zip = scan_zip(zip_path, {});
+  EXPECT_TRUE(zip.members.empty());
+  ASSERT_FALSE(zip.self.problems.empty());  // libarchive's own check or ours: either names the member
+  EXPECT_NE(zip.self.problems[0].find("lib/a.so"), std::string::npos) << zip.self.problems[0];
+}
+
+TEST_F(Zips, NamesAreLabelsNeverPaths) {
+  const std::string zip_path = dir_ + "/tricks.zip";
+  write_zip(zip_path, {{"../../../tmp/smwatch-escape.so", read_bytes(fixture("sm80.so"))},
+                       {"/abs/olute.so", read_bytes(fixture("sm80.so"))},
+                       {"evil\x1b[31mred\n.so", read_bytes(fixture("sm80.so"))}});
+  ZipScan zip = scan_zip(zip_path, {});
+  ASSERT_EQ(zip.members.size(), 3u) << (zip.self.problems.empty() ? "" : zip.self.problems[0]);
+  EXPECT_EQ(zip.members[0].path, zip_path + "!../../../tmp/smwatch-escape.so");
+  EXPECT_EQ(zip.members[1].zip_member, "/abs/olute.so");
+  EXPECT_EQ(zip.members[2].zip_member, "evil?[31mred?.so");
+  EXPECT_FALSE(fs::exists("/tmp/smwatch-escape.so"));
+  EXPECT_FALSE(fs::exists("/abs/olute.so"));
+}
+
+TEST_F(Zips, NestedArchivesAreNotedNotScanned) {
+  const std::string inner = dir_ + "/inner-1.0-py3-none-any.whl";
+  write_zip(inner, {{"inner/libsm80.so", read_bytes(fixture("sm80.so"))}});
+  const std::string outer = dir_ + "/outer.zip";
+  write_zip(outer, {{"wheels/inner-1.0-py3-none-any.whl", read_bytes(inner)}, {"data.bin", read_bytes(inner)}});
+  ZipScan zip = scan_zip(outer, {});
+  EXPECT_TRUE(zip.members.empty());
+  ASSERT_EQ(zip.self.notes.size(), 2u);  // by name, and by content (data.bin starts with PK)
+  EXPECT_NE(zip.self.notes[0].find("nested archive skipped: wheels/inner-1.0-py3-none-any.whl"), std::string::npos);
+  EXPECT_TRUE(zip.self.problems.empty());
+}
+
+TEST_F(Zips, TruncatedAndForeignFilesAreClearErrors) {
+  const std::string good = dir_ + "/good.zip";
+  write_zip(good, {{"a.so", read_bytes(fixture("multi.so"))}, {"b.so", read_bytes(fixture("sm80.so"))}});
+  std::vector<uint8_t> bytes = read_bytes(good);
+  // Cut inside the members' data (the central directory, read first, then
+  // promises more than there is), or before any member.
+  for (size_t cut : {bytes.size() / 3, bytes.size() / 2, size_t{10}, size_t{0}}) {
+    const std::string cut_path = dir_ + "/cut" + std::to_string(cut) + ".zip";
+    test::write_bytes(cut_path, {bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(cut)});
+    ZipScan zip = scan_zip(cut_path, {});
+    EXPECT_TRUE(!zip.self.read_error.empty() || !zip.self.problems.empty()) << "cut at " << cut;
+    auto r = run_smscan({"-t", "sm_80", cut_path});
+    EXPECT_EQ(r.exit_code, 2) << "cut at " << cut << ": " << r.out;
+    EXPECT_NE(r.err.find(cut_path), std::string::npos) << r.err;
+  }
+  // Cut in the central directory only: libarchive falls back to reading the
+  // local headers; then both members must come out whole, or an error.
+  const std::string tail_cut = dir_ + "/tailcut.zip";
+  test::write_bytes(tail_cut, {bytes.begin(), bytes.end() - 30});
+  ZipScan tail = scan_zip(tail_cut, {});
+  EXPECT_TRUE(tail.members.size() == 2 || !tail.self.problems.empty() || !tail.self.read_error.empty());
+  for (const auto& m : tail.members) EXPECT_TRUE(m.problems.empty()) << m.problems.front();
+
+  const std::string not_zip = dir_ + "/notes.whl";
+  test::write_bytes(not_zip, text("just text, not a zip\n"));
+  ZipScan zip = scan_zip(not_zip, {});
+  EXPECT_NE(zip.self.read_error.find("not a readable zip"), std::string::npos) << zip.self.read_error;
+}
+
+// --- installed distributions -------------------------------------------------
+
+TEST(Packages, WheelFileNames) {
+  auto t = distribution_of_wheel("/x/torch-2.5.1-cp311-cp311-manylinux1_x86_64.whl");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->name, "torch");
+  EXPECT_EQ(t->version, "2.5.1");
+  auto s = distribution_of_wheel("sgl_kernel-0.3.21-cp310-abi3-manylinux2014_x86_64.whl");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->name, "sgl-kernel");
+  EXPECT_TRUE(distribution_of_wheel("torch-2.8.0-1-cp311-cp311-linux_x86_64.whl"));  // build tag
+  EXPECT_FALSE(distribution_of_wheel("torch.whl"));
+  EXPECT_FALSE(distribution_of_wheel("a-b-c.zip"));
+}
+
+class SitePackages : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    site_ = scratch_dir("site") + "/lib/python3.11/site-packages";
+    fs::create_directories(site_ + "/foo/lib");
+    fs::create_directories(site_ + "/bar");
+    fs::copy_file(fixture("sm80.so"), site_ + "/foo/lib/libfoo.so");
+    fs::copy_file(fixture("sm120.so"), site_ + "/bar/libbar.so");
+    fs::copy_file(fixture("multi.so"), site_ + "/stray.so");  // in no RECORD
+    write_dist("foo_pkg-1.2.dist-info", "Name: foo-pkg\nVersion: 1.2\n\nbody\n",
+               "foo/lib/libfoo.so,sha256=abc,123\nfoo_pkg-1.2.dist-info/RECORD,,\n");
+    // No METADATA: name and version come from the directory name; a quoted path.
+    write_dist("bar-0.9.dist-info", "", "\"bar/libbar.so\",sha256=x,1\n");
+  }
+  void write_dist(const std::string& dir, const std::string& metadata, const std::string& record) {
+    fs::create_directories(site_ + "/" + dir);
+    if (!metadata.empty()) std::ofstream(site_ + "/" + dir + "/METADATA") << metadata;
+    std::ofstream(site_ + "/" + dir + "/RECORD") << record;
+  }
+  std::string site_;
+};
+
+TEST_F(SitePackages, RecordMapsFilesToDistributions) {
+  PackageIndex index;
+  std::vector<std::string> problems;
+  index.add_site_packages(site_, problems);
+  EXPECT_TRUE(problems.empty());
+  ASSERT_EQ(index.size(), 2u);
+  const Distribution* foo = index.owner_of(site_ + "/foo/../foo/lib/libfoo.so");
+  ASSERT_TRUE(foo);
+  EXPECT_EQ(*foo, (Distribution{"foo-pkg", "1.2"}));
+  const Distribution* bar = index.owner_of(site_ + "/bar/libbar.so");
+  ASSERT_TRUE(bar);
+  EXPECT_EQ(*bar, (Distribution{"bar", "0.9"}));
+  EXPECT_EQ(index.owner_of(site_ + "/stray.so"), nullptr);
+  EXPECT_EQ(find_site_dirs({site_ + "/foo/lib"}), std::vector<std::string>{fs::canonical(site_).string()});
+}
+
+TEST_F(SitePackages, ReportGroupsByPackageWithTheFix) {
+  auto r = run_smscan({"-t", "sm_80,sm_120", site_});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("foo-pkg 1.2: FAIL on sm_120 - libfoo.so: 1 of 1 fatbins have neither"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("install a foo-pkg release built with CUDA 12.8"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bar 0.9: FAIL on sm_80"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(files of no known package): OK on sm_80"), std::string::npos) << r.out;
+
+  auto j = run_smscan({"--json", "-t", "sm_120", site_});
+  auto doc = nlohmann::json::parse(j.out);
+  ASSERT_EQ(doc["packages"].size(), 3u);
+  EXPECT_EQ(doc["packages"][0]["name"], "bar");
+  EXPECT_EQ(doc["packages"][1]["name"], "foo-pkg");
+  EXPECT_EQ(doc["packages"][1]["verdicts"]["sm_120"]["verdict"], "FAIL");
+  EXPECT_TRUE(doc["packages"][2]["name"].is_null());
+}
+
+TEST_F(SitePackages, PythonOptionAsksTheInterpreter) {
+  // A stand-in interpreter: prints the site-packages it was asked for.
+  const std::string python = scratch_dir("py") + "/python";
+  std::ofstream(python) << "#!/bin/sh\n[ \"$1\" = -c ] || exit 3\necho '" << site_ << "'\n";
+  fs::permissions(python, fs::perms::owner_all);
+  auto r = run_smscan({"-t", "sm_120", "--python", python});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("foo-pkg 1.2: FAIL on sm_120"), std::string::npos) << r.out;
+  auto missing = run_smscan({"-t", "sm_120", "--python", "/nonexistent/python3"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("/nonexistent/python3"), std::string::npos) << missing.err;
+  EXPECT_TRUE(fs::exists(python));
+}
+
+TEST(Fixes, PackageSpecificHintsComeFromTheGpuTable) {
+  EXPECT_NE(fix_hint(120, "torch").find("https://download.pytorch.org/whl/cu128"), std::string::npos);
+  EXPECT_NE(fix_hint(100, "torchvision").find("torchvision"), std::string::npos);
+  EXPECT_NE(fix_hint(120, "sgl-kernel").find("sgl-kernel release built with CUDA 12.8"), std::string::npos);
+  EXPECT_NE(fix_hint(110, "flashinfer").find("CUDA 13.0"), std::string::npos);
+}
+
+// --- reports -----------------------------------------------------------------
+
+TEST(Reports, MarkdownAndHtml) {
+  ScanOptions options;
+  options.kernels = true;
+  TreeScan tree = scan_paths({fixture("sm80.so"), fixture("multi.so")}, options, 1);
+  tree.files[0].problems.push_back("a <script>alert(1)</script> | problem");
+  ScanReport report = judge(std::move(tree), *parse_target_list("sm_80,sm_120"));
+
+  std::ostringstream md;
+  print_markdown(md, report);
+  const std::string m = md.str();
+  EXPECT_NE(m.find("| `sm_120` |"), std::string::npos) << m;
+  EXPECT_NE(m.find("❌ FAIL"), std::string::npos);
+  EXPECT_NE(m.find("**Fails on `sm_120`**"), std::string::npos);
+  EXPECT_NE(m.find("\\|"), std::string::npos);  // a pipe cannot end a cell
+
+  std::ostringstream html;
+  print_html(html, report);
+  const std::string h = html.str();
+  EXPECT_TRUE(h.starts_with("<!DOCTYPE html>"));
+  EXPECT_NE(h.find("<details><summary>4 kernels"), std::string::npos);
+  EXPECT_NE(h.find("class=\"v fail\""), std::string::npos);
+  EXPECT_NE(h.find("void add_arrays&lt;float&gt;(float*, float const*, int)"), std::string::npos);
+  EXPECT_EQ(h.find("<script>"), std::string::npos);  // escaped
+  for (const char* fetch : {"src=", "href=", "url(", "@import", "<link", "<script", "<img"})
+    EXPECT_EQ(h.find(fetch), std::string::npos) << fetch;  // nothing to fetch, nothing to run
+}
+
+TEST(Reports, CliWritesFilesAndFormats) {
+  const std::string dir = scratch_dir("reports");
+  auto r = run_smscan({"-t", "sm_120", "--html", dir + "/r.html", "--markdown", dir + "/r.md", fixture("sm80.so")});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_GT(fs::file_size(dir + "/r.html"), 1000u);
+  EXPECT_GT(fs::file_size(dir + "/r.md"), 100u);
+  auto md = run_smscan({"--format", "markdown", "-t", "sm_120", fixture("sm80.so")});
+  EXPECT_TRUE(md.out.starts_with("### smscan: ❌ FAIL")) << md.out;
+  auto bad = run_smscan({"-t", "sm_120", "--html", "/nonexistent-dir/r.html", fixture("sm80.so")});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("/nonexistent-dir/r.html"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace smwatch
