@@ -1,0 +1,240 @@
+#include "doctor.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include "run.h"
+#include "smwatch/arch.h"
+#include "smwatch/native.h"
+#include "smwatch/report.h"
+#include "smwatch/scan.h"
+
+extern char** environ;
+
+namespace smwatch::cli {
+
+using nlohmann::json;
+
+namespace {
+
+// Asks the interpreter where its packages live and which CUDA-related
+// distributions it has (names only matched loosely: this is for display; the
+// verdict comes from scanning the files).
+constexpr const char* kPythonProbe = R"(
+import json, site, sys, sysconfig
+dirs = []
+cands = list(getattr(site, "getsitepackages", lambda: [])())
+if site.ENABLE_USER_SITE:
+    cands.append(site.getusersitepackages())
+cands += [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+for d in cands:
+    if d not in dirs:
+        dirs.append(d)
+words = ("torch", "triton", "nvidia", "cuda", "sglang", "sgl-kernel", "sgl_kernel", "vllm", "flashinfer", "xformers",
+         "flash-attn", "flash_attn", "bitsandbytes", "cupy", "jax", "tensorflow", "transformers", "deepspeed", "onnxruntime")
+pkgs = {}
+try:
+    from importlib import metadata
+    for d in metadata.distributions():
+        name = d.metadata["Name"] or ""
+        if any(w in name.lower() for w in words):
+            pkgs[name] = d.version
+except Exception:
+    pass
+print(json.dumps({"executable": sys.executable, "version": sys.version.split()[0], "site": dirs, "packages": pkgs}))
+)";
+
+// Runs argv, returns its standard output; false when it could not run or failed.
+bool capture(const std::vector<std::string>& command, std::string& out, std::string& error) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    error = "pipe failed";
+    return false;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  std::vector<std::string> args = command;
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    error = "cannot run '" + command[0] + "': " + std::strerror(rc);
+    return false;
+  }
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) != 0;) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    error = "'" + command[0] + "' failed (exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")";
+    return false;
+  }
+  return true;
+}
+
+// "12.8" -> 12080, the form cuDriverGetVersion uses.
+int cuda_version_number(const char* text) {
+  int major = 0, minor = 0;
+  std::string_view s = text;
+  size_t dot = s.find('.');
+  std::from_chars(s.data(), s.data() + (dot == std::string_view::npos ? s.size() : dot), major);
+  if (dot != std::string_view::npos) std::from_chars(s.data() + dot + 1, s.data() + s.size(), minor);
+  return major * 1000 + minor * 10;
+}
+
+std::string cuda_text(int version) { return fmt::format("{}.{}", version / 1000, (version % 1000) / 10); }
+
+}  // namespace
+
+int run_doctor(std::ostream& real_out, const DoctorOptions& options, const std::string& exe_dir) {
+  // With --json only the document goes out; the text is written aside.
+  std::ostringstream text_sink;
+  std::ostream& out = options.json ? static_cast<std::ostream&>(text_sink) : real_out;
+  json doc = {{"schema", "smwatch.doctor/1"}};
+  bool bad = false;
+
+  // 1. Driver and GPUs.
+  NativeInfo native = query_native_gpus();
+  std::vector<Target> targets;
+  json gpus = json::array();
+  if (!native.driver_found) {
+    out << "Driver:  none: " << native.error << "\n";
+  } else {
+    out << fmt::format("Driver:  supports CUDA {} and older (cuDriverGetVersion = {})\n", cuda_text(native.driver_version),
+                       native.driver_version);
+  }
+  for (const auto& gpu : native.gpus) {
+    const GpuGeneration* gen = find_generation(gpu.cc);
+    Target t{gpu.cc, gpu.name};
+    std::string driver_verdict;
+    bool driver_ok = true;
+    if (gen) {
+      const int needed = cuda_version_number(gen->first_cuda);
+      driver_ok = native.driver_version >= needed;
+      driver_verdict = driver_ok ? fmt::format("needs CUDA {}+: the driver is new enough", gen->first_cuda)
+                                 : fmt::format("needs CUDA {}+: the driver is TOO OLD (supports {}): update it", gen->first_cuda,
+                                               cuda_text(native.driver_version));
+    }
+    bad = bad || !driver_ok;
+    out << fmt::format("GPU {}:   {}: {}, compute capability {}{}{}\n", gpu.ordinal, gpu.name, t.sm_name(), t.cc_string(),
+                       gen ? std::string(" (") + gen->gpus + ")" : "", driver_verdict.empty() ? "" : "; " + driver_verdict);
+    gpus.push_back({{"ordinal", gpu.ordinal}, {"name", gpu.name}, {"arch", t.sm_name()}, {"cc", t.cc_string()}, {"driver_ok", driver_ok}});
+    targets.push_back(t);
+  }
+  doc["driver"] = {{"found", native.driver_found}, {"version", native.driver_version}, {"error", native.error}};
+  doc["gpus"] = gpus;
+  const bool what_if_only = targets.empty();
+  for (const auto& spec : options.targets) {
+    auto list = parse_target_list(spec);
+    if (!list) {
+      real_out << "error: --target: " << list.error().message << "\n";
+      return 2;
+    }
+    for (const auto& t : *list)
+      if (std::none_of(targets.begin(), targets.end(), [&](const Target& have) { return have.cc == t.cc; })) targets.push_back(t);
+  }
+  if (targets.empty()) {
+    targets.push_back(*parse_target("sm_120"));
+    out << "GPUs:    no GPU / no driver on this machine: judging for sm_120 (" << find_generation(120)->gpus
+        << ") as a what-if; choose others with --target\n";
+  }
+
+  // 2. The Python environment.
+  std::vector<std::string> paths = options.extra_paths;
+  std::string py_out, py_error;
+  json python = nullptr;
+  if (capture({options.python, "-c", kPythonProbe}, py_out, py_error)) {
+    python = json::parse(py_out, nullptr, false);
+    if (!python.is_object()) python = nullptr, py_error = "unexpected output from " + options.python;
+  }
+  out << "\n";
+  if (python.is_null()) {
+    out << "Python:  " << py_error << ": no Python packages scanned (choose one with --python)\n";
+  } else {
+    out << fmt::format("Python:  {} ({})\n", python.value("executable", ""), python.value("version", ""));
+    std::error_code ec;
+    for (const auto& d : python["site"]) {
+      if (!d.is_string()) continue;
+      bool exists = std::filesystem::is_directory(d.get<std::string>(), ec);
+      out << "  site-packages: " << d.get<std::string>() << (exists ? "" : " (absent)") << "\n";
+      if (exists) paths.push_back(d.get<std::string>());
+    }
+    std::string pk;
+    for (const auto& [name, version] : python["packages"].items())
+      pk += (pk.empty() ? "" : ", ") + name + " " + (version.is_string() ? version.get<std::string>() : "");
+    out << "  CUDA-related packages: " << (pk.empty() ? "none" : pk) << "\n";
+  }
+  doc["python"] = python;
+
+  // 3. Scan and judge.
+  int code = 0;
+  if (paths.empty()) {
+    out << "\nNothing to scan.\n";
+    code = 2;
+  } else {
+    out << "\nDevice code found:\n";
+    ScanReport report = judge(scan_paths(paths, ScanOptions{}), targets);
+    TableStyle style;
+    style.color = false;
+    print_table(out, report, style);
+    code = report.exit_code();
+    size_t with_code = 0;
+    for (const auto& f : report.tree.files) with_code += f.has_device_code();
+    out << "\nVerdict for this machine: ";
+    if (with_code == 0) {
+      out << "no CUDA device code in the scanned packages: nothing here can fail for lack of it.\n";
+    } else if (code == kExitFail) {
+      for (const auto& s : report.summaries) {
+        if (s.verdict != Verdict::kFail) continue;
+        out << fmt::format("\n  {} {}: {} librar{} will fail with \"no kernel image is available\"; fix: {}",
+                           what_if_only ? "what-if" : "on this GPU,", s.target.sm_name(), s.fail, s.fail == 1 ? "y" : "ies",
+                           fix_hint(s.target.cc));
+      }
+      out << "\n";
+    } else {
+      out << fmt::format("every CUDA library found has code for {}{}.\n", what_if_only ? "the what-if target" : "this machine's GPUs",
+                         code == kExitError ? " (but some files could not be read: see Problems)" : "");
+    }
+    doc["scan"] = to_json(report);
+  }
+  if (bad) {
+    out << "The driver is too old for a GPU of this machine: update the NVIDIA driver.\n";
+    code = std::max(code, 1);
+  }
+
+  ShimSearch shim = find_shim(exe_dir);
+  out << "\nlibsmwatch.so (for `smwatch run`): " << (shim.path.empty() ? "NOT FOUND (" + shim.error + "); looked at:" : shim.path);
+  if (shim.path.empty())
+    for (const auto& t : shim.tried) out << "\n  " << t;
+  out << "\n";
+  doc["shim"] = shim.path;
+  doc["exit_code"] = code;
+  if (options.json) real_out << doc.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+  return code;
+}
+
+}  // namespace smwatch::cli

@@ -1,0 +1,257 @@
+// `smwatch explain`: the signatures file, the matcher on real-looking logs, and
+// the command's output and exit codes.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include "explain.h"
+#include "smwatch/arch.h"
+#include "support.h"
+
+namespace smwatch::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using test::log_path;
+using test::slurp;
+
+const Finding* find(const std::vector<Finding>& findings, const std::string& id) {
+  for (const auto& f : findings)
+    if (f.id == id) return &f;
+  return nullptr;
+}
+
+std::string ids(const std::vector<Finding>& findings) {
+  std::string out;
+  for (const auto& f : findings) out += f.id + "@" + std::to_string(f.line) + " ";
+  return out;
+}
+
+TEST(Signatures, BuiltInCopyIsTheDataFile) {
+  // The compiled-in copy must be the file that gets installed: one source.
+  EXPECT_TRUE(SignatureSet::builtin_text() == slurp(SMWATCH_SIGNATURES_JSON)) << "the embedded copy is stale: rebuild";
+  auto parsed = SignatureSet::parse(slurp(SMWATCH_SIGNATURES_JSON), "signatures.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->size(), SignatureSet::builtin().size());
+  EXPECT_GE(SignatureSet::builtin().size(), 18u);
+}
+
+TEST(Signatures, BadDocumentsAreRejectedWithTheSignatureNamed) {
+  auto err = [](const std::string& sig) {
+    auto r = SignatureSet::parse(R"j({"signatures":[)j" + sig + "]}", "test.json");
+    return r.ok() ? std::string("(accepted)") : r.error().message;
+  };
+  const std::string base = R"j("id":"x","needles":["a"],"title":"t","cause":"c","fix":"f")j";
+  EXPECT_EQ(err("{" + base + R"j(,"regex":"a","captures":[]})j"), "(accepted)");
+  EXPECT_NE(err("{" + base + R"j(,"regex":"(a","captures":[]})j").find("signature 'x': bad regex"), std::string::npos);
+  EXPECT_NE(err("{" + base + R"j(,"regex":"(a)","captures":[]})j").find("1 groups but 0"), std::string::npos);
+  EXPECT_NE(err(R"j({"id":"x","needles":["a"],"title":"{nope}","cause":"c","fix":"f","regex":"a"})j").find("{nope}"),
+            std::string::npos);
+  EXPECT_NE(err("{" + base + R"j(,"regex":"a","requires":["ghost"]})j").find("unknown id 'ghost'"), std::string::npos);
+  EXPECT_NE(err(R"j({"id":"x","title":"t","cause":"c","fix":"f","regex":"a"})j").find("needles"), std::string::npos);
+  EXPECT_NE(err("{" + base + R"j(,"regex":"a","target":"arch"})j").find("\"arch\" is not one of its captures"),
+            std::string::npos);
+  EXPECT_NE(err("{" + base + R"j(,"regex":"a"},{)j" + base + R"j(,"regex":"b"})j").find("id used twice"), std::string::npos);
+  EXPECT_FALSE(SignatureSet::parse("{not json", "broken.json").ok());
+  EXPECT_EQ(SignatureSet::parse("[]", "list.json").error().message,
+            "list.json: expected an object with a \"signatures\" list");
+}
+
+// Every log fixture with its .expect: exactly these findings at these lines.
+TEST(ExplainLogs, EveryFixtureGivesExactlyTheExpectedFindings) {
+  size_t logs = 0;
+  for (const auto& entry : fs::directory_iterator(SMWATCH_LOG_DIR)) {
+    if (entry.path().extension() != ".log") continue;
+    ++logs;
+    SCOPED_TRACE(entry.path().filename().string());
+    fs::path expect = entry.path();
+    expect.replace_extension(".expect");
+    ASSERT_TRUE(fs::exists(expect)) << "every log needs a .expect (see tests/cli/logs/README.md)";
+    std::set<std::string> wanted, got;
+    std::istringstream in(slurp(expect.string()));
+    for (std::string id, line; in >> id >> line;) wanted.insert(id + "@" + line);
+    for (const auto& f : explain_text(slurp(entry.path().string()))) got.insert(f.id + "@" + std::to_string(f.line));
+    EXPECT_EQ(got, wanted);
+  }
+  EXPECT_GE(logs, 10u);
+}
+
+TEST(ExplainLogs, PyTorchWarningNamesGpuArchAndTheFixFromTheGpuTable) {
+  auto findings = explain_text(slurp(log_path("pytorch_rtx5090.log")));
+  const Finding* f = find(findings, "pytorch-unsupported-gpu");
+  ASSERT_NE(f, nullptr) << ids(findings);
+  EXPECT_EQ(f->values.at("gpu"), "NVIDIA GeForce RTX 5090");
+  EXPECT_EQ(f->values.at("sm"), "sm_120");
+  EXPECT_EQ(f->values.at("supported"), "sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90");
+  EXPECT_NE(f->title.find("will fail at the first launch"), std::string::npos) << f->title;
+  EXPECT_NE(f->cause.find("not harmless"), std::string::npos);
+  EXPECT_NE(f->fix.find(fix_hint(120)), std::string::npos) << f->fix;  // the GPU table's fix, not a copy
+  EXPECT_NE(f->fix.find("cu128"), std::string::npos);
+  EXPECT_NE(f->text.find("sm_90."), std::string::npos) << "the matched lines are shown";
+}
+
+TEST(ExplainLogs, DriverLogIsDemangledAndNamesTheGpu) {
+  auto findings = explain_text(slurp(log_path("driver_log_h100.log")));
+  const Finding* kernel = find(findings, "driver-log-kernel-not-found");
+  ASSERT_NE(kernel, nullptr) << ids(findings);
+  EXPECT_EQ(kernel->values.at("demangled"), "scale_by_two(float*, int)");
+  EXPECT_NE(kernel->title.find("scale_by_two(float*, int)"), std::string::npos);
+  EXPECT_NE(kernel->cause.find("_Z12scale_by_twoPfi"), std::string::npos);
+  const Finding* isa = find(findings, "driver-log-no-device-code");
+  ASSERT_NE(isa, nullptr);
+  EXPECT_EQ(isa->values.at("sm"), "sm_90");
+  EXPECT_NE(isa->title.find("H100"), std::string::npos) << isa->title;
+  EXPECT_NE(isa->fix.find(fix_hint(90)), std::string::npos);
+  const Finding* ret = find(findings, "driver-log-returning");
+  ASSERT_NE(ret, nullptr);
+  EXPECT_EQ(ret->values.at("call"), "cuLibraryGetKernel");
+  EXPECT_EQ(ret->severity, "context");
+}
+
+TEST(ExplainLogs, TritonPtxasFixUsesTheFirstCudaForTheArch) {
+  auto findings = explain_text(slurp(log_path("triton_ptxas.log")));
+  const Finding* f = find(findings, "triton-ptxas-unknown-arch");
+  ASSERT_NE(f, nullptr) << ids(findings);
+  EXPECT_EQ(f->values.at("sm"), "sm_120");  // sm_120a names the same GPU
+  EXPECT_EQ(f->values.at("first_cuda"), find_generation(120)->first_cuda);
+  EXPECT_NE(f->fix.find("TRITON_PTXAS_PATH"), std::string::npos);
+  EXPECT_NE(f->fix.find("Upgrade triton"), std::string::npos);
+}
+
+TEST(ExplainLogs, RepeatsFoldAndContextNeedsAFailure) {
+  auto findings = explain_text(slurp(log_path("sglang_blackwell.log")));
+  const Finding* nki = find(findings, "no-kernel-image");
+  ASSERT_NE(nki, nullptr) << ids(findings);
+  EXPECT_EQ(nki->count, 2u);  // TP0 and TP1 print the same exception
+  ASSERT_EQ(nki->more_lines.size(), 1u);
+  const Finding* ctx = find(findings, "serving-stack-context");
+  ASSERT_NE(ctx, nullptr);
+  EXPECT_NE(ctx->fix.find("--disable-cuda-graph --disable-flashinfer"), std::string::npos);
+  EXPECT_NE(ctx->fix.find("--attention-backend triton"), std::string::npos);
+  // The same words in a log without a CUDA failure explain nothing.
+  EXPECT_EQ(find(explain_text(slurp(log_path("transformers_mismatch.log"))), "serving-stack-context"), nullptr);
+  EXPECT_TRUE(explain_text(slurp(log_path("healthy_sglang.log"))).empty());
+}
+
+TEST(ExplainLogs, SpecificSignatureHidesTheGeneralOneOnTheSameLine) {
+  auto findings = explain_text("CUDADriverError: CUDA_ERROR_NO_BINARY_FOR_GPU: no kernel image is available for execution on the device\n");
+  ASSERT_EQ(findings.size(), 1u) << ids(findings);
+  EXPECT_EQ(findings[0].id, "cuda-209");
+}
+
+TEST(ExplainLogs, PythonVersionMismatch) {
+  auto findings = explain_text(slurp(log_path("transformers_mismatch.log")));
+  const Finding* f = find(findings, "python-submodule-missing");
+  ASSERT_NE(f, nullptr) << ids(findings);
+  EXPECT_EQ(f->values.at("module"), "transformers.masking_utils");
+  EXPECT_EQ(f->values.at("package"), "transformers");
+  EXPECT_NE(f->fix.find("pip install -U transformers"), std::string::npos);
+  EXPECT_EQ(find(findings, "python-module-missing"), nullptr);
+  auto top = explain_text("ModuleNotFoundError: No module named 'sgl_kernel'\n");
+  ASSERT_EQ(top.size(), 1u);
+  EXPECT_EQ(top[0].id, "python-module-missing");
+}
+
+TEST(ExplainLogs, SmwatchRecordsAreReadAsJson) {
+  auto findings = explain_text(slurp(log_path("smwatch_records.log")));
+  const Finding* f = find(findings, "smwatch-failure");
+  ASSERT_NE(f, nullptr) << ids(findings);
+  EXPECT_EQ(f->count, 2u);
+  EXPECT_EQ(f->title, "cuLibraryGetKernel failed with CUDA_ERROR_NO_BINARY_FOR_GPU for kernel scale_by_two(float*, int) in /opt/app/lib/libscale.so");
+  EXPECT_EQ(f->fix, fix_hint(90));  // the record has no fix: the GPU table's
+  const Finding* m = find(findings, "smwatch-missing");
+  ASSERT_NE(m, nullptr);
+  EXPECT_NE(m->title.find("sm_120"), std::string::npos);
+  EXPECT_NE(m->cause.find("sm_80 sm_90"), std::string::npos);
+  // A line that only looks like a record is not one.
+  EXPECT_TRUE(explain_text(R"j(echo '"type":"failure"' is how records start)j" "\n").empty());
+}
+
+TEST(ExplainRobustness, OddInputs) {
+  EXPECT_TRUE(explain_text("").empty());
+  EXPECT_TRUE(explain_text(std::string(1 << 20, 'a')).empty());
+  std::string binary;
+  for (int i = 0; i < 70000; ++i) binary += static_cast<char>((i * 7919) & 0xff);
+  (void)explain_text(binary);  // must not crash
+  // A message after a megabyte-long line is still found, at the right line.
+  std::string log = std::string(1 << 20, 'x') + "\r\nRuntimeError: CUDA error: invalid device function\r\n";
+  auto f = explain_text(log);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].line, 2u);
+  // Coloured logs.
+  auto colored = explain_text("\x1b[31mRuntimeError\x1b[0m: CUDA error: no kernel image is \x1b[1mavailable\x1b[0m for execution on the device");
+  ASSERT_EQ(colored.size(), 1u);
+  EXPECT_EQ(colored[0].id, "no-kernel-image");
+  // No trailing newline, many repeats: one finding with a count.
+  std::string many;
+  for (int i = 0; i < 500; ++i) many += "error: invalid device function\n";
+  auto folded = explain_text(many + "error: invalid device function");
+  ASSERT_EQ(folded.size(), 1u);
+  EXPECT_EQ(folded[0].count, 501u);
+  EXPECT_EQ(folded[0].more_lines.size(), kMaxLinesKept);
+}
+
+// ---- The command ----------------------------------------------------------
+
+TEST(ExplainCommand, ExitCodesAndOutput) {
+  auto hit = test::run({"explain", log_path("pytorch_rtx5090.log")});
+  EXPECT_EQ(hit.status, 0) << hit.err;
+  EXPECT_NE(hit.out.find("pytorch_rtx5090.log:3: error: PyTorch has no GPU code"), std::string::npos) << hit.out;
+  EXPECT_NE(hit.out.find("fix:"), std::string::npos);
+  EXPECT_NE(hit.out.find("Summary: 2 known problems"), std::string::npos) << hit.out;
+
+  auto none = test::run({"explain", log_path("healthy_sglang.log")});
+  EXPECT_EQ(none.status, 1);
+  EXPECT_NE(none.out.find("no known CUDA failure signature"), std::string::npos);
+
+  auto missing = test::run({"explain", "/nonexistent/server.log"});
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_NE(missing.err.find("/nonexistent/server.log: cannot open"), std::string::npos) << missing.err;
+}
+
+TEST(ExplainCommand, StandardInputAndJson) {
+  auto r = test::run({"explain", "--json", "-"}, {}, slurp(log_path("driver_log_h100.log")));
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["schema"], "smwatch.explain/1");
+  EXPECT_EQ(doc["source"], "-");
+  ASSERT_GE(doc["findings"].size(), 4u);
+  EXPECT_EQ(doc["findings"][0]["id"], "driver-log-no-device-code");
+  EXPECT_EQ(doc["findings"][0]["line"], 2);
+  auto implicit = test::run({"explain"}, {}, "RuntimeError: CUDA error: invalid device function\n");
+  EXPECT_EQ(implicit.status, 0);
+  EXPECT_NE(implicit.out.find("standard input:1"), std::string::npos) << implicit.out;
+}
+
+TEST(ExplainCommand, SignaturesFileChoice) {
+  std::string dir = test::scratch("sigs");
+  test::spit(dir + "/mine.json", R"j({"signatures":[{"id":"oom","needles":["out of memory"],"regex":"CUDA out of memory",
+    "captures":[],"title":"GPU memory exhausted","cause":"c","fix":"smaller batch"}]})j");
+  auto own = test::run({"explain", "--signatures", dir + "/mine.json"}, {}, "torch.OutOfMemoryError: CUDA out of memory.\n");
+  EXPECT_EQ(own.status, 0) << own.err;
+  EXPECT_NE(own.out.find("GPU memory exhausted"), std::string::npos);
+  auto env = test::run({"explain"}, {{"SMWATCH_SIGNATURES", dir + "/mine.json"}}, "CUDA error: invalid device function\n");
+  EXPECT_EQ(env.status, 1) << "only the chosen file's signatures apply";
+  test::spit(dir + "/bad.json", R"j({"signatures":[{"id":"b","needles":["x"],"regex":"(","captures":[],"title":"t","cause":"c","fix":"f"}]})j");
+  auto bad = test::run({"explain", "--signatures", dir + "/bad.json"}, {}, "x\n");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find(dir + "/bad.json: signature 'b': bad regex"), std::string::npos) << bad.err;
+  auto list = test::run({"explain", "--list-signatures"});
+  EXPECT_EQ(list.status, 0);
+  EXPECT_NE(list.out.find("pytorch-unsupported-gpu"), std::string::npos);
+}
+
+TEST(ExplainCommand, HelpTeachesWithExamples) {
+  auto r = test::run({"explain", "--help"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("Examples:"), std::string::npos);
+  EXPECT_NE(r.out.find("Exit status: 0"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace smwatch::cli

@@ -1,0 +1,136 @@
+// Reading and merging the shim's JSONL reports, and `smwatch report`.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+#include "render.h"
+#include "reports.h"
+#include "smwatch/arch.h"
+#include "support.h"
+
+namespace smwatch::cli {
+namespace {
+
+const char* kWorker = R"j({"type":"process","pid":101,"time":10.5,"ppid":100,"exe":"/usr/bin/python3","cmdline":["python3","-m","sglang.launch_server"],"smwatch":"0.1.0","targets":["sm_120"]}
+{"type":"gpu","pid":101,"time":11,"ordinal":0,"name":"NVIDIA H100 80GB HBM3","cc":"9.0","arch":"sm_90","driver":13000}
+{"type":"module","pid":101,"time":11.1,"call":"cuLibraryLoadData","handle":"0x1","source":"/venv/torch/lib/libtorch_cuda.so","archs":"sm_80 sm_90","verdicts":{"sm_90":"OK","sm_120":"FAIL"},"result":0,"result_name":"CUDA_SUCCESS"}
+{"type":"module","pid":101,"time":11.2,"call":"cuLibraryLoadData","handle":"0x2","source":"/venv/torch/lib/libtorch_cuda.so","archs":"sm_80 sm_90","verdicts":{"sm_90":"OK","sm_120":"FAIL"},"result":0,"result_name":"CUDA_SUCCESS"}
+{"type":"failure","pid":101,"time":12,"call":"cuLibraryGetKernel","error":209,"error_name":"CUDA_ERROR_NO_BINARY_FOR_GPU","kernel":"","mangled":"_Z12scale_by_twoPfi","source":"/opt/lib/libscale<v2>.so","archs":"sm_80","gpu_arch":"sm_90","fix":""}
+{"type":"missing","pid":101,"time":12.5,"target":"sm_120","kernel":"flash_fwd","mangled":"flash_fwd","source":"/venv/flash_attn_2_cuda.so","archs":"sm_80 sm_90"}
+{"type":"exit","pid":101,"time":13,"launches":5,"modules":2,"failures":1})j";
+
+const char* kCrashed = R"j({"type":"process","pid":102,"time":10.7,"ppid":100,"exe":"/usr/bin/python3","cmdline":"python3 worker.py","smwatch":"0.1.0","targets":[]}
+this is not json
+{"type":"failure","pid":102,"time":12,"call":"cuLaunchKernel","error":209,"error_name":"CUDA_ERROR_NO_BINARY_FOR_GPU","kernel":"scale_by_two(float*, int)","mangled":"_Z12scale_by_twoPfi","source":"/opt/lib/libscale<v2>.so","archs":"sm_80","gpu_arch":"sm_90","fix":"custom fix"}
+{"pid":102}
+{"type":"module","pid":102,"time":12.1,"call":"cuLibr)j";
+
+MergedReport two_processes() {
+  MergedReport r;
+  add_report_text(r, kCrashed, "b.jsonl");  // added first, starts later
+  add_report_text(r, kWorker, "a.jsonl");
+  std::stable_sort(r.processes.begin(), r.processes.end(),
+                   [](const ProcessReport& x, const ProcessReport& y) { return x.start < y.start; });
+  return r;
+}
+
+TEST(Reports, ParsesRecordsAndToleratesDamage) {
+  MergedReport r = two_processes();
+  ASSERT_EQ(r.processes.size(), 2u);
+  EXPECT_EQ(r.files, 2u);
+  const ProcessReport& w = r.processes[0];
+  EXPECT_EQ(w.pid, 101);
+  EXPECT_EQ(w.ppid, 100);
+  EXPECT_EQ(w.cmdline, "python3 -m sglang.launch_server");  // array form
+  EXPECT_EQ(w.targets, std::vector<std::string>{"sm_120"});
+  EXPECT_EQ(w.modules.size(), 2u);
+  EXPECT_EQ(w.failures.size(), 1u);
+  EXPECT_EQ(w.missing.size(), 1u);
+  EXPECT_TRUE(w.exit.has_value());
+  const ProcessReport& c = r.processes[1];
+  EXPECT_EQ(c.cmdline, "python3 worker.py");  // string form
+  EXPECT_FALSE(c.exit.has_value());
+  EXPECT_EQ(r.garbage_lines, 2u);    // "this is not json" and the record without a type
+  EXPECT_EQ(r.truncated_lines, 1u);  // the cut-off last line
+  ASSERT_EQ(r.problems.size(), 3u);
+  EXPECT_EQ(r.problems[0].file, "b.jsonl");
+  EXPECT_EQ(r.problems[0].line, 2u);
+  EXPECT_EQ(r.problems[2].line, 5u);
+  EXPECT_NE(r.problems[2].reason.find("cut off"), std::string::npos);
+  EXPECT_EQ(r.failure_count(), 2u);
+  EXPECT_EQ(r.exit_code(), 1);
+  MergedReport empty;
+  EXPECT_EQ(empty.exit_code(), 2);
+}
+
+TEST(Reports, TextSummaryAttributesFailures) {
+  std::ostringstream out;
+  render_report(out, two_processes(), Format::kText);
+  const std::string s = out.str();
+  EXPECT_NE(s.find("2 processes, 2 modules loaded, 2 failures, what-if sm_120: 1 kernel without code"), std::string::npos) << s;
+  EXPECT_NE(s.find("GPU: NVIDIA H100 80GB HBM3 (sm_90, CC 9.0), driver supports CUDA 13.0"), std::string::npos) << s;
+  EXPECT_NE(s.find("/venv/torch/lib/libtorch_cuda.so x2  sm_80 sm_90  [sm_120 FAIL, sm_90 OK]"), std::string::npos) << s;
+  EXPECT_NE(s.find("kernel:  scale_by_two(float*, int)"), std::string::npos) << "demangled from the record's mangled name";
+  EXPECT_NE(s.find("library: /opt/lib/libscale<v2>.so"), std::string::npos);
+  EXPECT_NE(s.find("fix:     " + fix_hint(90)), std::string::npos) << "an empty fix falls back to the GPU table";
+  EXPECT_NE(s.find("fix:     custom fix"), std::string::npos) << "the shim's fix wins";
+  EXPECT_NE(s.find("What-if sm_120: 1 kernel would fail"), std::string::npos);
+  EXPECT_NE(s.find("flash_fwd in /venv/flash_attn_2_cuda.so (holds sm_80 sm_90)"), std::string::npos);
+  EXPECT_NE(s.find("no exit record"), std::string::npos);
+  EXPECT_NE(s.find("b.jsonl:2: not a JSON record; ignored"), std::string::npos);
+}
+
+TEST(Reports, MarkdownHtmlAndJson) {
+  MergedReport r = two_processes();
+  std::ostringstream md, html;
+  render_report(md, r, Format::kMarkdown);
+  EXPECT_NE(md.str().find("# smwatch report"), std::string::npos);
+  EXPECT_NE(md.str().find("| 1 | cuLibraryGetKernel | CUDA_ERROR_NO_BINARY_FOR_GPU (209) | `scale_by_two(float*, int)`"),
+            std::string::npos) << md.str();
+  render_report(html, r, Format::kHtml);
+  const std::string h = html.str();
+  EXPECT_EQ(h.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(h.find("/opt/lib/libscale&lt;v2&gt;.so"), std::string::npos) << "escaped";
+  EXPECT_EQ(h.find("libscale<v2>"), std::string::npos);
+  EXPECT_EQ(h.find("<script"), std::string::npos) << "self-contained and inert";
+  for (const char* external : {"src=", "href=", "<link", "@import"})
+    EXPECT_EQ(h.find(external), std::string::npos) << "no external resources: " << external;
+  nlohmann::json doc = report_to_json(r);
+  EXPECT_EQ(doc["schema"], "smwatch.report/1");
+  EXPECT_EQ(doc["summary"]["processes"], 2);
+  EXPECT_EQ(doc["summary"]["crashed"], 1);
+  EXPECT_EQ(doc["summary"]["garbage_lines"], 2);
+  EXPECT_EQ(doc["failures"].size(), 2u);
+  EXPECT_EQ(doc["what_if"]["sm_120"]["kernels"].size(), 1u);
+  EXPECT_EQ(doc["what_if"]["sm_120"]["fix"], fix_hint(120));
+  EXPECT_EQ(doc["exit_code"], 1);
+}
+
+TEST(ReportCommand, DirectoriesFormatsAndExitCodes) {
+  std::string dir = test::scratch("reports");
+  std::filesystem::create_directories(dir + "/node2");
+  test::spit(dir + "/smwatch-101-1.jsonl", kWorker);
+  test::spit(dir + "/node2/smwatch-102-1.jsonl", kCrashed);
+  test::spit(dir + "/notes.txt", "ignored: not a .jsonl file");
+  auto r = test::run({"report", dir});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.out.find("2 processes"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find(dir + "/node2/smwatch-102-1.jsonl:2: not a JSON record"), std::string::npos) << r.err;
+  auto html = test::run({"report", "--html", "-o", dir + "/out.html", dir});
+  EXPECT_EQ(html.status, 1);
+  EXPECT_NE(test::slurp(dir + "/out.html").find("</html>"), std::string::npos);
+  auto json = test::run({"report", "--json", dir + "/smwatch-101-1.jsonl"});
+  EXPECT_EQ(nlohmann::json::parse(json.out)["summary"]["processes"], 1);
+  test::spit(dir + "/ok.jsonl", R"j({"type":"process","pid":5,"time":1,"ppid":1,"exe":"/bin/true","cmdline":["true"]})j" "\n"
+                                R"j({"type":"exit","pid":5,"time":2,"launches":0,"modules":0,"failures":0})j" "\n");
+  EXPECT_EQ(test::run({"report", dir + "/ok.jsonl"}).status, 0);
+  auto nothing = test::run({"report", "/nonexistent/dir"});
+  EXPECT_EQ(nothing.status, 2);
+  EXPECT_NE(nothing.err.find("/nonexistent/dir: no such file or directory"), std::string::npos) << nothing.err;
+  EXPECT_EQ(test::run({"report", "--json", "--html", dir}).status, 2) << "formats exclude each other";
+}
+
+}  // namespace
+}  // namespace smwatch::cli
