@@ -208,3 +208,13 @@ void write_record(const std::string& json_object) {
 
 // Read the environment as soon as the shim is loaded, before any hook runs.
 __attribute__((constructor)) static void smwatch_shim_load() { smwatch::shim::ensure_initialized(); }
+
+// libstdc++.a's std::random_device refers to arc4random, new in glibc 2.36;
+// the shim never uses it, and this hidden stand-in keeps libsmwatch.so
+// loadable on glibc 2.35 systems (Ubuntu 22.04) too.
+#include <sys/random.h>
+extern "C" __attribute__((visibility("hidden"))) uint32_t arc4random(void) {
+  uint32_t value = 0;
+  if (getrandom(&value, sizeof value, 0) != sizeof value) value = static_cast<uint32_t>(clock());
+  return value;
+}

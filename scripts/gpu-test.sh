@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# GPU tests and benchmarks, in one command.
+#   scripts/gpu-test.sh build      - here: build everything the GPU run needs into gpu-artifacts/
+#   scripts/gpu-test.sh run [DIR]  - on the GPU machine: run tests/gpu/run.sh on gpu-artifacts/
+#   scripts/gpu-test.sh            - both, on a machine with nvcc, the build deps and a GPU
+set -euo pipefail
+cd "$(dirname "$0")/.."
+art=gpu-artifacts
+build_artifacts() {
+  scripts/build.sh -DSMWATCH_BUILD_TESTS=OFF >/dev/null
+  rm -rf "$art" && mkdir -p "$art/lib"
+  strip --strip-debug -o "$art/libsmwatch.so" build/shim/libsmwatch.so
+  strip --strip-debug -o "$art/smscan" build/inspector/smscan
+  # smscan's shared libraries that a machine without the -dev packages may lack.
+  for lib in $(ldd build/inspector/smscan | awk '/=>/ {print $3}' | grep -vE '/(libc|libm|libdl|libpthread|librt|ld-linux[^/]*)\.so'); do
+    cp -L "$lib" "$art/lib/"
+  done
+  nvcc=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
+  "$nvcc" -gencode arch=compute_80,code=sm_80 -o "$art/scale_sm80_static" tests/gpu/scale.cu
+  "$nvcc" -gencode arch=compute_80,code=sm_80 -cudart shared -o "$art/scale_sm80_shared" tests/gpu/scale.cu
+  "$nvcc" -gencode arch=compute_80,code=compute_80 -o "$art/scale_ptx80" tests/gpu/scale.cu
+  "$nvcc" -gencode arch=compute_90,code=sm_90 -O2 -o "$art/launch_bench" tests/gpu/launch_bench.cu
+  du -sh "$art"
+}
+case "${1:-all}" in
+  build) build_artifacts ;;
+  run) tests/gpu/run.sh "$art" "${2:-}" ;;
+  all) build_artifacts && tests/gpu/run.sh "$art" ;;
+  *) echo "usage: $0 [build|run [RESULTS_DIR]]" >&2; exit 2 ;;
+esac
