@@ -11,6 +11,7 @@ build_artifacts() {
   rm -rf "$art" && mkdir -p "$art/lib"
   strip --strip-debug -o "$art/libsmwatch.so" build/shim/libsmwatch.so
   strip --strip-debug -o "$art/smscan" build/inspector/smscan
+  strip --strip-debug -o "$art/smwatch" build/cli/smwatch
   # smscan's shared libraries that a machine without the -dev packages may lack.
   for lib in $(ldd build/inspector/smscan | awk '/=>/ {print $3}' | grep -vE '/(libc|libm|libdl|libpthread|librt|ld-linux[^/]*)\.so'); do
     cp -L "$lib" "$art/lib/"

@@ -4,8 +4,6 @@
 # every library with device code on this machine (the CUDA toolkit's and the
 # nvidia-* pip packages'). Usage: cuobjdump_diff.sh SMSCAN FIXTURE_DIR [MORE FILES/DIRS...]
 set -u
-smscan=$1; shift
-roots=("$@")
 
 find_cuobjdump() {
   if [ -n "${CUOBJDUMP:-}" ]; then echo "$CUOBJDUMP"; return; fi
@@ -17,6 +15,9 @@ find_cuobjdump() {
   command -v cuobjdump
 }
 cuobjdump=$(find_cuobjdump)
+[ "${1:-}" = --print-cuobjdump ] && { echo "$cuobjdump"; exit 0; }
+smscan=$1; shift
+roots=("$@")
 if [ -z "$cuobjdump" ]; then
   echo "cuobjdump not found: run scripts/setup.sh (it installs nvidia-cuda-cuobjdump from PyPI)" >&2
   exit 1
@@ -45,7 +46,7 @@ while IFS= read -r -d '' f; do
     echo "DIFFERS: $f"
     diff "$tmp/ref" "$tmp/got" | head -20
   fi
-done < <(find "${roots[@]}" -type f -print0 2>/dev/null | sort -z)
+done < <(find -H "${roots[@]}" -type f -print0 2>/dev/null | sort -z)
 
 echo "compared $compared files ($with_code with device code) against cuobjdump: $((compared - failed)) identical, $failed different"
 [ "$compared" -gt 0 ] && [ "$failed" -eq 0 ]

@@ -136,8 +136,10 @@ int main(int argc, char** argv) {
     log->error("nothing to scan: name files or directories, or --python PATH (see --help)");
     return smwatch::kExitError;
   }
+  // Which installed distribution owns each file (all RECORDs of the
+  // environment: about a second for a large one, so not for --list).
   smwatch::PackageIndex packages;
-  for (const auto& dir : smwatch::find_site_dirs(paths)) {
+  for (const auto& dir : list ? std::vector<std::string>{} : smwatch::find_site_dirs(paths)) {
     std::vector<std::string> problems;
     packages.add_site_packages(dir, problems);
     for (const auto& p : problems) log->warn("{}", p);
