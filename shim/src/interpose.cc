@@ -21,6 +21,7 @@ extern "C" {
 __attribute__((visibility("hidden"))) void* smwatch_real_dlsym = nullptr;
 __attribute__((visibility("hidden"))) void* smwatch_real_dlvsym = nullptr;
 __attribute__((visibility("hidden"))) void* smwatch_dlsym_decide(void* handle, const char* name);
+__attribute__((visibility("hidden"))) void* smwatch_dlsym_decide_cuda(void* handle, const char* name);
 }
 
 namespace smwatch::shim {
@@ -28,7 +29,7 @@ namespace {
 
 using DlsymFn = void* (*)(void*, const char*);
 
-void resolve_real_dl() {
+SMWATCH_EARLY void resolve_real_dl() {
   if (__atomic_load_n(&smwatch_real_dlsym, __ATOMIC_ACQUIRE)) return;
   void* real_dlvsym = libc_symbol("dlvsym");
   void* real_dlsym = libc_symbol("dlsym");
@@ -310,9 +311,15 @@ const char* error_name(CUresult result) {
 
 using namespace smwatch::shim;
 
-extern "C" void* smwatch_dlsym_decide(void* handle, const char* name) {
+extern "C" SMWATCH_EARLY void* smwatch_dlsym_decide(void* handle, const char* name) {
   resolve_real_dl();
-  if (!name || name[0] != 'c' || name[1] != 'u' || !active()) return nullptr;
+  if (!name || name[0] != 'c' || name[1] != 'u') return nullptr;
+  return smwatch_dlsym_decide_cuda(handle, name);
+}
+
+// A request for a cu* name: by then every runtime in the process is up.
+extern "C" void* smwatch_dlsym_decide_cuda(void* handle, const char* name) {
+  if (!active()) return nullptr;
   bool hooked = std::strcmp(name, "cuGetProcAddress") == 0;
   for (const HookEntry& hook : kHooks) hooked |= std::strcmp(hook.name, name) == 0;
   if (!hooked) return nullptr;

@@ -1,24 +1,22 @@
 // Finding glibc's own dlsym and dlvsym. The shim exports both names, so any
 // call it makes to "dlsym" would reach itself; instead it reads libc's (or,
 // before glibc 2.34, libdl's) dynamic symbol table in memory, once.
+//
+// This runs inside dlsym, which sanitizer runtimes call while they start,
+// before their interceptors work: so it walks the loader's own list of
+// objects (_r_debug) instead of calling dl_iterate_phdr, compares strings by
+// hand, and is not instrumented (SMWATCH_EARLY).
 #include <elf.h>
 #include <link.h>
 
-#include <cstring>
-
 #include "shim.h"
+
 
 namespace smwatch::shim {
 namespace {
 
-struct Query {
-  const char* name;
-  const void* self;  // an address inside the shim, whose object is skipped
-  void* found;
-};
-
 // Number of symbols in a DT_GNU_HASH table: the highest chain end.
-size_t gnu_hash_symbol_count(const uint32_t* table) {
+SMWATCH_EARLY size_t gnu_hash_symbol_count(const uint32_t* table) {
   const uint32_t nbuckets = table[0], symoffset = table[1], bloom_size = table[2];
   const uint32_t* buckets = table + 4 + bloom_size * (sizeof(ElfW(Addr)) / 4);
   const uint32_t* chain = buckets + nbuckets;
@@ -29,30 +27,30 @@ size_t gnu_hash_symbol_count(const uint32_t* table) {
   return last + 1;
 }
 
-int visit(struct dl_phdr_info* info, size_t, void* data) {
-  auto* q = static_cast<Query*>(data);
-  if (q->found) return 1;
-  const ElfW(Dyn)* dynamic = nullptr;
-  bool holds_self = false;
-  for (int i = 0; i < info->dlpi_phnum; ++i) {
-    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-    if (ph.p_type == PT_DYNAMIC) dynamic = reinterpret_cast<const ElfW(Dyn)*>(info->dlpi_addr + ph.p_vaddr);
-    if (ph.p_type == PT_LOAD) {
-      auto start = reinterpret_cast<const char*>(info->dlpi_addr + ph.p_vaddr);
-      if (q->self >= start && q->self < start + ph.p_memsz) holds_self = true;
-    }
+SMWATCH_EARLY bool equal(const char* a, const char* b) {
+  while (*a && *a == *b) ++a, ++b;
+  return *a == *b;
+}
+
+SMWATCH_EARLY bool contains(const char* hay, const char* needle) {
+  for (; *hay; ++hay) {
+    const char *h = hay, *n = needle;
+    while (*n && *h == *n) ++h, ++n;
+    if (!*n) return true;
   }
-  const char* name = info->dlpi_name ? info->dlpi_name : "";
-  if (holds_self || dynamic == nullptr ||
-      (std::strstr(name, "libc.so") == nullptr && std::strstr(name, "libdl.so") == nullptr))
-    return 0;
+  return false;
+}
+
+// `name` in the dynamic symbol table of one loaded object (default versions only).
+SMWATCH_EARLY void* find_in(const struct link_map* map, const char* name) {
   // glibc relocates these entries in place; the vDSO and some loaders do not.
-  auto addr = [&](ElfW(Addr) p) { return p < info->dlpi_addr ? p + info->dlpi_addr : p; };
+  const ElfW(Addr) base = map->l_addr;
+  auto addr = [base](ElfW(Addr) p) { return p < base ? p + base : p; };
   const ElfW(Sym)* symtab = nullptr;
   const char* strtab = nullptr;
   const ElfW(Half)* versym = nullptr;
   size_t count = 0;
-  for (const ElfW(Dyn)* d = dynamic; d->d_tag != DT_NULL; ++d) {
+  for (const ElfW(Dyn)* d = map->l_ld; d && d->d_tag != DT_NULL; ++d) {
     switch (d->d_tag) {
       case DT_SYMTAB: symtab = reinterpret_cast<const ElfW(Sym)*>(addr(d->d_un.d_ptr)); break;
       case DT_STRTAB: strtab = reinterpret_cast<const char*>(addr(d->d_un.d_ptr)); break;
@@ -63,24 +61,26 @@ int visit(struct dl_phdr_info* info, size_t, void* data) {
         break;
     }
   }
-  if (!symtab || !strtab) return 0;
+  if (!symtab || !strtab) return nullptr;
   for (size_t i = 0; i < count; ++i) {
     const ElfW(Sym)& s = symtab[i];
     if (s.st_shndx == SHN_UNDEF || ELF64_ST_TYPE(s.st_info) != STT_FUNC) continue;
     if (versym && (versym[i] & 0x8000)) continue;  // a hidden (non-default) version
-    if (std::strcmp(strtab + s.st_name, q->name) != 0) continue;
-    q->found = reinterpret_cast<void*>(info->dlpi_addr + s.st_value);
-    return 1;
+    if (equal(strtab + s.st_name, name)) return reinterpret_cast<void*>(base + s.st_value);
   }
-  return 0;
+  return nullptr;
 }
 
 }  // namespace
 
-void* libc_symbol(const char* name) {
-  Query q{name, reinterpret_cast<const void*>(&libc_symbol), nullptr};
-  dl_iterate_phdr(visit, &q);
-  return q.found;
+SMWATCH_EARLY void* libc_symbol(const char* name) {
+  for (const struct link_map* map = _r_debug.r_map; map; map = map->l_next) {
+    if (map->l_ld == _DYNAMIC) continue;  // the shim itself
+    const char* object = map->l_name ? map->l_name : "";
+    if (!contains(object, "libc.so") && !contains(object, "libdl.so")) continue;
+    if (void* found = find_in(map, name)) return found;
+  }
+  return nullptr;
 }
 
 }  // namespace smwatch::shim

@@ -16,6 +16,10 @@
 
 #include "smwatch/arch.h"
 
+// Code on dlsym's pass-through path, which sanitizer runtimes enter while
+// they initialise: no instrumentation there.
+#define SMWATCH_EARLY __attribute__((no_sanitize_address, no_sanitize_thread, no_sanitize_undefined))
+
 namespace smwatch::shim {
 
 // ---- sink.cc -------------------------------------------------------------

@@ -55,12 +55,14 @@ void write_all_to_stderr(const std::string& text) {
 
 void init_once() {
   g_sink = new Sink;
+  // secure_getenv: in setuid/setgid programs (AT_SECURE) the environment is
+  // not trusted, so no report directory, no targets - the shim stays passive.
   Config& c = g_sink->config;
-  const char* disable = getenv("SMWATCH_DISABLE");
+  const char* disable = secure_getenv("SMWATCH_DISABLE");
   c.disabled = disable != nullptr && *disable && std::strcmp(disable, "0") != 0;
-  c.log_level = parse_level(getenv("SMWATCH_LOG"));
-  if (const char* dir = getenv("SMWATCH_REPORT"); dir && *dir) c.report_dir = dir;
-  if (const char* targets = getenv("SMWATCH_TARGETS"); targets && *targets) {
+  c.log_level = parse_level(secure_getenv("SMWATCH_LOG"));
+  if (const char* dir = secure_getenv("SMWATCH_REPORT"); dir && *dir) c.report_dir = dir;
+  if (const char* targets = secure_getenv("SMWATCH_TARGETS"); targets && *targets) {
     auto parsed = parse_target_list(targets);
     if (parsed) c.targets = *parsed;
     else log(LogLevel::kWarn, std::string("SMWATCH_TARGETS ignored: ") + parsed.error().message);

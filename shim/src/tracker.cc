@@ -187,15 +187,6 @@ ContainerFit kernel_fit(Module& m, const std::string& mangled, uint16_t cc) {
   return best;
 }
 
-const char* fit_name(ContainerFit fit) {
-  switch (fit) {
-    case ContainerFit::kSass: return "OK";
-    case ContainerFit::kJit: return "JIT";
-    case ContainerFit::kNotForThisGpu: return "NOT_FOR_GPU";
-    default: return "FAIL";
-  }
-}
-
 void record_failure(Tracker& t, const char* call, CUresult result, const Module* m, const std::string& mangled,
                     const void* caller) {
   ++t.failures;

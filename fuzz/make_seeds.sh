@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Regenerates the seed corpora in fuzz/corpus/<target>/ from the nvcc-built
+# fixtures of a build (default: build/tests/fixtures; any build with
+# SMWATCH_BUILD_TESTS=ON has them). Seeds stay small: a few files per target,
+# all of them together well under 1 MB.
+#   fuzz/make_seeds.sh [FIXTURE_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fx=$(realpath "${1:-build/tests/fixtures}")
+for f in sm80.fatbin multi_size.fatbin multi_speed_all.fatbin sm80.cubin sm90a.cubin sm120.cubin sm80.ptx \
+         sm90a.ptx librdc.a second_sm90.o second_rdc.o sm80.so; do
+  [ -f "$fx/$f" ] || { echo "make_seeds: $fx/$f missing: build the fixtures first (scripts/build.sh)" >&2; exit 1; }
+done
+out=fuzz/corpus
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+rm -rf "$out"
+mkdir -p "$out"/{fatbin,decompress,cubin,host_elf,ptx,archive,scan,report}
+
+# A shared library cut down to its ELF headers and the fatbin section (the full
+# .so files are ~1 MB each, mostly the static CUDA runtime).
+objcopy --only-section=.nv_fatbin "$fx/sm80.so" "$tmp/sm80_slim.so" 2>/dev/null
+objcopy -O binary --only-section=.nv_fatbin "$fx/sm80.so" "$tmp/sm80.nv_fatbin" 2>/dev/null
+
+cp "$fx/sm80.fatbin" "$fx/multi_size.fatbin" "$fx/multi_speed_all.fatbin" "$tmp/sm80.nv_fatbin" "$out/fatbin/"
+cp "$fx/sm80.cubin" "$fx/sm90a.cubin" "$fx/sm120.cubin" "$out/cubin/"
+cp "$tmp/sm80_slim.so" "$fx/second_sm90.o" "$fx/second_rdc.o" "$out/host_elf/"
+cp "$fx/sm80.ptx" "$fx/sm90a.ptx" "$out/ptx/"
+cp "$fx/librdc.a" "$out/archive/"
+# A small GNU archive with a long member name (the "//" table) and an odd size.
+( cd "$tmp" && printf 'x' > odd && cp "$fx/second_rdc.o" a_member_name_longer_than_16_chars.o &&
+  ar rcsD long.a odd a_member_name_longer_than_16_chars.o ) && cp "$tmp/long.a" "$out/archive/"
+for f in sm80.fatbin multi_speed_all.fatbin sm80.cubin sm80.ptx librdc.a; do cp "$fx/$f" "$out/scan/"; done
+cp "$tmp/sm80_slim.so" "$out/scan/"
+cp "$fx/multi_size.fatbin" "$tmp/sm80_slim.so" "$fx/sm90a.ptx" "$out/report/"
+
+# decompress: each compressed entry of the zstd and LZ fixtures, framed as
+# decompress_fuzzer.cc reads it: u8 mode (0 zstd, 1 LZ), u8 kind bits (1 = PTX),
+# u64 declared uncompressed size, then the stored bytes.
+python3 - "$fx" "$out/decompress" <<'PY'
+import struct, sys
+fx, out = sys.argv[1], sys.argv[2]
+n = 0
+for name, mode in (("multi_size.fatbin", 0), ("multi_speed_all.fatbin", 1)):
+    b = open(f"{fx}/{name}", "rb").read()
+    pos = 0
+    while pos + 16 <= len(b):
+        magic, _, hsize, esize = struct.unpack_from("<IHHQ", b, pos)
+        assert magic == 0xBA55ED50
+        p, end = pos + hsize, pos + hsize + esize
+        while p + 64 <= end:
+            kind, _, eh, payload, comp = struct.unpack_from("<HHIQI", b, p)
+            flags, = struct.unpack_from("<Q", b, p + 40)
+            unc, = struct.unpack_from("<Q", b, p + 56)
+            if flags & 0xA000 and unc <= 0xfffff and n < 8:
+                data = b[p + eh:p + eh + comp]
+                open(f"{out}/{name.split('.')[0]}_{n}", "wb").write(struct.pack("<BBQ", mode, kind == 1, unc) + data)
+                n += 1
+            p += eh + payload
+        pos = (end + 7) & ~7
+print(f"make_seeds: {n} decompress seeds")
+PY
+du -sh "$out"; find "$out" -type f | wc -l
