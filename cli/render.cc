@@ -315,21 +315,7 @@ void render_html(std::ostream& out, const MergedReport& r, const Summary& s) {
 
 }  // namespace
 
-std::string html_escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string html_escape(const std::string& text) { return smwatch::escape_html(text); }
 
 json report_to_json(const MergedReport& r) {
   Summary s = summarize(r);

@@ -126,21 +126,6 @@ std::string package_fix(const PackageGroup& g, uint16_t cc) {
   return g.dist.name.empty() ? fix_hint(cc) : fix_hint(cc, g.dist.name);
 }
 
-std::string escape_html(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // Markdown table cells: pipes and line breaks would end the cell.
 std::string escape_md(std::string_view text) {
@@ -163,6 +148,22 @@ const char* verdict_icon(Verdict v) {
 }
 
 }  // namespace
+
+std::string escape_html(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
 
 bool ScanReport::kernels_read() const {
   for (const auto& k : kernels)

@@ -64,6 +64,9 @@ void print_markdown(std::ostream& out, const ScanReport& report);
 // One self-contained page: inline CSS, no scripts, nothing fetched.
 void print_html(std::ostream& out, const ScanReport& report);
 
+// Text made safe inside HTML elements and attributes.
+std::string escape_html(std::string_view text);
+
 // `cuobjdump --list-elf --list-ptx` for one file, line for line.
 void print_cuobjdump_list(std::ostream& out, const FileScan& file);
 
