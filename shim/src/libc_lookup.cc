@@ -41,23 +41,25 @@ SMWATCH_EARLY bool contains(const char* hay, const char* needle) {
   return false;
 }
 
+// glibc relocates dynamic-section addresses in place; the vDSO and some
+// loaders do not. (A plain function: a lambda would be instrumented.)
+SMWATCH_EARLY ElfW(Addr) relocated(ElfW(Addr) p, ElfW(Addr) base) { return p < base ? p + base : p; }
+
 // `name` in the dynamic symbol table of one loaded object (default versions only).
 SMWATCH_EARLY void* find_in(const struct link_map* map, const char* name) {
-  // glibc relocates these entries in place; the vDSO and some loaders do not.
   const ElfW(Addr) base = map->l_addr;
-  auto addr = [base](ElfW(Addr) p) { return p < base ? p + base : p; };
   const ElfW(Sym)* symtab = nullptr;
   const char* strtab = nullptr;
   const ElfW(Half)* versym = nullptr;
   size_t count = 0;
   for (const ElfW(Dyn)* d = map->l_ld; d && d->d_tag != DT_NULL; ++d) {
     switch (d->d_tag) {
-      case DT_SYMTAB: symtab = reinterpret_cast<const ElfW(Sym)*>(addr(d->d_un.d_ptr)); break;
-      case DT_STRTAB: strtab = reinterpret_cast<const char*>(addr(d->d_un.d_ptr)); break;
-      case DT_VERSYM: versym = reinterpret_cast<const ElfW(Half)*>(addr(d->d_un.d_ptr)); break;
-      case DT_HASH: count = reinterpret_cast<const uint32_t*>(addr(d->d_un.d_ptr))[1]; break;
+      case DT_SYMTAB: symtab = reinterpret_cast<const ElfW(Sym)*>(relocated(d->d_un.d_ptr, base)); break;
+      case DT_STRTAB: strtab = reinterpret_cast<const char*>(relocated(d->d_un.d_ptr, base)); break;
+      case DT_VERSYM: versym = reinterpret_cast<const ElfW(Half)*>(relocated(d->d_un.d_ptr, base)); break;
+      case DT_HASH: count = reinterpret_cast<const uint32_t*>(relocated(d->d_un.d_ptr, base))[1]; break;
       case DT_GNU_HASH:
-        if (count == 0) count = gnu_hash_symbol_count(reinterpret_cast<const uint32_t*>(addr(d->d_un.d_ptr)));
+        if (count == 0) count = gnu_hash_symbol_count(reinterpret_cast<const uint32_t*>(relocated(d->d_un.d_ptr, base)));
         break;
     }
   }
