@@ -163,6 +163,11 @@ CUresult on_cuLibraryGetKernel(CUresult (*real)(CUkernel*, CUlibrary, const char
   on_kernel_lookup("cuLibraryGetKernel", lib, name, r == CUDA_SUCCESS && k ? *k : nullptr, caller, r);
   return r;
 }
+CUresult on_cuLibraryGetModule(CUresult (*real)(CUmodule*, CUlibrary), const void*, CUmodule* m, CUlibrary lib) {
+  CUresult r = call(real, m, lib);
+  if (r == CUDA_SUCCESS && m) on_library_module(lib, *m);
+  return r;
+}
 CUresult on_cuKernelGetFunction(CUresult (*real)(CUfunction*, CUkernel), const void*, CUfunction* f, CUkernel k) {
   CUresult r = call(real, f, k);
   on_kernel_get_function(k, r == CUDA_SUCCESS && f ? *f : nullptr, r);
@@ -193,15 +198,26 @@ CUresult on_cuLaunchCooperativeKernel(CUresult (*real)(CUfunction, unsigned, uns
 
 void* wrap_by_name(const char* name, void* real_function);
 
+// SMWATCH_LOG=debug: every entry point asked for, to see what a library uses.
+void log_request(const char* how, const char* symbol, int version, cuuint64_t flags, const void* caller) {
+  if (config().log_level < LogLevel::kDebug || !symbol) return;
+  Dl_info info{};
+  const char* object = caller && dladdr(caller, &info) && info.dli_fname ? info.dli_fname : "?";
+  log(LogLevel::kDebug, std::string(how) + " " + symbol + " version " + std::to_string(version) + " flags " +
+                            std::to_string(flags) + " from " + object);
+}
+
 CUresult on_cuGetProcAddress_v2(CUresult (*real)(const char*, void**, int, cuuint64_t, CUdriverProcAddressQueryResult*),
-                                const void*, const char* symbol, void** pfn, int version, cuuint64_t flags,
+                                const void* caller, const char* symbol, void** pfn, int version, cuuint64_t flags,
                                 CUdriverProcAddressQueryResult* status) {
+  log_request("cuGetProcAddress_v2", symbol, version, flags, caller);
   CUresult r = call(real, symbol, pfn, version, flags, status);
   if (r == CUDA_SUCCESS && symbol && pfn && *pfn && active()) *pfn = wrap_by_name(symbol, *pfn);
   return r;
 }
-CUresult on_cuGetProcAddress(CUresult (*real)(const char*, void**, int, cuuint64_t), const void*, const char* symbol,
-                             void** pfn, int version, cuuint64_t flags) {
+CUresult on_cuGetProcAddress(CUresult (*real)(const char*, void**, int, cuuint64_t), const void* caller,
+                             const char* symbol, void** pfn, int version, cuuint64_t flags) {
+  log_request("cuGetProcAddress", symbol, version, flags, caller);
   CUresult r = call(real, symbol, pfn, version, flags);
   if (r == CUDA_SUCCESS && symbol && pfn && *pfn && active()) *pfn = wrap_by_name(symbol, *pfn);
   return r;
@@ -221,6 +237,7 @@ using LibraryLoadFromFile = Hook<CUresult (*)(CUlibrary*, const char*, CUjit_opt
                                  &on_cuLibraryLoadFromFile>;
 using LibraryUnload = Hook<CUresult (*)(CUlibrary), &on_cuLibraryUnload>;
 using LibraryGetKernel = Hook<CUresult (*)(CUkernel*, CUlibrary, const char*), &on_cuLibraryGetKernel>;
+using LibraryGetModule = Hook<CUresult (*)(CUmodule*, CUlibrary), &on_cuLibraryGetModule>;
 using KernelGetFunction = Hook<CUresult (*)(CUfunction*, CUkernel), &on_cuKernelGetFunction>;
 using LaunchKernel = Hook<CUresult (*)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                                        unsigned, CUstream, void**, void**),
@@ -251,6 +268,7 @@ const HookEntry kHooks[] = {
     {"cuLibraryLoadFromFile", &LibraryLoadFromFile::wrap},
     {"cuLibraryUnload", &LibraryUnload::wrap},
     {"cuLibraryGetKernel", &LibraryGetKernel::wrap},
+    {"cuLibraryGetModule", &LibraryGetModule::wrap},
     {"cuKernelGetFunction", &KernelGetFunction::wrap},
     {"cuLaunchKernel", &LaunchKernel::wrap},
     {"cuLaunchKernel_ptsz", &LaunchKernel::wrap},
@@ -378,6 +396,7 @@ SMWATCH_EXPORT(LibraryLoadFromFile, on_cuLibraryLoadFromFile, cuLibraryLoadFromF
 SMWATCH_EXPORT(LibraryUnload, on_cuLibraryUnload, cuLibraryUnload, P(CUlibrary l), P(l))
 SMWATCH_EXPORT(LibraryGetKernel, on_cuLibraryGetKernel, cuLibraryGetKernel, P(CUkernel* k, CUlibrary l, const char* n),
                P(k, l, n))
+SMWATCH_EXPORT(LibraryGetModule, on_cuLibraryGetModule, cuLibraryGetModule, P(CUmodule* m, CUlibrary l), P(m, l))
 SMWATCH_EXPORT(KernelGetFunction, on_cuKernelGetFunction, cuKernelGetFunction, P(CUfunction* f, CUkernel k), P(f, k))
 #define LAUNCH_PARAMS \
   P(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, unsigned sh, \

@@ -62,6 +62,8 @@ void on_module_load(const char* call, void* handle, bool is_library, const void*
 void on_module_unload(void* handle);
 void on_kernel_lookup(const char* call, void* module_or_library, const char* name, void* kernel_or_function,
                       const void* caller, CUresult result);
+// cuLibraryGetModule: the module handle stands for the same loaded code.
+void on_library_module(void* library, void* module);
 void on_kernel_get_function(void* kernel, void* function, CUresult result);
 // The launch path: lock- and allocation-free for functions seen before.
 void on_launch(const char* call, CUfunction function, CUresult result);

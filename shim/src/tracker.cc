@@ -298,6 +298,15 @@ void on_kernel_lookup(const char* call, void* module_or_library, const char* nam
   });
 }
 
+void on_library_module(void* library, void* module) {
+  guarded("cuLibraryGetModule", [&] {
+    Tracker& t = tracker();
+    std::lock_guard<std::recursive_mutex> guard(t.lock);
+    auto it = t.modules.find(library);
+    if (it != t.modules.end()) t.modules[module] = it->second;
+  });
+}
+
 void on_kernel_get_function(void* kernel, void* function, CUresult result) {
   if (result != CUDA_SUCCESS || !function) return;
   guarded("cuKernelGetFunction", [&] {

@@ -133,7 +133,7 @@ TEST(Shim, ExportsOnlyTheHookedFunctions) {
   const std::set<std::string> expected = {
       "dlsym", "dlvsym", "cuModuleLoad", "cuModuleLoadData", "cuModuleLoadDataEx", "cuModuleLoadFatBinary",
       "cuModuleUnload", "cuModuleGetFunction", "cuLibraryLoadData", "cuLibraryLoadFromFile", "cuLibraryUnload",
-      "cuLibraryGetKernel", "cuKernelGetFunction", "cuLaunchKernel", "cuLaunchKernel_ptsz", "cuLaunchKernelEx",
+      "cuLibraryGetKernel", "cuLibraryGetModule", "cuKernelGetFunction", "cuLaunchKernel", "cuLaunchKernel_ptsz", "cuLaunchKernelEx",
       "cuLaunchKernelEx_ptsz", "cuLaunchCooperativeKernel", "cuLaunchCooperativeKernel_ptsz", "cuGetProcAddress",
       "cuGetProcAddress_v2"};
   EXPECT_EQ(exported, expected);
