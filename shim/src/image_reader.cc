@@ -1,4 +1,5 @@
 #include "image_reader.h"
+#include "shim.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -153,8 +154,7 @@ LoadedImage read_image_in_memory(const void* image) {
     }
     p = static_cast<const uint8_t*>(data);
   }
-  Dl_info info{};
-  if (dladdr(p, &info) && info.dli_fname) out.object = info.dli_fname;
+  out.object = object_of(p);
   parse_bytes(out, p, readable(p, 64));
   // Heap images may be freed as soon as the load returns: read names now.
   if (out.object.empty()) read_kernel_names(out);

@@ -201,10 +201,9 @@ void* wrap_by_name(const char* name, void* real_function);
 // SMWATCH_LOG=debug: every entry point asked for, to see what a library uses.
 void log_request(const char* how, const char* symbol, int version, cuuint64_t flags, const void* caller) {
   if (config().log_level < LogLevel::kDebug || !symbol) return;
-  Dl_info info{};
-  const char* object = caller && dladdr(caller, &info) && info.dli_fname ? info.dli_fname : "?";
+  const std::string object = object_of(caller);
   log(LogLevel::kDebug, std::string(how) + " " + symbol + " version " + std::to_string(version) + " flags " +
-                            std::to_string(flags) + " from " + object);
+                            std::to_string(flags) + " from " + (object.empty() ? "?" : object));
 }
 
 CUresult on_cuGetProcAddress_v2(CUresult (*real)(const char*, void**, int, cuuint64_t, CUdriverProcAddressQueryResult*),

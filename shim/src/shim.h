@@ -56,6 +56,8 @@ void* real_driver_symbol(const char* name);
 const char* error_name(CUresult result);
 
 // ---- tracker.cc ----------------------------------------------------------
+// The shared object or executable that holds `address`, "" when none.
+std::string object_of(const void* address);
 // Called by the hooks after the real call returned `result`.
 void on_module_load(const char* call, void* handle, bool is_library, const void* image, const char* path,
                     const void* caller, CUresult result);

@@ -100,10 +100,6 @@ std::string demangle(const std::string& mangled) {
   return result;
 }
 
-std::string object_of(const void* address) {
-  Dl_info info{};
-  return address && dladdr(address, &info) && info.dli_fname ? info.dli_fname : "";
-}
 
 std::string sm(uint16_t cc) { return "sm_" + std::to_string(cc); }
 
@@ -345,6 +341,11 @@ void on_launch(const char* call, CUfunction function, CUresult result) {
                                " has no code for it [has " + k->module->archs + "]");
     }
   });
+}
+
+std::string object_of(const void* address) {
+  Dl_info info{};
+  return address && dladdr(address, &info) && info.dli_fname ? info.dli_fname : "";
 }
 
 void tracker_fork(ForkStage stage) {
