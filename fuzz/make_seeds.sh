@@ -15,7 +15,7 @@ out=fuzz/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 rm -rf "$out"
-mkdir -p "$out"/{fatbin,decompress,cubin,host_elf,ptx,archive,scan,report}
+mkdir -p "$out"/{fatbin,decompress,cubin,host_elf,ptx,archive,scan,report,zip,explain}
 
 # A shared library cut down to its ELF headers and the fatbin section (the full
 # .so files are ~1 MB each, mostly the static CUDA runtime).
@@ -60,4 +60,27 @@ for name, mode in (("multi_size.fatbin", 0), ("multi_speed_all.fatbin", 1)):
         pos = (end + 7) & ~7
 print(f"make_seeds: {n} decompress seeds")
 PY
+
+# zip: small wheels (stored and deflated members, a RECORD, a nested zip, a
+# member path with "..") holding the slim .so, a fatbin and a PTX file. libarchive
+# is not instrumented, so without these the fuzzer rarely gets past its header.
+python3 - "$fx" "$tmp/sm80_slim.so" "$out/zip" <<'PY'
+import io, sys, zipfile
+fx, slim, out = sys.argv[1:]
+so = open(slim, "rb").read()
+fatbin = open(f"{fx}/sm80.fatbin", "rb").read()
+ptx = open(f"{fx}/sm80.ptx", "rb").read()
+def wheel(name, members, mode):
+    with zipfile.ZipFile(f"{out}/{name}", "w", mode) as z:
+        for path, data in members:
+            z.writestr(path, data)
+wheel("stored.whl", [("pkg/_C.so", so), ("pkg-1.0.dist-info/RECORD", b"pkg/_C.so,,\n")], zipfile.ZIP_STORED)
+wheel("deflated.whl", [("pkg/k.fatbin", fatbin), ("pkg/k.ptx", ptx), ("pkg/__init__.py", b"")], zipfile.ZIP_DEFLATED)
+inner = io.BytesIO()
+with zipfile.ZipFile(inner, "w") as z:
+    z.writestr("inner.ptx", ptx)
+wheel("nested.zip", [("inner.whl", inner.getvalue()), ("../escape.ptx", ptx)], zipfile.ZIP_STORED)
+PY
+# explain: the crash logs of the explain tests (real and realistic).
+cp tests/cli/logs/*.log "$out/explain/"
 du -sh "$out"; find "$out" -type f | wc -l

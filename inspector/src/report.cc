@@ -322,6 +322,10 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
     else out << fmt::format("{} OK, {} only through PTX JIT, {} will fail", s.ok, s.jit, s.fail);
     if (report.kernels_read() && (s.kernels_fail > 0 || s.kernels_jit > 0))
       out << fmt::format(" ({} kernels fail, {} only through JIT)", s.kernels_fail, s.kernels_jit);
+    // An OK over files that could not be read in full is not a promise.
+    if (const size_t incomplete = report.unreadable + report.damaged; incomplete > 0)
+      out << fmt::format(" - incomplete: {} file{} not read in full (see Problems)", incomplete,
+                         incomplete == 1 ? "" : "s");
     out << "\n";
     if (s.fail > 0) {
       out << "     " << fmt::format("{} file{} will fail at the first launch with \"no kernel image is available for execution on the device\":",

@@ -20,6 +20,13 @@ namespace {
 
 constexpr uint64_t kMiB = uint64_t{1} << 20;
 
+// libarchive's last error; it may be NULL (a failure with no message set),
+// found by the zip fuzzer: fmt throws on a null string.
+std::string archive_reason(archive* a) {
+  const char* reason = archive_error_string(a);
+  return reason != nullptr ? reason : "libarchive gave no reason";
+}
+
 bool ends_with_lower(std::string_view s, std::string_view suffix) {
   if (s.size() < suffix.size()) return false;
   for (size_t i = 0; i < suffix.size(); ++i)
@@ -291,7 +298,7 @@ ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipL
   std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
   archive_read_support_format_zip(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    self.read_error = std::string("not a readable zip: ") + archive_error_string(a.get());
+    self.read_error = "not a readable zip: " + archive_reason(a.get());
     return result;
   }
   const uint64_t total_cap =
@@ -305,14 +312,14 @@ ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipL
     if (rc == ARCHIVE_EOF) break;
     if (rc == ARCHIVE_FATAL) {
       self.problems.push_back(fmt::format("zip damaged after {} members: {}", members_seen,
-                                          archive_error_string(a.get())));
+                                          archive_reason(a.get())));
       break;
     }
     ++members_seen;
     const char* raw_name = archive_entry_pathname(entry);
     const std::string name = member_label(raw_name ? raw_name : "");
     const std::string label = path + "!" + name;
-    if (rc == ARCHIVE_WARN) self.problems.push_back(fmt::format("{}: {}", name, archive_error_string(a.get())));
+    if (rc == ARCHIVE_WARN) self.problems.push_back(fmt::format("{}: {}", name, archive_reason(a.get())));
     if (archive_entry_filetype(entry) != AE_IFREG) continue;  // directories, links: names only
     const bool declared_known = archive_entry_size_is_set(entry);
     const uint64_t declared = declared_known ? static_cast<uint64_t>(archive_entry_size(entry)) : 0;
@@ -328,7 +335,7 @@ ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipL
     auto read_some = [&](uint8_t* buf, size_t want) -> ssize_t {
       la_ssize_t got = archive_read_data(a.get(), buf, want);
       if (got < 0) {
-        self.problems.push_back(fmt::format("{}: cannot inflate: {}", name, archive_error_string(a.get())));
+        self.problems.push_back(fmt::format("{}: cannot inflate: {}", name, archive_reason(a.get())));
         member_failed = true;
         return -1;
       }
