@@ -24,31 +24,36 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
     ::close(fd);
     return make_error("not a regular file");
   }
-  if (st.st_size == 0) {
-    ::close(fd);
-    return MappedFile(nullptr, 0);
-  }
+  if (st.st_size == 0) return MappedFile(fd, nullptr, 0);
   void* data = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-  int err = errno;
-  ::close(fd);
-  if (data == MAP_FAILED) return make_error(std::string("cannot map: ") + std::strerror(err));
-  return MappedFile(data, static_cast<size_t>(st.st_size));
+  if (data == MAP_FAILED) {
+    int err = errno;
+    ::close(fd);
+    return make_error(std::string("cannot map: ") + std::strerror(err));
+  }
+  return MappedFile(fd, data, static_cast<size_t>(st.st_size));
 }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept
-    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)) {}
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
-    if (data_) munmap(data_, size_);
+    release();
+    fd_ = std::exchange(other.fd_, -1);
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
   }
   return *this;
 }
 
-MappedFile::~MappedFile() {
+MappedFile::~MappedFile() { release(); }
+
+void MappedFile::release() {
   if (data_) munmap(data_, size_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 }  // namespace smwatch

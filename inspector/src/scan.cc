@@ -17,6 +17,7 @@
 #include "smwatch/archive.h"
 #include "smwatch/decompress.h"
 #include "smwatch/elf_file.h"
+#include "smwatch/file_region.h"
 #include "smwatch/mapped_file.h"
 #include "smwatch/ptx.h"
 #include "smwatch/zip.h"
@@ -69,8 +70,14 @@ void read_all_kernels(ByteView file, uint64_t file_base, FileScan& scan, size_t 
 void add_containers(ByteView file, uint64_t file_base, ByteView region, uint64_t region_offset,
                     const std::string& member, int member_index, const std::string& section,
                     const ScanOptions& options, FileScan& scan) {
-  const size_t first = scan.containers.size();
   auto containers = parse_fatbin_region(region, region_offset, scan.problems);
+  add_parsed_containers(file, file_base, std::move(containers), member, member_index, section, options, scan);
+}
+
+void add_parsed_containers(ByteView file, uint64_t file_base, std::vector<FatbinContainer> containers,
+                           const std::string& member, int member_index, const std::string& section,
+                           const ScanOptions& options, FileScan& scan) {
+  const size_t first = scan.containers.size();
   for (auto& container : containers) {
     container.member = member;
     container.member_index = member_index;
@@ -132,17 +139,28 @@ void read_all_kernels(ByteView file, uint64_t file_base, FileScan& scan, size_t 
   }
 }
 
+// The containers in [offset, offset + size) of the file. When the file is
+// open (`open_file`), the walk over their headers reads it with pread: the
+// headers of a big section are spread over all of its pages, and touching
+// them through the mapping would fault most of the section into the process.
+std::vector<FatbinContainer> parse_file_region(ByteView file, const MappedFile* open_file, uint64_t offset,
+                                               uint64_t size, std::vector<std::string>& problems) {
+  if (open_file != nullptr) return parse_fatbin_region(FileRegion(open_file->fd(), offset, size), offset, problems);
+  return parse_fatbin_region(*file.slice(offset, size), offset, problems);
+}
+
 // A host ELF image (the file itself, or an archive member at `base`).
-void scan_host_elf(ByteView file, ByteView elf, uint64_t base, const std::string& member, int member_index,
-                   const ScanOptions& options, FileScan& scan) {
+void scan_host_elf(ByteView file, const MappedFile* open_file, ByteView elf, uint64_t base,
+                   const std::string& member, int member_index, const ScanOptions& options, FileScan& scan) {
   auto sections = find_fatbin_sections(elf);
   if (!sections) {
     scan.problems.push_back((member.empty() ? "" : "member " + member + ": ") + sections.error().message);
     return;
   }
   for (const ElfSection& section : *sections)
-    add_containers(file, 0, *elf.slice(section.offset, section.size), base + section.offset, member, member_index,
-                   section.name, options, scan);
+    add_parsed_containers(file, 0,
+                          parse_file_region(file, open_file, base + section.offset, section.size, scan.problems),
+                          member, member_index, section.name, options, scan);
 }
 
 void scan_bare_cubin(ByteView bytes, const ScanOptions& options, FileScan& scan) {
@@ -206,17 +224,22 @@ const char* format_name(FileFormat format) {
   }
 }
 
-FileScan scan_bytes(ByteView bytes, std::string path, const ScanOptions& options) {
+namespace {
+
+// `bytes` are the whole file's; `open_file` is the file they are mapped from,
+// or null for bytes in memory.
+FileScan scan_source(ByteView bytes, const MappedFile* open_file, std::string path, const ScanOptions& options) {
   FileScan scan;
   scan.path = std::move(path);
   scan.size = bytes.size();
   if (looks_like_fatbin(bytes)) {
-    add_containers(bytes, 0, bytes, 0, "", -1, "", options, scan);
+    add_parsed_containers(bytes, 0, parse_file_region(bytes, open_file, 0, bytes.size(), scan.problems), "", -1, "",
+                          options, scan);
     scan.format = FileFormat::kFatbin;
   } else if (looks_like_cubin(bytes)) {
     scan_bare_cubin(bytes, options, scan);
   } else if (looks_like_elf(bytes)) {
-    scan_host_elf(bytes, bytes, 0, "", -1, options, scan);
+    scan_host_elf(bytes, open_file, bytes, 0, "", -1, options, scan);
     scan.format = FileFormat::kHostElf;
   } else if (looks_like_archive(bytes)) {
     auto members = read_archive(bytes, scan.problems);
@@ -226,13 +249,19 @@ FileScan scan_bytes(ByteView bytes, std::string path, const ScanOptions& options
         const int index = static_cast<int>(scan.members.size());
         scan.members.push_back(m.name);
         if (looks_like_elf(m.data) && !looks_like_cubin(m.data))
-          scan_host_elf(bytes, m.data, m.offset, m.name, index, options, scan);
+          scan_host_elf(bytes, open_file, m.data, m.offset, m.name, index, options, scan);
       }
     scan.format = FileFormat::kArchive;
   } else if (looks_like_ptx(bytes.as_chars())) {
     scan_ptx_text(bytes, options, scan);
   }
   return scan;
+}
+
+}  // namespace
+
+FileScan scan_bytes(ByteView bytes, std::string path, const ScanOptions& options) {
+  return scan_source(bytes, nullptr, std::move(path), options);
 }
 
 FileScan scan_file(const std::string& path, const ScanOptions& options) {
@@ -263,7 +292,7 @@ FileScan scan_file(const std::string& path, const ScanOptions& options) {
     scan.read_error = mapped.error().message;
     return scan;
   }
-  return scan_bytes(mapped->bytes(), path, options);
+  return scan_source(mapped->bytes(), &*mapped, path, options);
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "smwatch/bytes.h"
 #include "smwatch/scan.h"
@@ -16,5 +17,9 @@ namespace smwatch {
 void add_containers(ByteView file, uint64_t file_base, ByteView region, uint64_t region_offset,
                     const std::string& member, int member_index, const std::string& section,
                     const ScanOptions& options, FileScan& scan);
+// The same for containers already parsed (from a FileRegion, say).
+void add_parsed_containers(ByteView file, uint64_t file_base, std::vector<FatbinContainer> containers,
+                           const std::string& member, int member_index, const std::string& section,
+                           const ScanOptions& options, FileScan& scan);
 
 }  // namespace smwatch

@@ -1,6 +1,8 @@
 // A whole file mapped private (copy-on-write: libelf may convert a foreign-
 // endian image in place, which must never reach the file), so parsers touch
-// only the pages they read: listing a 456 MB library reads a few kilobytes.
+// only the pages they read. The file stays open too: walks over many small
+// headers spread through a big section read them with pread (FileRegion),
+// which keeps the process's RSS flat where touching the mapping would not.
 #pragma once
 
 #include <string>
@@ -19,9 +21,12 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
   ~MappedFile();
   ByteView bytes() const { return {static_cast<const uint8_t*>(data_), size_}; }
+  int fd() const { return fd_; }
 
  private:
-  MappedFile(void* data, size_t size) : data_(data), size_(size) {}
+  MappedFile(int fd, void* data, size_t size) : fd_(fd), data_(data), size_(size) {}
+  void release();
+  int fd_ = -1;
   void* data_ = nullptr;
   size_t size_ = 0;
 };
