@@ -26,14 +26,32 @@
 namespace smwatch {
 namespace {
 
-// Decompresses one image and reads its kernel names. `file` holds the bytes
-// from file offset `file_base` on (a whole file, or one buffered container).
-void read_kernels(ByteView file, uint64_t file_base, FatbinImage& image, std::vector<std::string>& problems) {
-  if (image.offset < file_base) return;
+// The stored bytes of an image: read from the open file into `buffer`, or a
+// view of the bytes in memory. Nothing when they are not all there (the
+// fatbin parser has said so already).
+std::optional<ByteView> stored_bytes(const ImageSource& source, const FatbinImage& image,
+                                     std::vector<uint8_t>& buffer) {
+  if (source.fd >= 0) {
+    // With a file open, `bytes` are all of it (base 0): nothing is read past its end.
+    if (!source.bytes.contains(image.payload_offset(), image.stored_size)) return {};
+    buffer.resize(static_cast<size_t>(image.stored_size));
+    ssize_t got;
+    do got = pread(source.fd, buffer.data(), buffer.size(), static_cast<off_t>(image.payload_offset()));
+    while (got < 0 && errno == EINTR);
+    if (got != static_cast<ssize_t>(buffer.size())) return {};
+    return ByteView(buffer.data(), buffer.size());
+  }
+  if (image.offset < source.base) return {};
   FatbinImage relative = image;
-  relative.offset -= file_base;
-  auto payload = image_payload(file, relative);
-  if (!payload) return;  // already reported by the fatbin parser
+  relative.offset -= source.base;
+  return image_payload(source.bytes, relative);
+}
+
+// Decompresses one image and reads its kernel names.
+void read_kernels(const ImageSource& source, FatbinImage& image, std::vector<std::string>& problems) {
+  std::vector<uint8_t> buffer;
+  auto payload = stored_bytes(source, image, buffer);
+  if (!payload) return;
   auto bytes = decompress_image(image, *payload);
   if (!bytes) {
     problems.push_back(bytes.error().message);
@@ -63,18 +81,17 @@ void read_kernels(ByteView file, uint64_t file_base, FatbinImage& image, std::ve
   image.kernels_read = true;
 }
 
-void read_all_kernels(ByteView file, uint64_t file_base, FileScan& scan, size_t first, const ScanOptions& options);
+void read_all_kernels(const ImageSource& source, FileScan& scan, size_t first, const ScanOptions& options);
 
 }  // namespace
 
-void add_containers(ByteView file, uint64_t file_base, ByteView region, uint64_t region_offset,
-                    const std::string& member, int member_index, const std::string& section,
-                    const ScanOptions& options, FileScan& scan) {
+void add_containers(const ImageSource& source, ByteView region, uint64_t region_offset, const std::string& member,
+                    int member_index, const std::string& section, const ScanOptions& options, FileScan& scan) {
   auto containers = parse_fatbin_region(region, region_offset, scan.problems);
-  add_parsed_containers(file, file_base, std::move(containers), member, member_index, section, options, scan);
+  add_parsed_containers(source, std::move(containers), member, member_index, section, options, scan);
 }
 
-void add_parsed_containers(ByteView file, uint64_t file_base, std::vector<FatbinContainer> containers,
+void add_parsed_containers(const ImageSource& source, std::vector<FatbinContainer> containers,
                            const std::string& member, int member_index, const std::string& section,
                            const ScanOptions& options, FileScan& scan) {
   const size_t first = scan.containers.size();
@@ -89,13 +106,13 @@ void add_parsed_containers(ByteView file, uint64_t file_base, std::vector<Fatbin
                                               return a.uncompressed_size < b.uncompressed_size;
                                             });
       std::vector<std::string> ignored;  // damage shows again where it matters
-      read_kernels(file, file_base, probe, ignored);
+      read_kernels(source, probe, ignored);
       if (probe.kernels_read)
         container.kernels = probe.kernels.empty() ? FatbinContainer::Kernels::kNone : FatbinContainer::Kernels::kSome;
     }
     scan.containers.push_back(std::move(container));
   }
-  if (options.kernels) read_all_kernels(file, file_base, scan, first, options);
+  if (options.kernels) read_all_kernels(source, scan, first, options);
 }
 
 namespace {
@@ -104,14 +121,14 @@ namespace {
 // end) and reads its kernel names. The images are independent, so spare
 // threads of the scan (ThreadBudget) join in on big files; problems keep
 // file order whatever the threads do.
-void read_all_kernels(ByteView file, uint64_t file_base, FileScan& scan, size_t first, const ScanOptions& options) {
+void read_all_kernels(const ImageSource& source, FileScan& scan, size_t first, const ScanOptions& options) {
   std::vector<FatbinImage*> jobs;
   for (size_t c = first; c < scan.containers.size(); ++c)
     for (auto& image : scan.containers[c].images) jobs.push_back(&image);
   std::vector<std::vector<std::string>> problems(jobs.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < jobs.size();) read_kernels(file, file_base, *jobs[i], problems[i]);
+    for (size_t i; (i = next.fetch_add(1)) < jobs.size();) read_kernels(source, *jobs[i], problems[i]);
   };
   std::vector<std::thread> helpers;
   // Helpers are worth a thread only with images left to share.
@@ -158,7 +175,7 @@ void scan_host_elf(ByteView file, const MappedFile* open_file, ByteView elf, uin
     return;
   }
   for (const ElfSection& section : *sections)
-    add_parsed_containers(file, 0,
+    add_parsed_containers({file, 0, open_file ? open_file->fd() : -1},
                           parse_file_region(file, open_file, base + section.offset, section.size, scan.problems),
                           member, member_index, section.name, options, scan);
 }
@@ -233,8 +250,9 @@ FileScan scan_source(ByteView bytes, const MappedFile* open_file, std::string pa
   scan.path = std::move(path);
   scan.size = bytes.size();
   if (looks_like_fatbin(bytes)) {
-    add_parsed_containers(bytes, 0, parse_file_region(bytes, open_file, 0, bytes.size(), scan.problems), "", -1, "",
-                          options, scan);
+    add_parsed_containers({bytes, 0, open_file ? open_file->fd() : -1},
+                          parse_file_region(bytes, open_file, 0, bytes.size(), scan.problems), "", -1, "", options,
+                          scan);
     scan.format = FileFormat::kFatbin;
   } else if (looks_like_cubin(bytes)) {
     scan_bare_cubin(bytes, options, scan);

@@ -246,7 +246,7 @@ class ElfStream {
     peak_ = std::max<uint64_t>(peak_, pending_.capacity() + container_.capacity());
     FileScan part;
     ByteView bytes(container_.data(), container_.size());
-    add_containers(bytes, container_at_, bytes, container_at_, "", -1, "", options_, part);
+    add_containers({bytes, container_at_}, bytes, container_at_, "", -1, "", options_, part);
     candidates_.push_back({container_at_, std::move(part.containers), std::move(part.problems)});
     container_.clear();
     container_.shrink_to_fit();  // hold one container at a time, not the largest seen

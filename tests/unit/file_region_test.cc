@@ -1,12 +1,14 @@
 // FileRegion (pread through a window) must walk fatbin containers exactly as
 // a ByteView over the same bytes does: same containers, same images, same
 // problems, for every fixture, every section, and damaged copies. And
-// scan_file (which uses it) must agree with scan_bytes (which does not).
+// scan_file (which reads headers and payloads from the open file) must agree
+// with scan_bytes (which reads them from memory).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <string>
 #include <vector>
@@ -26,11 +28,13 @@ std::string describe(const std::vector<FatbinContainer>& containers, const std::
   std::string out;
   for (const auto& c : containers) {
     out += fmt::format("container @{:#x} size {}\n", c.offset, c.size);
-    for (const auto& i : c.images)
+    for (const auto& i : c.images) {
       out += fmt::format("  {} {} @{:#x} hdr {} payload {} stored {} raw {} isa {} flags {:#x} {}\n",
                          i.kind == CodeKind::kPtx ? "ptx" : "elf", i.arch.sm_name(), i.offset, i.header_size,
                          i.payload_size, i.stored_size, i.uncompressed_size, i.ptx_isa(), i.flags,
                          compression_name(i.compression));
+      if (i.kernels_read) out += fmt::format("    kernels: {}\n", fmt::join(i.kernels, " "));
+    }
   }
   for (const auto& p : problems) out += "problem: " + p + "\n";
   return out;
@@ -128,7 +132,12 @@ TEST(FileRegion, ScanFileAgreesWithScanBytes) {
     FileScan in_memory = scan_bytes(ByteView(bytes.data(), bytes.size()), fixture(name), options);
     EXPECT_EQ(describe(from_file.containers, from_file.problems), describe(in_memory.containers, in_memory.problems));
     EXPECT_EQ(test::image_names(from_file), test::image_names(in_memory));
-    EXPECT_FALSE(from_file.containers.empty());
+    ASSERT_FALSE(from_file.containers.empty());
+    // Payloads were read (from the file with pread on one side): kernels found.
+    size_t kernels = 0;
+    for (const auto& c : from_file.containers)
+      for (const auto& i : c.images) kernels += i.kernels.size();
+    EXPECT_GT(kernels, 0u);
   }
 }
 
