@@ -6,14 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 art=gpu-artifacts
+export BUILD_DIR=${BUILD_DIR:-build-gpu}  # its own build: tests off, so it leaves build/ alone
 build_artifacts() {
   scripts/build.sh -DSMWATCH_BUILD_TESTS=OFF >/dev/null
   rm -rf "$art" && mkdir -p "$art/lib"
-  strip --strip-debug -o "$art/libsmwatch.so" build/shim/libsmwatch.so
-  strip --strip-debug -o "$art/smscan" build/inspector/smscan
-  strip --strip-debug -o "$art/smwatch" build/cli/smwatch
+  strip --strip-debug -o "$art/libsmwatch.so" "$BUILD_DIR/shim/libsmwatch.so"
+  strip --strip-debug -o "$art/smscan" "$BUILD_DIR/inspector/smscan"
+  strip --strip-debug -o "$art/smwatch" "$BUILD_DIR/cli/smwatch"
   # smscan's shared libraries that a machine without the -dev packages may lack.
-  for lib in $(ldd build/inspector/smscan | awk '/=>/ {print $3}' | grep -vE '/(libc|libm|libdl|libpthread|librt|ld-linux[^/]*)\.so'); do
+  for lib in $(ldd "$BUILD_DIR/inspector/smscan" | awk '/=>/ {print $3}' | grep -vE '/(libc|libm|libdl|libpthread|librt|ld-linux[^/]*)\.so'); do
     cp -L "$lib" "$art/lib/"
   done
   nvcc=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}

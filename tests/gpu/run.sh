@@ -131,18 +131,9 @@ if want smscan && [ -x "$art/smscan" ]; then
     if cmp -s <("$cuobjdump" --list-elf --list-ptx "$f" 2>/dev/null) <("$art/smscan" --list --no-progress "$f" 2>/dev/null); then same=$((same+1)); else diffs=$((diffs+1)); echo "differs: $f"; fi
   done < "$res/libs.txt"
   [ $diffs -eq 0 ] && pass "smscan --list equals cuobjdump on $same libraries" || fail "$diffs libraries differ from cuobjdump"
-  {
-    echo "== smscan vs cuobjdump on the same $(wc -l < "$res/libs.txt") libraries"
-    $py "$here/../../bench/measure.py" "cuobjdump --list-elf --list-ptx, one after another" -- sh -c "while read f; do '$cuobjdump' --list-elf --list-ptx \"\$f\"; done < '$res/libs.txt'"
-    $py "$here/../../bench/measure.py" "smscan --list, one after another" -- sh -c "while read f; do '$art/smscan' --list --no-progress \"\$f\"; done < '$res/libs.txt'"
-    $py "$here/../../bench/measure.py" "smscan (verdicts, all at once)" -- sh -c "'$art/smscan' --no-progress -t sm_120,sm_90,sm_70 \$(cat '$res/libs.txt')"
-    $py "$here/../../bench/measure.py" "smscan --kernels --json (all at once)" -- sh -c "'$art/smscan' --no-progress --kernels --json -t sm_120,sm_90 \$(cat '$res/libs.txt') > '$res/kernels.json'"
-    torch_cuda=$(grep libtorch_cuda.so "$res/libs.txt" | head -1)
-    if [ -n "$torch_cuda" ]; then
-      $py "$here/../../bench/measure.py" "cuobjdump libtorch_cuda.so" -- "$cuobjdump" --list-elf --list-ptx "$torch_cuda"
-      $py "$here/../../bench/measure.py" "smscan --list libtorch_cuda.so" -- "$art/smscan" --list --no-progress "$torch_cuda"
-    fi
-  } 2>&1 | tee "$res/smscan-bench.txt"
+  # Time and peak RSS against cuobjdump on the same files: the benchmark of
+  # bench/ (per file, then all at once), not a second copy of it here.
+  CUOBJDUMP="$cuobjdump" "$here/../../bench/bench_smscan.sh" "$art/smscan" "$site" 2>&1 | tee "$res/smscan-bench.txt"
   "$art/smscan" --no-progress -t sm_120,sm_100,sm_90,sm_70 "$site/torch" > "$res/smscan-torch.txt" 2>&1
   tail -20 "$res/smscan-torch.txt"
 fi
