@@ -40,9 +40,13 @@ void parse_entries(const Region& entries, uint64_t entries_offset, FatbinContain
     auto kind = entries.template read<uint16_t>(pos + kKindAt);
     auto header_size = entries.template read<uint32_t>(pos + kHeaderSizeAt);
     auto payload_size = entries.template read<uint64_t>(pos + kPayloadSizeAt);
-    if (!entries.contains(pos, kEntryHeaderMinSize) || !kind || !header_size || !payload_size) {
+    if (!entries.contains(pos, kEntryHeaderMinSize)) {
       problems.push_back(fmt::format("fatbin entry at offset {} is truncated: {} bytes left, a header needs {}",
                                      hex(at), entries.size() - pos, kEntryHeaderMinSize));
+      return;
+    }
+    if (!kind || !header_size || !payload_size) {  // only a file region fails here
+      problems.push_back(fmt::format("fatbin entry at offset {} could not be read", hex(at)));
       return;
     }
     if (*header_size < kEntryHeaderMinSize || !entries.contains(pos, *header_size)) {
@@ -60,12 +64,24 @@ void parse_entries(const Region& entries, uint64_t entries_offset, FatbinContain
     image.offset = at;
     image.header_size = *header_size;
     image.payload_size = *payload_size;
-    image.flags = *entries.template read<uint64_t>(pos + kFlagsAt);
-    image.version_major = *entries.template read<uint16_t>(pos + kMajorAt);
-    image.version_minor = *entries.template read<uint16_t>(pos + kMinorAt);
-    const uint32_t arch = *entries.template read<uint32_t>(pos + kArchAt);
-    const uint32_t compressed = *entries.template read<uint32_t>(pos + kCompressedSizeAt);
-    const uint64_t uncompressed = *entries.template read<uint64_t>(pos + kUncompressedSizeAt);
+    // Inside the header, so these reads fit; a file region can still fail to
+    // read (an I/O error, a file cut short while it is read).
+    const auto flags = entries.template read<uint64_t>(pos + kFlagsAt);
+    const auto major = entries.template read<uint16_t>(pos + kMajorAt);
+    const auto minor = entries.template read<uint16_t>(pos + kMinorAt);
+    const auto arch_field = entries.template read<uint32_t>(pos + kArchAt);
+    const auto compressed_field = entries.template read<uint32_t>(pos + kCompressedSizeAt);
+    const auto uncompressed_field = entries.template read<uint64_t>(pos + kUncompressedSizeAt);
+    if (!flags || !major || !minor || !arch_field || !compressed_field || !uncompressed_field) {
+      problems.push_back(fmt::format("fatbin entry at offset {} could not be read", hex(at)));
+      return;
+    }
+    image.flags = *flags;
+    image.version_major = *major;
+    image.version_minor = *minor;
+    const uint32_t arch = *arch_field;
+    const uint32_t compressed = *compressed_field;
+    const uint64_t uncompressed = *uncompressed_field;
     pos += *header_size + *payload_size;
 
     if (*kind != kKindPtx && *kind != kKindElf) {
@@ -115,7 +131,13 @@ std::vector<FatbinContainer> walk_fatbin_region(const Region& region, uint64_t b
     unknown_from = UINT64_MAX;
   };
   while (region.contains(pos, 4)) {
-    if (*region.template read<uint32_t>(pos) != kFatbinMagic) {
+    const auto magic = region.template read<uint32_t>(pos);
+    if (!magic) {  // a file region that could not be read
+      flush_unknown(pos);
+      problems.push_back(fmt::format("fatbin section could not be read at offset {}", hex(base_offset + pos)));
+      return containers;
+    }
+    if (*magic != kFatbinMagic) {
       // Containers are 8-byte aligned; the gaps between them are zero padding.
       auto word = region.template read<uint64_t>(pos);
       if ((!word || *word != 0) && unknown_from == UINT64_MAX) unknown_from = pos;

@@ -122,6 +122,34 @@ TEST(FileRegion, ReadsOutsideTheRegionOrTheFileAreNotThere) {
   EXPECT_FALSE(closed.read<uint8_t>(0));
 }
 
+TEST(FileRegion, AFileShorterThanItsRegionIsAProblemNotACrash) {
+  // As if the file were cut short while smscan reads it: the region (from the
+  // section table read earlier) reaches past the end of the file.
+  const std::string path = fixture("multi_size.fatbin");
+  const uint64_t size = test::read_bytes(path).size();
+  OpenFile file(path);
+  ASSERT_GE(file.fd, 0);
+  for (uint64_t extra : {uint64_t{8}, uint64_t{100}, uint64_t{1} << 20}) {
+    std::vector<std::string> problems, whole_problems;
+    auto containers = parse_fatbin_region(FileRegion(file.fd, 0, size + extra), 0, problems);
+    auto whole = parse_fatbin_region(FileRegion(file.fd, 0, size), 0, whole_problems);
+    EXPECT_EQ(describe(containers, {}), describe(whole, {})) << extra;  // everything that is there
+    ASSERT_FALSE(problems.empty()) << extra;
+    EXPECT_NE(problems.back().find("could not be read"), std::string::npos) << problems.back();
+  }
+  // Cut inside the entries of a container whose header is still there.
+  auto bytes = test::read_bytes(path);
+  for (size_t cut : {size_t{16 + 30}, size_t{16 + 64 + 10}, bytes.size() / 2}) {
+    const std::string short_path = test::scratch_dir("file_region_short") + "/cut";
+    test::write_bytes(short_path, std::vector<uint8_t>(bytes.begin(), bytes.begin() + static_cast<long>(cut)));
+    OpenFile cut_file(short_path);
+    std::vector<std::string> problems;
+    (void)parse_fatbin_region(FileRegion(cut_file.fd, 0, size), 0, problems);
+    ASSERT_FALSE(problems.empty()) << cut;
+    EXPECT_NE(problems.back().find("could not be read"), std::string::npos) << cut << ": " << problems.back();
+  }
+}
+
 TEST(FileRegion, ScanFileAgreesWithScanBytes) {
   for (const char* name : {"multi.so", "librdc.a", "multi_speed_all.fatbin", "sm120.so"}) {
     SCOPED_TRACE(name);
