@@ -5,11 +5,21 @@
 #include <libelf.h>
 
 #include <memory>
+#include <string>
 #include <mutex>
 
 namespace smwatch {
 namespace {
 
+// libelf keeps its last error per thread until elf_errno() reads it, so
+// elf_errmsg(-1) can name an error from an earlier, unrelated file (found by
+// the scan fuzzer: the same bytes got two different messages). Clear it before
+// each use, and read it only through elf_errno().
+void clear_libelf_error() { (void)elf_errno(); }
+std::string libelf_reason(const char* otherwise) {
+  const int err = elf_errno();
+  return err != 0 ? elf_errmsg(err) : otherwise;
+}
 
 struct ElfCloser {
   void operator()(Elf* e) const { elf_end(e); }
@@ -21,10 +31,12 @@ Result<ElfHandle> open_elf(ByteView bytes) {
   std::call_once(once, [] { elf_version(EV_CURRENT); });
   // libelf only reads through this pointer in ELF_C_READ mode; the const_cast
   // is needed by its C interface.
+  clear_libelf_error();
   Elf* e = elf_memory(const_cast<char*>(reinterpret_cast<const char*>(bytes.data())), bytes.size());
   if (e == nullptr || elf_kind(e) != ELF_K_ELF) {
+    std::string reason = libelf_reason("its ELF header is not valid");
     if (e) elf_end(e);
-    return make_error(fmt::format("not a readable ELF file: {}", elf_errmsg(-1)));
+    return make_error("not a readable ELF file: " + reason);
   }
   return ElfHandle(e);
 }
@@ -33,8 +45,9 @@ Result<ElfHandle> open_elf(ByteView bytes) {
 template <typename Visit>
 Result<bool> for_each_section(Elf* e, ByteView bytes, Visit&& visit) {
   size_t shstrndx = 0;
+  clear_libelf_error();
   if (elf_getshdrstrndx(e, &shstrndx) != 0)
-    return make_error(fmt::format("ELF section names unreadable: {}", elf_errmsg(-1)));
+    return make_error("ELF section names unreadable: " + libelf_reason("no reason given"));
   for (Elf_Scn* scn = elf_nextscn(e, nullptr); scn != nullptr; scn = elf_nextscn(e, scn)) {
     GElf_Shdr shdr;
     if (gelf_getshdr(scn, &shdr) == nullptr) return make_error("ELF section header unreadable");
