@@ -206,7 +206,7 @@ int main(int argc, char** argv) {
   if (!markdown_file.empty())
     written &= write_file(markdown_file, [&](std::ostream& o) { smwatch::print_markdown(o, report); });
   if (format == "json") {
-    std::cout << smwatch::to_json(report).dump(2) << "\n";
+    smwatch::print_json(std::cout, report);
   } else if (format == "markdown") {
     smwatch::print_markdown(std::cout, report);
   } else {

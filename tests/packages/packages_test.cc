@@ -447,6 +447,30 @@ TEST(Reports, MarkdownAndHtml) {
     EXPECT_EQ(h.find(fetch), std::string::npos) << fetch;  // nothing to fetch, nothing to run
 }
 
+TEST(Reports, StreamedJsonIsTheDocumentToJsonBuilds) {
+  // print_json writes file by file; it must be byte for byte the DOM's text,
+  // with files of every sort: kernels, problems, an error, a non-UTF-8 name.
+  const std::string dir = scratch_dir("json_stream");
+  fs::copy_file(fixture("sm80.so"), dir + "/odd\xff\xfename.so");
+  ScanOptions options;
+  options.kernels = true;
+  TreeScan tree = scan_paths({fixture("sm80.so"), fixture("multi.so"), fixture("librdc.a"), dir,
+                              dir + "/missing.so"},
+                             options, 2);
+  tree.files[0].problems.push_back("a \"quoted\"\nproblem");
+  ScanReport report = judge(std::move(tree), *parse_target_list("sm_80,sm_120"));
+  ASSERT_GE(report.tree.files.size(), 5u);
+  std::ostringstream streamed;
+  print_json(streamed, report);
+  EXPECT_EQ(streamed.str(), to_json(report).dump(2) + "\n");
+  EXPECT_TRUE(nlohmann::json::accept(streamed.str()));
+
+  ScanReport empty = judge(TreeScan{}, *parse_target_list("sm_120"));
+  std::ostringstream none;
+  print_json(none, empty);
+  EXPECT_EQ(none.str(), to_json(empty).dump(2) + "\n");
+}
+
 TEST(Reports, CliWritesFilesAndFormats) {
   const std::string dir = scratch_dir("reports");
   auto r = run_smscan({"-t", "sm_120", "--html", dir + "/r.html", "--markdown", dir + "/r.md", fixture("sm80.so")});

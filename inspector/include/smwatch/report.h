@@ -59,6 +59,8 @@ struct TableStyle {
 };
 void print_table(std::ostream& out, const ScanReport& report, const TableStyle& style);
 nlohmann::json to_json(const ScanReport& report);
+// to_json(report).dump(2) and a newline, written file by file (flat memory).
+void print_json(std::ostream& out, const ScanReport& report);
 // A summary for a CI comment (GitHub-flavoured Markdown).
 void print_markdown(std::ostream& out, const ScanReport& report);
 // One self-contained page: inline CSS, no scripts, nothing fetched.
