@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Scale benchmark for smscan (issue 7): time and peak memory as the number of
 # files and the amount of device code grow. Expect time linear in each, and
-# peak RSS flat (files are mapped, only headers are read, and per-file results
-# are small).
+# peak RSS flat (fatbin headers and payloads are read with pread, not kept
+# mapped; per-file results are small; --json is written file by file).
 #
 #   bench/bench_scale.sh [SMSCAN] [BIG_CUDA_LIBRARY]
 #     SMSCAN             default: build/inspector/smscan (or $BUILD_DIR/...)
