@@ -199,13 +199,9 @@ void render_text(std::ostream& out, const MergedReport& r, const Summary& s) {
     out << "\nNo failures: every module had code for the GPU" << (s.missing.empty() ? "" : " and the what-if targets") << ".\n";
 }
 
+// A Markdown cell; "-" rather than an empty one.
 std::string md_cell(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
-    else out += c;
-  }
+  std::string out = escape_md(s);
   return out.empty() ? "-" : out;
 }
 

@@ -126,8 +126,16 @@ std::string package_fix(const PackageGroup& g, uint16_t cc) {
   return g.dist.name.empty() ? fix_hint(cc) : fix_hint(cc, g.dist.name);
 }
 
+const char* verdict_icon(Verdict v) {
+  switch (v) {
+    case Verdict::kOk: return "✅ OK";
+    case Verdict::kJit: return "⚠️ JIT";
+    default: return "❌ FAIL";
+  }
+}
 
-// Markdown table cells: pipes and line breaks would end the cell.
+}  // namespace
+
 std::string escape_md(std::string_view text) {
   std::string out;
   for (char c : text) {
@@ -138,16 +146,6 @@ std::string escape_md(std::string_view text) {
   }
   return out;
 }
-
-const char* verdict_icon(Verdict v) {
-  switch (v) {
-    case Verdict::kOk: return "✅ OK";
-    case Verdict::kJit: return "⚠️ JIT";
-    default: return "❌ FAIL";
-  }
-}
-
-}  // namespace
 
 std::string escape_html(std::string_view text) {
   std::string out;

@@ -447,6 +447,12 @@ TEST(Reports, MarkdownAndHtml) {
     EXPECT_EQ(h.find(fetch), std::string::npos) << fetch;  // nothing to fetch, nothing to run
 }
 
+TEST(Reports, MarkdownEscaperKeepsCellsAndCodeSpansWhole) {
+  // Shared by smscan's and smwatch's Markdown reports.
+  EXPECT_EQ(escape_md("lib|x`y\nz\rw.so"), "lib\\|x'y z w.so");
+  EXPECT_EQ(escape_md(""), "");
+}
+
 TEST(Reports, StreamedJsonIsTheDocumentToJsonBuilds) {
   // print_json writes file by file; it must be byte for byte the DOM's text,
   // with files of every sort: kernels, problems, an error, a non-UTF-8 name.
