@@ -20,17 +20,25 @@ std::optional<FileRegion> FileRegion::slice(uint64_t offset, uint64_t length) co
   return sub;
 }
 
+size_t read_file_at(int fd, uint64_t offset, void* out, size_t length) {
+  size_t done = 0;
+  while (done < length) {
+    const ssize_t got = pread(fd, static_cast<uint8_t*>(out) + done, length - done, static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;  // an error, or the end of the file
+    done += static_cast<size_t>(got);
+  }
+  return done;
+}
+
 bool FileRegion::copy(uint64_t offset, void* out, size_t length) const {
   if (!contains(offset, length)) return false;
   const uint64_t at = start_ + offset;
   Window& w = *window_;
-  if (length > Window::kSize) return pread(fd_, out, length, static_cast<off_t>(at)) == static_cast<ssize_t>(length);
+  if (length > Window::kSize) return read_file_at(fd_, at, out, length) == length;
   if (at < w.at || at + length > w.at + w.length) {
-    ssize_t got;
-    do got = pread(fd_, w.bytes, Window::kSize, static_cast<off_t>(at));
-    while (got < 0 && errno == EINTR);
     w.at = at;
-    w.length = got > 0 ? static_cast<size_t>(got) : 0;
+    w.length = read_file_at(fd_, at, w.bytes, Window::kSize);
     if (w.length < length) return false;
   }
   std::memcpy(out, w.bytes + (at - w.at), length);

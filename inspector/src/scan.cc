@@ -35,10 +35,7 @@ std::optional<ByteView> stored_bytes(const ImageSource& source, const FatbinImag
     // With a file open, `bytes` are all of it (base 0): nothing is read past its end.
     if (!source.bytes.contains(image.payload_offset(), image.stored_size)) return {};
     buffer.resize(static_cast<size_t>(image.stored_size));
-    ssize_t got;
-    do got = pread(source.fd, buffer.data(), buffer.size(), static_cast<off_t>(image.payload_offset()));
-    while (got < 0 && errno == EINTR);
-    if (got != static_cast<ssize_t>(buffer.size())) return {};
+    if (read_file_at(source.fd, image.payload_offset(), buffer.data(), buffer.size()) != buffer.size()) return {};
     return ByteView(buffer.data(), buffer.size());
   }
   if (image.offset < source.base) return {};

@@ -49,6 +49,11 @@ class FileRegion {
   std::shared_ptr<Window> window_;
 };
 
+// Reads up to `length` bytes at `offset` of the file open as `fd` (pread,
+// again after EINTR or a short read); returns how many it got: fewer at the
+// end of the file or on an error.
+size_t read_file_at(int fd, uint64_t offset, void* out, size_t length);
+
 // parse_fatbin_region over a file region: the same walk, the same results.
 std::vector<FatbinContainer> parse_fatbin_region(const FileRegion& region, uint64_t base_offset,
                                                  std::vector<std::string>& problems);
