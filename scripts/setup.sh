@@ -8,7 +8,7 @@ sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   libelf-dev libzstd-dev liblz4-dev zlib1g-dev  # readers and decompressors
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev libarchive-dev
   libgtest-dev libgmock-dev libbenchmark-dev    # tests and benchmarks

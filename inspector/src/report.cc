@@ -6,6 +6,7 @@
 #include <map>
 
 #include "smwatch/demangle.h"
+#include "smwatch/text.h"
 
 namespace smwatch {
 namespace {
@@ -28,68 +29,12 @@ std::string target_title(const Target& t) {
   return fmt::format("{} (CC {}{}{})", t.sm_name(), t.cc_string(), gpus.empty() ? "" : ": ", gpus);
 }
 
-// Length of the valid UTF-8 sequence (RFC 3629: no overlongs, surrogates or
-// code points past U+10FFFF) at the start of `s`, or 0 when it is not one.
-size_t utf8_sequence(std::string_view s) {
-  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  const auto cont = [&](size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
-  const unsigned char c = b(0);
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if ((c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) > 0x9F)) return 0;
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if ((c == 0xF0 && b(1) < 0x90) || (c == 0xF4 && b(1) > 0x8F)) return 0;
-    return 4;
-  }
-  return 0;
-}
-
-// File, member and kernel names are bytes from outside and need not be UTF-8,
-// which JSON requires (nlohmann's dump() throws on anything else): invalid
-// bytes become U+FFFD. Returns whether anything was replaced.
-bool to_utf8(std::string& s) {
-  size_t i = 0;
-  while (i < s.size() && utf8_sequence(std::string_view(s).substr(i)) != 0) i += utf8_sequence(std::string_view(s).substr(i));
-  if (i == s.size()) return false;
-  std::string out = s.substr(0, i);
-  while (i < s.size()) {
-    const size_t n = utf8_sequence(std::string_view(s).substr(i));
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      out.append(s, i, n);
-      i += n;
-    }
-  }
-  s = std::move(out);
-  return true;
-}
-
-void to_utf8(nlohmann::json& j) {
+void json_to_utf8(nlohmann::json& j) {
   if (j.is_string()) {
     to_utf8(j.get_ref<std::string&>());
   } else if (j.is_structured()) {
-    for (auto& item : j) to_utf8(item);  // keys are fixed names or arch names
+    for (auto& item : j) json_to_utf8(item);  // keys are fixed names or arch names
   }
-}
-
-// Control characters (newline, escape sequences) in a name from outside, shown
-// as \xNN so that a file name can neither break the table into lines nor send
-// commands to the terminal.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7F) out += fmt::format("\\x{:02x}", c);
-    else out += ch;
-  }
-  return out;
 }
 
 // What a kernel's fit shows as: "n/a" is code only for other GPUs, which
@@ -135,33 +80,6 @@ const char* verdict_icon(Verdict v) {
 }
 
 }  // namespace
-
-std::string escape_md(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else if (c == '`') out += '\'';
-    else out += c;
-  }
-  return out;
-}
-
-std::string escape_html(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 bool ScanReport::kernels_read() const {
   for (const auto& k : kernels)
@@ -471,7 +389,7 @@ nlohmann::json file_to_json(const ScanReport& report, size_t i) {
       f["kernels"] = std::move(kernels);
     }
   }
-  to_utf8(f);
+  json_to_utf8(f);
   return f;
 }
 
@@ -525,7 +443,7 @@ nlohmann::json to_json_without_files(const ScanReport& report) {
                     {"files_damaged", report.damaged},
                     {"targets", std::move(per_target)}};
   doc["exit_code"] = report.exit_code();
-  to_utf8(doc);
+  json_to_utf8(doc);
   return doc;
 }
 

@@ -11,6 +11,7 @@
 #include "smwatch/arch.h"
 #include "smwatch/packages.h"
 #include "smwatch/scan.h"
+#include "smwatch/text.h"
 #include "smwatch/verdict.h"
 #include "smwatch/version.h"
 
@@ -65,12 +66,6 @@ void print_json(std::ostream& out, const ScanReport& report);
 void print_markdown(std::ostream& out, const ScanReport& report);
 // One self-contained page: inline CSS, no scripts, nothing fetched.
 void print_html(std::ostream& out, const ScanReport& report);
-
-// Text made safe inside HTML elements and attributes.
-std::string escape_html(std::string_view text);
-// Text made safe in a Markdown table cell or code span: a pipe or a line break
-// would end the cell, a backtick the code span.
-std::string escape_md(std::string_view text);
 
 // `cuobjdump --list-elf --list-ptx` for one file, line for line.
 void print_cuobjdump_list(std::ostream& out, const FileScan& file);
