@@ -126,6 +126,15 @@ std::string headline(const MergedReport& r, const Summary& s) {
                                  r.processes.size() == 1 ? "" : "es", r.module_count(), r.module_count() == 1 ? "" : "s",
                                  r.failure_count(), r.failure_count() == 1 ? "" : "s");
   for (const auto& [target, groups] : s.missing) text += fmt::format(", what-if {}: {} kernel{} without code", target, groups.size(), groups.size() == 1 ? "" : "s");
+  size_t copied = 0, generated = 0;
+  for (const auto& p : r.processes) {
+    copied += p.runtime_copied;
+    generated += p.runtime_generated;
+  }
+  if (copied + generated > 0)
+    text += fmt::format(", {} kernel{} chosen at run time ({} copied from a library's fatbins and judged against it, "
+                        "{} generated in the process for this GPU)",
+                        copied + generated, copied + generated == 1 ? "" : "s", copied, generated);
   if (s.crashed) text += fmt::format(", {} without an exit record (crashed or killed)", s.crashed);
   return text;
 }

@@ -1,5 +1,7 @@
 #include "reports.h"
 
+#include "runtime_origin.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -122,6 +124,8 @@ void add_report_text(MergedReport& report, std::string_view text, const std::str
       p.failures.push_back(std::move(rec));
     } else if (type == "missing") {
       p.missing.push_back(std::move(rec));
+    } else if (type == "runtime_kernel") {
+      p.runtime_kernels.push_back(std::move(rec));
     } else if (type == "exit") {
       p.exit = std::move(rec);
     }
@@ -166,6 +170,7 @@ MergedReport read_reports(const std::vector<std::string>& paths) {
   std::stable_sort(report.processes.begin(), report.processes.end(), [](const ProcessReport& a, const ProcessReport& b) {
     return a.start != b.start ? a.start < b.start : a.pid < b.pid;
   });
+  judge_runtime_kernels(report);
   return report;
 }
 

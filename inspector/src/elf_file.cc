@@ -5,6 +5,8 @@
 #include <libelf.h>
 
 #include <memory>
+
+#include "smwatch/fatbin.h"
 #include <string>
 #include <mutex>
 
@@ -88,6 +90,19 @@ Result<std::vector<ElfSection>> find_fatbin_sections(ByteView bytes) {
   if (!walked) return walked.error();
   if (!problem.empty() && executable.empty() && relocatable.empty()) return make_error(problem);
   return executable.empty() ? relocatable : executable;
+}
+
+std::vector<ElfSection> find_data_sections(ByteView bytes) {
+  std::vector<ElfSection> out;
+  auto elf = open_elf(bytes);
+  if (!elf) return out;
+  (void)for_each_section(elf->get(), bytes, [&](Elf_Scn*, const GElf_Shdr& shdr, std::string_view name) {
+    if (shdr.sh_type != SHT_PROGBITS || (shdr.sh_flags & SHF_EXECINSTR) != 0) return;
+    if (name == ".nv_fatbin" || name == "__nv_relfatbin") return;
+    if (shdr.sh_size < kFatbinHeaderSize + kEntryHeaderMinSize || !bytes.contains(shdr.sh_offset, shdr.sh_size)) return;
+    out.push_back({std::string(name), shdr.sh_offset, shdr.sh_size});
+  });
+  return out;
 }
 
 }  // namespace smwatch

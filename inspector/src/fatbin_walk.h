@@ -26,6 +26,7 @@ constexpr size_t kFlagsAt = 40;           // u64
 constexpr size_t kUncompressedSizeAt = 56;  // u64
 constexpr uint16_t kKindPtx = 1;
 constexpr uint16_t kKindElf = 2;
+constexpr uint16_t kKindLtoIr = 8;  // nvcc code=lto_XY (measured: nvcc 13.0 -fatbin)
 
 inline std::string hex(uint64_t v) { return fmt::format("{:#x}", v); }
 
@@ -84,7 +85,7 @@ void parse_entries(const Region& entries, uint64_t entries_offset, FatbinContain
     const uint64_t uncompressed = *uncompressed_field;
     pos += *header_size + *payload_size;
 
-    if (*kind != kKindPtx && *kind != kKindElf) {
+    if (*kind != kKindPtx && *kind != kKindElf && *kind != kKindLtoIr) {
       problems.push_back(fmt::format("fatbin entry at offset {} has unknown kind {}; skipped", hex(at), *kind));
       continue;
     }
@@ -93,7 +94,7 @@ void parse_entries(const Region& entries, uint64_t entries_offset, FatbinContain
                                      hex(at), arch));
       continue;
     }
-    image.kind = *kind == kKindPtx ? CodeKind::kPtx : CodeKind::kSass;
+    image.kind = *kind == kKindPtx ? CodeKind::kPtx : *kind == kKindLtoIr ? CodeKind::kLtoIr : CodeKind::kSass;
     image.arch.number = static_cast<uint16_t>(arch);
     if (image.flags & entry_flags::kArchSpecific)
       image.arch.variant = ArchVariant::kArchSpecific;

@@ -15,6 +15,7 @@ const char* color_of(Verdict v) {
   switch (v) {
     case Verdict::kOk: return "\x1b[32m";
     case Verdict::kJit: return "\x1b[33m";
+    case Verdict::kPartial: return "\x1b[35m";
     default: return "\x1b[31;1m";
   }
 }
@@ -75,6 +76,7 @@ const char* verdict_icon(Verdict v) {
   switch (v) {
     case Verdict::kOk: return "✅ OK";
     case Verdict::kJit: return "⚠️ JIT";
+    case Verdict::kPartial: return "🔶 PARTIAL";
     default: return "❌ FAIL";
   }
 }
@@ -90,7 +92,7 @@ bool ScanReport::kernels_read() const {
 int ScanReport::exit_code() const {
   if (unreadable > 0 || damaged > 0) return kExitError;  // the prediction is incomplete
   for (const auto& s : summaries)
-    if (s.verdict == Verdict::kFail) return kExitFail;
+    if (s.verdict == Verdict::kFail || (strict && s.verdict == Verdict::kPartial)) return kExitFail;
   return kExitOk;
 }
 
@@ -108,7 +110,7 @@ ScanReport judge(TreeScan tree, std::vector<Target> targets, const PackageIndex*
     if (!file.problems.empty()) ++report.damaged;
     std::vector<FileVerdict> row;
     for (size_t i = 0; i < report.targets.size(); ++i) {
-      row.push_back(judge_file(file, report.targets[i].cc));
+      row.push_back(judge_code(file.containers, report.targets[i].cc));
       if (!file.has_device_code()) continue;
       TargetSummary& s = report.summaries[i];
       s.verdict = worst(s.verdict, row.back().verdict);
@@ -117,11 +119,12 @@ ScanReport judge(TreeScan tree, std::vector<Target> targets, const PackageIndex*
       switch (row.back().verdict) {
         case Verdict::kOk: ++s.ok; break;
         case Verdict::kJit: ++s.jit; break;
+        case Verdict::kPartial: ++s.partial; break;
         case Verdict::kFail: ++s.fail; break;
       }
     }
     report.verdicts.push_back(std::move(row));
-    report.kernels.push_back(judge_kernels(file, ccs));
+    report.kernels.push_back(judge_kernels(file.containers, ccs));
   }
 
   // Group by distribution: a wheel's members by the wheel's name, installed
@@ -199,7 +202,7 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
     if (!file.has_device_code()) continue;
     std::string line;
     for (const auto& v : report.verdicts[i]) line += paint(v.verdict, fmt::format("{:<8}", verdict_name(v.verdict)));
-    std::string code = compact_archs(file);
+    std::string code = compact_archs(file.containers);
     if (code.size() > kCodeWidth) code = code.substr(0, kCodeWidth - 3) + "...";
     out << line << fmt::format("{:<{}}  {}", code, kCodeWidth, printable(file.path)) << "\n";
   }
@@ -232,12 +235,12 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
   out << "\n";
   for (size_t t = 0; t < report.targets.size(); ++t) {
     const TargetSummary& s = report.summaries[t];
-    out << paint(s.verdict, fmt::format("{:<5}", verdict_name(s.verdict))) << target_title(s.target) << ": ";
+    out << paint(s.verdict, fmt::format("{:<8}", verdict_name(s.verdict))) << target_title(s.target) << ": ";
     if (with_code == 0) out << "nothing to run";
     else if (s.verdict == Verdict::kOk) out << fmt::format("all {} files have SASS that runs", s.ok);
-    else out << fmt::format("{} OK, {} only through PTX JIT, {} will fail", s.ok, s.jit, s.fail);
+    else out << fmt::format("{} OK, {} only through PTX JIT, {} partial, {} will fail", s.ok, s.jit, s.partial, s.fail);
     if (report.kernels_read() && (s.kernels_fail > 0 || s.kernels_jit > 0))
-      out << fmt::format(" ({} kernels fail, {} only through JIT)", s.kernels_fail, s.kernels_jit);
+      out << fmt::format(" ({} kernels without code for it, {} only through JIT)", s.kernels_fail, s.kernels_jit);
     // An OK over files that could not be read in full is not a promise.
     if (const size_t incomplete = report.unreadable + report.damaged; incomplete > 0)
       out << fmt::format(" - incomplete: {} file{} not read in full (see Problems)", incomplete,
@@ -255,7 +258,22 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
       }
       if (shown > 10) out << fmt::format("       ... and {} more (--json lists all)\n", shown - 10);
       out << "     fix: " << fix_hint(s.target.cc) << "\n";
-    } else if (s.jit > 0) {
+    }
+    if (s.partial > 0) {
+      out << "     " << fmt::format("{} file{} PARTIAL: some fatbins have code for {}, others were built only for other "
+                                     "GPUs. Those kernels fail if called on it; libraries that pick kernels per GPU "
+                                     "(cuBLAS, cuDNN...) never call them there. --kernels names them, --strict fails on them:",
+                                     s.partial, s.partial == 1 ? " is" : "s are", s.target.sm_name()) << "\n";
+      size_t shown = 0;
+      for (size_t i = 0; i < report.tree.files.size(); ++i) {
+        const FileVerdict& v = report.verdicts[i][t];
+        if (!report.tree.files[i].has_device_code() || v.verdict != Verdict::kPartial) continue;
+        if (++shown > 10) continue;
+        out << "       " << printable(report.tree.files[i].path) << ": " << printable(v.reason) << "\n";
+      }
+      if (shown > 10) out << fmt::format("       ... and {} more (--json lists all)\n", shown - 10);
+    }
+    if (s.fail == 0 && s.jit > 0) {
       out << "     note: PTX JIT works but compiles on first use and may run slower than SASS; "
           << "a build with " << s.target.sm_name() << " SASS avoids both\n";
     }
@@ -327,12 +345,12 @@ nlohmann::json file_to_json(const ScanReport& report, size_t i) {
     f["package"] = d.name.empty() ? json(nullptr) : json{{"name", d.name}, {"version", d.version}};
   }
   if (file.has_device_code()) {
-    f["archs"] = compact_archs(file);
+    f["archs"] = compact_archs(file.containers);
     json containers = json::array();
     for (const auto& c : file.containers) {
       json images = json::array();
       for (const auto& img : c.images) {
-        json j = {{"kind", img.kind == CodeKind::kSass ? "sass" : "ptx"},
+        json j = {{"kind", img.kind == CodeKind::kSass ? "sass" : img.kind == CodeKind::kPtx ? "ptx" : "lto-ir"},
                   {"arch", img.kind == CodeKind::kSass ? img.arch.sm_name() : img.arch.compute_name()},
                   {"compression", compression_name(img.compression)},
                   {"offset", img.offset},
@@ -351,6 +369,7 @@ nlohmann::json file_to_json(const ScanReport& report, size_t i) {
                                                                                                : json(nullptr)},
                             {"size", c.size},
                             {"section", c.section},
+                            {"embedded", c.embedded},
                             {"member", c.member},
                             {"images", std::move(images)}});
     }
@@ -427,7 +446,7 @@ nlohmann::json to_json_without_files(const ScanReport& report) {
   doc["packages"] = std::move(packages);
   json per_target = json::object();
   for (const auto& s : report.summaries) {
-    json j = {{"verdict", verdict_name(s.verdict)}, {"ok", s.ok}, {"jit", s.jit}, {"fail", s.fail}};
+    json j = {{"verdict", verdict_name(s.verdict)}, {"ok", s.ok}, {"jit", s.jit}, {"partial", s.partial}, {"fail", s.fail}};
     if (report.kernels_read()) {
       j["kernels_jit"] = s.kernels_jit;
       j["kernels_fail"] = s.kernels_fail;
@@ -493,6 +512,7 @@ void print_cuobjdump_list(std::ostream& out, const FileScan& file) {
   const std::string stem = path.filename().stem().string();
   size_t elf = 0, ptx = 0;
   auto print_images = [&](const FatbinContainer& c) {
+    if (c.embedded) return;  // found outside the fatbin sections: cuobjdump does not list these
     for (const auto& img : c.images) {
       if (img.kind == CodeKind::kSass) {
         // The family suffix is not part of an ELF image's name (sm_100f SASS is plain sm_100 code).
@@ -503,7 +523,7 @@ void print_cuobjdump_list(std::ostream& out, const FileScan& file) {
           out << fmt::format("ELF file {:>4}: {}.{}.cubin\n", elf, stem, arch);
         else
           out << fmt::format("ELF file {:>4}: {}.{}.{}.cubin\n", elf, stem, elf, arch);
-      } else {
+      } else if (img.kind == CodeKind::kPtx) {  // cuobjdump's lists leave LTO-IR out
         ++ptx;
         out << fmt::format("PTX file {:>4}: {}.{}.sm_{}{}.ptx\n", ptx, stem, ptx, img.arch.number, img.arch.suffix());
       }
@@ -534,11 +554,11 @@ void print_markdown(std::ostream& out, const ScanReport& report) {
                      report.tree.files_without_device_code);
   if (report.unreadable) out << fmt::format(", **{} unreadable**", report.unreadable);
   if (report.damaged) out << fmt::format(", **{} damaged**", report.damaged);
-  out << ".\n\n| Target | GPUs | Verdict | Files OK / JIT / FAIL |" << (report.kernels_read() ? " Kernels failing |" : "")
+  out << ".\n\n| Target | GPUs | Verdict | Files OK / JIT / PARTIAL / FAIL |" << (report.kernels_read() ? " Kernels without code |" : "")
       << "\n|---|---|---|---|" << (report.kernels_read() ? "---|" : "") << "\n";
   for (const auto& s : report.summaries) {
-    out << fmt::format("| `{}` | {} | {} | {} / {} / {} |", s.target.sm_name(), escape_md(gpus_of(s.target.cc)),
-                       verdict_icon(s.verdict), s.ok, s.jit, s.fail);
+    out << fmt::format("| `{}` | {} | {} | {} / {} / {} / {} |", s.target.sm_name(), escape_md(gpus_of(s.target.cc)),
+                       verdict_icon(s.verdict), s.ok, s.jit, s.partial, s.fail);
     if (report.kernels_read()) out << fmt::format(" {} |", s.kernels_fail);
     out << "\n";
   }
@@ -596,7 +616,7 @@ void print_html(std::ostream& out, const ScanReport& report) {
   // stays usable with this many per file (--json has every one).
   constexpr size_t kMaxKernelRows = 5000;
   auto cell = [](Verdict v, const std::string& text, const std::string& title) {
-    const char* cls = v == Verdict::kOk ? "ok" : v == Verdict::kJit ? "jit" : "fail";
+    const char* cls = v == Verdict::kOk ? "ok" : v == Verdict::kJit ? "jit" : v == Verdict::kPartial ? "partial" : "fail";
     return fmt::format("<td class=\"v {}\" title=\"{}\">{}</td>", cls, escape_html(title), escape_html(text));
   };
   size_t with_code = 0;
@@ -616,7 +636,7 @@ table{border-collapse:collapse;margin:6px 0 12px}
 th,td{border:1px solid #d1d9e0;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f6f8fa;font-weight:600;white-space:nowrap}
 td.v{font-weight:600;text-align:center;white-space:nowrap;width:64px}
-.ok{background:#dafbe1;color:#116329}.jit{background:#fff8c5;color:#7d4e00}.fail{background:#ffebe9;color:#a40e26}
+.ok{background:#dafbe1;color:#116329}.jit{background:#fff8c5;color:#7d4e00}.partial{background:#fbefff;color:#6e40c9}.fail{background:#ffebe9;color:#a40e26}
 .na{background:#f6f8fa;color:#818b98}
 tr.pkg td{background:#eef1f4;font-weight:600}
 td.path{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12.5px;word-break:break-all}
@@ -631,19 +651,19 @@ table.k td.name{font-family:ui-monospace,monospace;overflow-wrap:anywhere;max-wi
 </style></head><body>
 )";
   out << "<h1>smscan report <span class=\"badge "
-      << (overall == Verdict::kOk ? "ok" : overall == Verdict::kJit ? "jit" : "fail") << "\">" << verdict_name(overall)
+      << (overall == Verdict::kOk ? "ok" : overall == Verdict::kJit ? "jit" : overall == Verdict::kPartial ? "partial" : "fail") << "\">" << verdict_name(overall)
       << "</span></h1>\n";
   out << fmt::format("<div class=\"sub\">{} file{} with device code, {} without{}{} &middot; smscan {}</div>\n",
                      with_code, with_code == 1 ? "" : "s", report.tree.files_without_device_code,
                      report.unreadable ? fmt::format(", {} unreadable", report.unreadable) : "",
                      report.damaged ? fmt::format(", {} damaged", report.damaged) : "", kVersion);
 
-  out << "<h2>Targets</h2>\n<table><tr><th>Target</th><th>GPUs</th><th>Verdict</th><th>Files OK / JIT / FAIL</th>"
-      << (report.kernels_read() ? "<th>Kernels failing</th>" : "") << "</tr>\n";
+  out << "<h2>Targets</h2>\n<table><tr><th>Target</th><th>GPUs</th><th>Verdict</th><th>Files OK / JIT / PARTIAL / FAIL</th>"
+      << (report.kernels_read() ? "<th>Kernels without code</th>" : "") << "</tr>\n";
   for (const auto& s : report.summaries) {
     out << "<tr><td>" << s.target.sm_name() << " (CC " << s.target.cc_string() << ")</td><td>"
         << escape_html(gpus_of(s.target.cc)) << "</td>"
-        << cell(s.verdict, verdict_name(s.verdict), "") << fmt::format("<td>{} / {} / {}</td>", s.ok, s.jit, s.fail);
+        << cell(s.verdict, verdict_name(s.verdict), "") << fmt::format("<td>{} / {} / {} / {}</td>", s.ok, s.jit, s.partial, s.fail);
     if (report.kernels_read()) out << "<td>" << s.kernels_fail << "</td>";
     out << "</tr>\n";
   }
@@ -677,7 +697,7 @@ table.k td.name{font-family:ui-monospace,monospace;overflow-wrap:anywhere;max-wi
     }
     // Inside a package group a wheel member is named by its path in the wheel.
     const bool grouped = !report.packages.empty() && !file.zip_member.empty();
-    out << "<td class=\"archs\">" << escape_html(compact_archs(file)) << "</td><td class=\"path\" title=\""
+    out << "<td class=\"archs\">" << escape_html(compact_archs(file.containers)) << "</td><td class=\"path\" title=\""
         << escape_html(file.path) << "\">" << escape_html(grouped ? file.zip_member : file.path);
     for (size_t t = 0; t < report.targets.size(); ++t) {
       const FileVerdict& v = report.verdicts[i][t];

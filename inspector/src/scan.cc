@@ -16,6 +16,7 @@
 
 #include "smwatch/archive.h"
 #include "smwatch/decompress.h"
+#include "smwatch/device_code.h"
 #include "smwatch/elf_file.h"
 #include "smwatch/file_region.h"
 #include "smwatch/mapped_file.h"
@@ -44,38 +45,11 @@ std::optional<ByteView> stored_bytes(const ImageSource& source, const FatbinImag
   return image_payload(source.bytes, relative);
 }
 
-// Decompresses one image and reads its kernel names.
+// Reads one image's kernel names from where its source keeps it.
 void read_kernels(const ImageSource& source, FatbinImage& image, std::vector<std::string>& problems) {
+  if (image.kind == CodeKind::kLtoIr) return;  // NVVM bitcode: its kernel names are not read
   std::vector<uint8_t> buffer;
-  auto payload = stored_bytes(source, image, buffer);
-  if (!payload) return;
-  auto bytes = decompress_image(image, *payload);
-  if (!bytes) {
-    problems.push_back(bytes.error().message);
-    return;
-  }
-  ByteView view(bytes->data(), bytes->size());
-  if (image.kind == CodeKind::kSass) {
-    auto cubin = read_cubin(view);
-    if (!cubin) {
-      problems.push_back(fmt::format("{} image at offset {:#x}: {}", image.arch.sm_name(), image.offset,
-                                     cubin.error().message));
-      return;
-    }
-    image.kernels = std::move(cubin->kernels);
-  } else {
-    // PTX text may carry a trailing NUL.
-    std::string_view text = view.as_chars();
-    text = text.substr(0, text.find('\0'));
-    auto ptx = read_ptx(text);
-    if (!ptx) {
-      problems.push_back(fmt::format("{} PTX at offset {:#x}: {}", image.arch.sm_name(), image.offset,
-                                     ptx.error().message));
-      return;
-    }
-    image.kernels = std::move(ptx->kernels);
-  }
-  image.kernels_read = true;
+  if (auto stored = stored_bytes(source, image, buffer)) read_image_kernels(image, *stored, problems);
 }
 
 void read_all_kernels(const ImageSource& source, FileScan& scan, size_t first, const ScanOptions& options);
@@ -100,7 +74,9 @@ void add_parsed_containers(const ImageSource& source, std::vector<FatbinContaine
       // Probe the smallest image only: enough to tell a container without kernels.
       FatbinImage probe = *std::min_element(container.images.begin(), container.images.end(),
                                             [](const FatbinImage& a, const FatbinImage& b) {
-                                              return a.uncompressed_size < b.uncompressed_size;
+                                              // LTO-IR last: its names are not read
+                                              return std::pair(a.kind == CodeKind::kLtoIr, a.uncompressed_size) <
+                                                     std::pair(b.kind == CodeKind::kLtoIr, b.uncompressed_size);
                                             });
       std::vector<std::string> ignored;  // damage shows again where it matters
       read_kernels(source, probe, ignored);
@@ -163,6 +139,57 @@ std::vector<FatbinContainer> parse_file_region(ByteView file, const MappedFile* 
   return parse_fatbin_region(*file.slice(offset, size), offset, problems);
 }
 
+// Containers a library keeps in its data sections and loads itself (cuFFT):
+// every 8-byte aligned spot (where all of cuFFT's 23,984 sit) that starts a
+// plausible container whose whole walk reads cleanly. Bytes that merely
+// match the magic are not damage, so a failed walk is no problem, only not a
+// container. Read with pread in chunks when the file is open: a 277 MB .ldata
+// never enters the process's RSS.
+void add_embedded_containers(const ImageSource& source, const MappedFile* open_file, ByteView elf, uint64_t base,
+                             const std::string& member, int member_index, const ScanOptions& options,
+                             FileScan& scan) {
+  constexpr size_t kChunk = size_t{1} << 20;
+  constexpr size_t kLookahead = kFatbinHeaderSize + kEntryHeaderMinSize;
+  const size_t before = scan.containers.size();
+  std::vector<uint8_t> buffer;
+  for (const ElfSection& section : find_data_sections(elf)) {
+    const uint64_t start = base + section.offset, end = start + section.size;
+    uint64_t at = (start + 7) & ~uint64_t{7};
+    while (at + kLookahead <= end) {
+      // A chunk of the section and a lookahead past it.
+      const size_t length = static_cast<size_t>(std::min<uint64_t>(kChunk + kLookahead, end - at));
+      ByteView chunk;
+      if (open_file != nullptr) {
+        buffer.resize(length);
+        if (read_file_at(open_file->fd(), at, buffer.data(), length) != length) break;  // cut short: no more
+        chunk = ByteView(buffer.data(), length);
+      } else {
+        chunk = *source.bytes.slice(at - source.base, length);
+      }
+      uint64_t resume = 0;  // where to go on after a container found in this chunk
+      size_t p = 0;
+      for (; p < kChunk && p + kLookahead <= length; p += 8) {
+        if (!plausible_container_start(chunk.tail(p))) continue;
+        const uint64_t container_at = at + p;
+        const uint64_t size = kFatbinHeaderSize + *chunk.read<uint64_t>(p + 8);
+        if (size > end - container_at) continue;
+        std::vector<std::string> problems;
+        auto found = parse_file_region(source.bytes, open_file, container_at, size, problems);
+        if (!problems.empty() || found.size() != 1 || found[0].images.empty()) continue;
+        found[0].embedded = true;
+        add_parsed_containers(source, std::move(found), member, member_index, section.name, options, scan);
+        resume = (container_at + size + 7) & ~uint64_t{7};
+        break;
+      }
+      at = resume != 0 ? resume : at + p;
+    }
+  }
+  if (const size_t found = scan.containers.size() - before; found > 0)
+    scan.notes.push_back(fmt::format("{}{} fatbin{} outside the fatbin sections, which the library loads itself: "
+                                     "judged with the rest; cuobjdump does not list them",
+                                     member.empty() ? "" : "member " + member + ": ", found, found == 1 ? "" : "s"));
+}
+
 // A host ELF image (the file itself, or an archive member at `base`).
 void scan_host_elf(ByteView file, const MappedFile* open_file, ByteView elf, uint64_t base,
                    const std::string& member, int member_index, const ScanOptions& options, FileScan& scan) {
@@ -175,6 +202,9 @@ void scan_host_elf(ByteView file, const MappedFile* open_file, ByteView elf, uin
     add_parsed_containers({file, 0, open_file ? open_file->fd() : -1},
                           parse_file_region(file, open_file, base + section.offset, section.size, scan.problems),
                           member, member_index, section.name, options, scan);
+  if (options.embedded)
+    add_embedded_containers({file, 0, open_file ? open_file->fd() : -1}, open_file, elf, base, member, member_index,
+                            options, scan);
 }
 
 void scan_bare_cubin(ByteView bytes, const ScanOptions& options, FileScan& scan) {

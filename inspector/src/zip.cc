@@ -188,16 +188,7 @@ class ElfStream {
     return sections;
   }
 
-  bool container_starts(const uint8_t* p) const {
-    ByteView v(p, kLookahead);
-    if (v.read<uint32_t>(0) != kFatbinMagic || v.read<uint16_t>(6) != kFatbinHeaderSize) return false;
-    const uint64_t entries = *v.read<uint64_t>(8);
-    const uint16_t kind = *v.read<uint16_t>(kFatbinHeaderSize);
-    const uint32_t header = *v.read<uint32_t>(kFatbinHeaderSize + 4);
-    const uint32_t arch = *v.read<uint32_t>(kFatbinHeaderSize + 28);
-    return entries >= kEntryHeaderMinSize && (kind == 1 || kind == 2) && header >= kEntryHeaderMinSize &&
-           header <= 4096 && arch >= 10 && arch <= 999;
-  }
+  bool container_starts(const uint8_t* p) const { return plausible_container_start(ByteView(p, kLookahead)); }
 
   void process() {
     size_t p = 0;

@@ -23,9 +23,16 @@ constexpr const char* kDescription = R"(smscan - find CUDA device code that cann
 Reads every fatbin, cubin and PTX image in shared libraries, executables,
 static archives, bare fatbins/cubins, .ptx files, and wheels/zips (read in
 memory, never extracted), and judges per target GPU:
-  OK    SASS (machine code) for the GPU is present
-  JIT   only PTX can serve it: works, but compiles on first launch
-  FAIL  nothing can run: "no kernel image is available for execution on the device"
+  OK       SASS (machine code) for the GPU is present
+  JIT      only PTX can serve it: works, but compiles on first launch
+  PARTIAL  some fatbins have code for the GPU, others were built only for other
+           GPUs: their kernels fail if called there, but libraries that pick
+           kernels per GPU (cuBLAS, cuDNN, cuFFT...) never call them there
+  FAIL     nothing in the file can run on it: the first launch fails with
+           "no kernel image is available for execution on the device"
+A package or wheel takes the verdict of its worst file. Device code is also
+found outside the .nv_fatbin section (cuFFT keeps thousands of fatbins in its
+data); --list shows only what cuobjdump lists.
 
 Examples:
   smscan ~/.venv/lib/python3.12/site-packages/torch        # default target
@@ -44,7 +51,8 @@ Targets (--target, comma-separated or repeated): sm_120, 120, 12.0, sm_90a,
 compute_80, GPU names ("RTX 5090", H100, B200, GB10, A100, ...), or "native"
 for the GPUs of this machine. Default: native when a GPU is present, else sm_120.
 
-Exit status: 0 every target is OK or JIT; 1 some target FAILs;
+Exit status: 0 every target is OK, JIT or PARTIAL; 1 some target FAILs (or,
+with --strict, is PARTIAL);
 2 usage error, or a file could not be read (the rest is still scanned and reported).)";
 
 std::vector<smwatch::Target> resolve_targets(const std::vector<std::string>& specs, std::string& error) {
@@ -87,7 +95,8 @@ int main(int argc, char** argv) {
   CLI::App app{kDescription, "smscan"};
   app.get_formatter()->column_width(30);
   std::vector<std::string> paths, target_specs;
-  bool json = false, list = false, kernels = false, quiet = false, verbose = false, no_progress = false;
+  bool json = false, list = false, kernels = false, quiet = false, verbose = false, no_progress = false,
+       strict = false;
   std::string color = "auto";
   unsigned threads = 0;
   std::string format = "table", html_file, markdown_file, python;
@@ -101,6 +110,7 @@ int main(int argc, char** argv) {
   app.add_option("--python", python, "scan the site-packages of this Python interpreter, by package");
   app.add_flag("--list", list, "list every image like cuobjdump --list-elf --list-ptx");
   app.add_flag("--kernels", kernels, "judge kernel by kernel and list every kernel (decompresses all images)");
+  app.add_flag("--strict", strict, "exit 1 on PARTIAL too (kernels that fail if called on a target)");
   app.add_option("-j,--threads", threads, "files scanned at once (default: all cores)");
   app.add_option("--color", color, "colour verdicts: auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
   app.add_flag("--no-progress", no_progress, "never show progress on stderr");
@@ -172,6 +182,7 @@ int main(int argc, char** argv) {
   smwatch::ScanOptions options;
   options.kernels = kernels;
   options.probe_kernels = !list;  // a listing needs the headers only
+  options.embedded = !list;       // and lists only what cuobjdump lists
   smwatch::TreeScan tree = smwatch::scan_paths(paths, options, threads, progress);
   for (const auto& file : tree.files) {
     if (!file.read_error.empty()) log->error("{}: {}", file.path, file.read_error);
@@ -192,6 +203,7 @@ int main(int argc, char** argv) {
   }
 
   smwatch::ScanReport report = smwatch::judge(std::move(tree), std::move(targets), &packages);
+  report.strict = strict;
   auto write_file = [&](const std::string& file, auto&& print) {
     std::ofstream f(file, std::ios::trunc);
     if (f) print(f);

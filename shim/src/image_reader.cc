@@ -1,4 +1,6 @@
 #include "image_reader.h"
+
+#include "smwatch/device_code.h"
 #include "shim.h"
 
 #include <dlfcn.h>
@@ -9,6 +11,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "smwatch/cubin.h"
 #include "smwatch/decompress.h"
@@ -133,6 +137,55 @@ void parse_bytes(LoadedImage& out, const uint8_t* p, size_t available) {
   }
 }
 
+// Whether p lies in the .nv_fatbin section of the loaded object holding it:
+// the object's section headers are read from its file with pread (a few KB,
+// once per object; nothing is mapped), bounded and checked.
+bool in_fatbin_section(const void* p) {
+  Dl_info info{};
+  if (!dladdr(p, &info) || info.dli_fname == nullptr || info.dli_fbase == nullptr) return false;
+  struct Section {
+    uint64_t start = 0, end = 0;  // [sh_addr, sh_addr + sh_size) of .nv_fatbin; empty when none
+    bool absolute = false;        // ET_EXEC: addresses are not relative to the load base
+  };
+  static auto* cache = new std::map<std::string, Section>;  // never destroyed: used until exit
+  static std::mutex cache_lock;
+  Section section;
+  {
+    std::lock_guard<std::mutex> guard(cache_lock);
+    auto it = cache->find(info.dli_fname);
+    if (it != cache->end()) {
+      section = it->second;
+    } else {
+      int fd = ::open(info.dli_fname, O_RDONLY | O_CLOEXEC);
+      Elf64_Ehdr eh{};
+      if (fd >= 0 && pread(fd, &eh, sizeof eh, 0) == static_cast<ssize_t>(sizeof eh) &&
+          std::memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+          eh.e_shentsize == sizeof(Elf64_Shdr) && eh.e_shnum > 0 && eh.e_shnum < 4096 && eh.e_shstrndx < eh.e_shnum) {
+        section.absolute = eh.e_type == ET_EXEC;
+        std::vector<Elf64_Shdr> sh(eh.e_shnum);
+        const ssize_t want = static_cast<ssize_t>(sh.size() * sizeof(Elf64_Shdr));
+        if (pread(fd, sh.data(), static_cast<size_t>(want), static_cast<off_t>(eh.e_shoff)) == want) {
+          const Elf64_Shdr& names = sh[eh.e_shstrndx];
+          std::vector<char> strings(std::min<uint64_t>(names.sh_size, 1 << 16));
+          if (pread(fd, strings.data(), strings.size(), static_cast<off_t>(names.sh_offset)) ==
+              static_cast<ssize_t>(strings.size()))
+            for (const auto& s : sh)
+              if (s.sh_name + sizeof ".nv_fatbin" <= strings.size() &&
+                  std::memcmp(strings.data() + s.sh_name, ".nv_fatbin", sizeof ".nv_fatbin") == 0) {
+                section.start = s.sh_addr;
+                section.end = s.sh_addr + s.sh_size;
+              }
+        }
+      }
+      if (fd >= 0) ::close(fd);
+      cache->emplace(info.dli_fname, section);
+    }
+  }
+  const uint64_t at =
+      reinterpret_cast<uintptr_t>(p) - (section.absolute ? 0 : reinterpret_cast<uintptr_t>(info.dli_fbase));
+  return at >= section.start && at < section.end;
+}
+
 }  // namespace
 
 LoadedImage read_image_in_memory(const void* image) {
@@ -155,6 +208,7 @@ LoadedImage read_image_in_memory(const void* image) {
     p = static_cast<const uint8_t*>(data);
   }
   out.object = object_of(p);
+  out.in_fatbin_section = !out.object.empty() && in_fatbin_section(p);
   parse_bytes(out, p, readable(p, 64));
   // Heap images may be freed as soon as the load returns: read names now.
   if (out.object.empty()) read_kernel_names(out);
@@ -194,19 +248,7 @@ void read_kernel_names(LoadedImage& image) {
       if (img.kernels_read) continue;
       auto payload = image_payload(all, img);
       if (!payload) continue;
-      auto bytes = decompress_image(img, *payload);
-      if (!bytes) {
-        image.problems.push_back(bytes.error().message);
-        continue;
-      }
-      ByteView view(bytes->data(), bytes->size());
-      if (img.kind == CodeKind::kSass) {
-        if (auto cubin = read_cubin(view)) img.kernels = cubin->kernels;
-      } else {
-        std::string_view text = view.as_chars();
-        if (auto ptx = read_ptx(text.substr(0, text.find('\0')))) img.kernels = ptx->kernels;
-      }
-      img.kernels_read = true;
+      read_image_kernels(img, *payload, image.problems);
     }
   }
 }

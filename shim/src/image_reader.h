@@ -17,6 +17,10 @@ struct LoadedImage {
   const uint8_t* base = nullptr;  // the bytes the offsets in `containers` count from
   size_t size = 0;
   std::string object;             // the shared object or executable holding it, "" for heap memory
+  // In the object's .nv_fatbin section: code the CUDA runtime registers, the
+  // same on every GPU. Elsewhere (heap, the library's own data) the image was
+  // chosen or generated at run time for the GPU in use.
+  bool in_fatbin_section = false;
 };
 
 // Reads the headers of the image at `image` (and, for images not inside a

@@ -1,7 +1,6 @@
 // What the process loaded and launched: every module judged with the
 // inspector's rules for the GPU in use and each what-if target, every kernel
 // handle tied to its module, every failing call attributed.
-#include <cxxabi.h>
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 
 #include "image_reader.h"
 #include "shim.h"
+#include "smwatch/demangle.h"
 #include "smwatch/verdict.h"
 
 namespace smwatch::shim {
@@ -32,6 +32,14 @@ struct Module {
   LoadedImage image;
   std::string archs;
   bool kernel_names_read = false;
+  // Registered from the .nv_fatbin section of a loaded object (the CUDA
+  // runtime's modules): the same code runs on every GPU, so what-if targets
+  // are judged on it. Otherwise the image was chosen or generated at run time
+  // for the GPU in use (a cubin cuBLASLt copied out of its fatbins, cuFFT's
+  // fatbins kept in its data, NVRTC, Triton's cache, XLA): on another GPU
+  // another image would be loaded, so `smwatch report` judges it against the
+  // device code of the library that loaded it.
+  bool registered = false;
 };
 
 struct Kernel {
@@ -40,6 +48,10 @@ struct Kernel {
   std::vector<std::string> missing_targets;  // what-if targets without code for it
   bool launched = false;
 };
+
+// The module record's "origin" (docs/report-format.md).
+constexpr const char* kOriginFile = "file";
+constexpr const char* kOriginRuntime = "runtime";
 
 struct Gpu {
   bool known = false;
@@ -54,7 +66,7 @@ struct Tracker {
   std::set<std::pair<void*, int>> reported_launch_errors;
   std::map<std::string, size_t> missing_per_target;
   uint64_t next_module_id = 1;
-  size_t modules_loaded = 0, failures = 0, kernels_used = 0;
+  size_t modules_loaded = 0, failures = 0, kernels_used = 0, runtime_kernels = 0;
   Gpu gpu;
 };
 
@@ -92,13 +104,6 @@ bool first_sight(const void* f) {
   return false;
 }
 
-std::string demangle(const std::string& mangled) {
-  int status = 0;
-  char* out = abi::__cxa_demangle(mangled.c_str(), nullptr, nullptr, &status);
-  std::string result = status == 0 && out ? out : mangled;
-  free(out);
-  return result;
-}
 
 
 std::string sm(uint16_t cc) { return "sm_" + std::to_string(cc); }
@@ -153,34 +158,13 @@ std::vector<uint16_t> judged_targets(const Tracker& t) {
   return out;
 }
 
-FileScan as_file_scan(const Module& m) {
-  FileScan scan;
-  scan.path = m.source;
-  scan.containers = m.image.containers;
-  return scan;
-}
-
-// What `kernel` can use on `cc`: the best image that holds it (all images
-// when names are unknown); specialised code for other GPUs is "not for it".
+// What `kernel` can use on `cc`, by the inspector's judge.
 ContainerFit kernel_fit(Module& m, const std::string& mangled, uint16_t cc) {
   if (!m.kernel_names_read) {
     read_kernel_names(m.image);
     m.kernel_names_read = true;
   }
-  ContainerFit best = ContainerFit::kNone;
-  bool any_generic = false, found = false;
-  for (const auto& container : m.image.containers)
-    for (const auto& img : container.images) {
-      if (img.kernels_read && std::find(img.kernels.begin(), img.kernels.end(), mangled) == img.kernels.end())
-        continue;
-      found = true;
-      any_generic |= img.arch.variant == ArchVariant::kGeneric;
-      Usability u = usability(img.kind, img.arch, cc);
-      if (u == Usability::kSass) return ContainerFit::kSass;
-      if (u == Usability::kJit) best = ContainerFit::kJit;
-    }
-  if (best == ContainerFit::kNone && found && !any_generic) return ContainerFit::kNotForThisGpu;
-  return best;
+  return judge_kernel_name(m.image.containers, mangled, cc);
 }
 
 void record_failure(Tracker& t, const char* call, CUresult result, const Module* m, const std::string& mangled,
@@ -241,19 +225,24 @@ void on_module_load(const char* call, void* handle, bool is_library, const void*
     m->image = path ? read_image_file(path) : read_image_in_memory(image);
     m->source = path ? path : !m->image.object.empty() ? m->image.object : "<memory, loaded by " + m->caller + ">";
     m->kernel_names_read = path != nullptr || m->image.object.empty();
-    FileScan scan = as_file_scan(*m);
-    m->archs = compact_archs(scan);
+    m->registered = m->image.in_fatbin_section;
+    m->archs = compact_archs(m->image.containers);
     ++t.modules_loaded;
+    bool has_code = false;
+    for (const auto& c : m->image.containers) has_code |= !c.images.empty();
     json verdicts = json::object();
     for (uint16_t cc : judged_targets(t)) {
-      FileVerdict v = judge_file(scan, cc);
-      verdicts[sm(cc)] = scan.has_device_code() ? verdict_name(v.verdict) : "UNKNOWN";
+      // Runtime-chosen code is judged here for the GPU in use only.
+      if (!m->registered && !(t.gpu.known && cc == t.gpu.cc)) continue;
+      CodeVerdict v = judge_code(m->image.containers, cc);
+      verdicts[sm(cc)] = has_code ? verdict_name(v.verdict) : "UNKNOWN";
       if (t.gpu.known && cc == t.gpu.cc && v.verdict == Verdict::kJit)
         log(LogLevel::kInfo, m->source + ": no " + sm(cc) + " SASS, the driver JIT-compiles its PTX (slower first launch)");
     }
     json record = {{"type", "module"},  {"pid", getpid()},     {"time", now_seconds()},
                    {"call", call},      {"handle", fmt_pointer(handle)}, {"library", is_library},
                    {"source", m->source}, {"caller", m->caller}, {"archs", m->archs},
+                   {"origin", m->registered ? kOriginFile : kOriginRuntime},
                    {"verdicts", verdicts}, {"result", static_cast<int>(result)},
                    {"result_name", error_name(result)}, {"problems", m->image.problems}};
     write_record(record.dump(-1, ' ', false, json::error_handler_t::replace));
@@ -286,10 +275,11 @@ void on_kernel_lookup(const char* call, void* module_or_library, const char* nam
     auto k = std::make_shared<Kernel>();
     k->module = m;
     k->mangled = mangled;
-    for (const auto& target : config().targets) {
-      ContainerFit fit = kernel_fit(*m, mangled, target.cc);
-      if (fit == ContainerFit::kNone) k->missing_targets.push_back(target.sm_name());
-    }
+    if (m->registered)
+      for (const auto& target : config().targets) {
+        ContainerFit fit = kernel_fit(*m, mangled, target.cc);
+        if (fit == ContainerFit::kNone) k->missing_targets.push_back(target.sm_name());
+      }
     t.kernels[handle] = std::move(k);
   });
 }
@@ -331,6 +321,13 @@ void on_launch(const char* call, CUfunction function, CUresult result) {
     ++t.kernels_used;
     if (!k || k->launched) return;
     k->launched = true;
+    if (!k->module->registered && !config().targets.empty()) {
+      ++t.runtime_kernels;
+      json record = {{"type", "runtime_kernel"}, {"pid", getpid()}, {"time", now_seconds()},
+                     {"kernel", demangle(k->mangled)}, {"mangled", k->mangled}, {"source", k->module->source},
+                     {"caller", k->module->caller}, {"archs", k->module->archs}};
+      write_record(record.dump(-1, ' ', false, json::error_handler_t::replace));
+    }
     for (const auto& target : k->missing_targets) {
       ++t.missing_per_target[target];
       json record = {{"type", "missing"},  {"pid", getpid()},       {"time", now_seconds()},
@@ -357,7 +354,7 @@ void tracker_fork(ForkStage stage) {
       new (&t.lock) std::recursive_mutex;  // see sink.cc
       // Counts start again: the child's report covers the child.
       for (auto& c : g_launches) c.value.store(0, std::memory_order_relaxed);
-      t.modules_loaded = t.failures = t.kernels_used = 0;
+      t.modules_loaded = t.failures = t.kernels_used = t.runtime_kernels = 0;
       t.missing_per_target.clear();
       t.gpu.known = false;
       break;
@@ -380,6 +377,7 @@ void write_exit_summary() {
                        {"modules", t.modules_loaded},
                        {"kernels_used", t.kernels_used},
                        {"failures", t.failures},
+                       {"runtime_kernels", t.runtime_kernels},
                        {"missing", missing}})
                      .dump(-1, ' ', false, json::error_handler_t::replace));
     std::string line = "pid " + std::to_string(getpid()) + ": " + std::to_string(t.modules_loaded) + " modules, " +
@@ -389,6 +387,9 @@ void write_exit_summary() {
     for (const auto& target : config().targets)
       line += "; what-if " + target.sm_name() + ": " + std::to_string(t.missing_per_target[target.sm_name()]) +
               " of the kernels used lack code";
+    if (t.runtime_kernels > 0)
+      line += "; " + std::to_string(t.runtime_kernels) +
+              " kernels chosen or generated at run time for this GPU (smwatch report judges them)";
     log(t.failures ? LogLevel::kError : LogLevel::kWarn, line);
   });
 }

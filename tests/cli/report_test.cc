@@ -7,6 +7,7 @@
 
 #include "render.h"
 #include "reports.h"
+#include "runtime_origin.h"
 #include "smwatch/arch.h"
 #include "support.h"
 
@@ -130,6 +131,39 @@ TEST(ReportCommand, DirectoriesFormatsAndExitCodes) {
   EXPECT_EQ(nothing.status, 2);
   EXPECT_NE(nothing.err.find("/nonexistent/dir: no such file or directory"), std::string::npos) << nothing.err;
   EXPECT_EQ(test::run({"report", "--json", "--html", dir}).status, 2) << "formats exclude each other";
+}
+
+}  // namespace
+}  // namespace smwatch::cli
+
+namespace smwatch::cli {
+namespace {
+
+// Kernels chosen at run time, judged against the library that loaded them.
+TEST(RuntimeKernels, JudgedAgainstTheLibraryThatLoadedThem) {
+  const std::string sm80 = SMWATCH_FIXTURE_DIR "/sm80.so", multi = SMWATCH_FIXTURE_DIR "/multi.so";
+  auto record = [](const std::string& caller, const char* mangled) {
+    return nlohmann::json({{"type", "runtime_kernel"}, {"pid", 7}, {"time", 1.0}, {"kernel", "k"},
+                           {"mangled", mangled}, {"source", "<memory, loaded by " + caller + ">"},
+                           {"caller", caller}, {"archs", "sm_90"}}).dump() + "\n";
+  };
+  std::string text = R"({"type":"process","pid":7,"time":1,"targets":["sm_120","sm_86"]})" "\n";
+  text += record(sm80, "_Z12scale_by_twoPfi");     // copied from sm80.so: nothing there for sm_120
+  text += record(multi, "_Z12scale_by_twoPfi");     // copied from multi.so: it has code for both
+  text += record(multi, "generated_by_nvrtc");      // not in multi.so: generated in the process
+  text += record("/no/such/lib.so", "_Z12scale_by_twoPfi");  // library gone: cannot be copied from it
+  MergedReport r;
+  add_report_text(r, text, "p.jsonl");
+  judge_runtime_kernels(r);
+  ASSERT_EQ(r.processes.size(), 1u);
+  const ProcessReport& p = r.processes[0];
+  EXPECT_EQ(p.runtime_copied, 2u);
+  EXPECT_EQ(p.runtime_generated, 2u);
+  ASSERT_EQ(p.missing.size(), 1u);  // sm80.so on sm_120; on sm_86 its sm_80 SASS runs
+  EXPECT_EQ(p.missing[0]["target"], "sm_120");
+  EXPECT_EQ(p.missing[0]["source"], sm80);
+  EXPECT_EQ(p.missing[0]["origin"], "copied from library");
+  EXPECT_EQ(r.missing_count(), 1u);
 }
 
 }  // namespace

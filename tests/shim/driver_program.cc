@@ -144,6 +144,7 @@ int main(int argc, char** argv) {
   const char* multi = arg(argc, argv, "--multi");
   const char* so80 = arg(argc, argv, "--so80");
   const char* cubin80 = arg(argc, argv, "--cubin80");
+  const char* multi_so = arg(argc, argv, "--multi-so");  // optional
   const int launches = atoi(arg(argc, argv, "--launches", "1000"));
   const int threads = atoi(arg(argc, argv, "--threads", "1"));
   const char* crash = arg(argc, argv, "--crash", "");
@@ -195,6 +196,21 @@ int main(int argc, char** argv) {
   printf("cuModuleLoad(sm80.cubin) rc=%d\n", api.module_load(&mod_file, cubin80));
   CUfunction f_file = nullptr;
   printf("cuModuleGetFunction(sm80.cubin) rc=%d\n", api.module_get_function(&f_file, mod_file, kKernel));
+
+  // 4b. A multi-architecture fatbin registered from a loaded object's
+  //     .nv_fatbin (as the CUDA runtime does), its kernel launched once.
+  if (multi_so) {
+    void* handle = dlopen(multi_so, RTLD_NOW | RTLD_LOCAL);
+    const void* registered = handle ? fatbin_in_loaded_object(multi_so) : nullptr;
+    CUlibrary lib_multi = nullptr;
+    printf("cuLibraryLoadData(in-object multi) rc=%d\n",
+           api.library_load_data(&lib_multi, registered, nullptr, nullptr, 0, nullptr, nullptr, 0));
+    CUkernel k_multi = nullptr;
+    printf("cuLibraryGetKernel(in-object multi) rc=%d\n", api.library_get_kernel(&k_multi, lib_multi, kKernel));
+    CUfunction f_multi = nullptr;
+    api.kernel_get_function(&f_multi, k_multi);
+    printf("launch(in-object multi) rc=%d\n", api.launch(f_multi, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr));
+  }
 
   // 5. Launches, from several threads if asked.
   if (do_fork) {

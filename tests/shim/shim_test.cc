@@ -245,23 +245,41 @@ TEST(Shim, AttributesEveryFailureToItsFileAndKernel) {
 TEST(Shim, WhatIfTargetsListTheKernelsUsedWithoutCode) {
   std::string dir = fresh_dir("whatif");
   Outcome r = run(DRIVER_RUNTIME_STYLE, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir},
-                                     {"SMWATCH_TARGETS", "sm_120,sm_70,sm_80"}});
+                                     {"SMWATCH_TARGETS", "sm_120,sm_70,sm_80"}},
+                  {"--multi-so", fixture("multi.so")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("launch(in-object multi) rc=0"), std::string::npos) << r.out;
   auto all = records(dir);
   auto missing = of_type(all, "missing");
-  // The launched kernel comes from the multi-architecture build (sm_75, sm_80,
-  // sm_90 + compute_90 PTX, sm_100a): sm_120 JITs the PTX, sm_80 has SASS,
-  // only sm_70 has nothing.
+  // The kernel registered from multi.so's .nv_fatbin (sm_75, sm_80, sm_90 +
+  // compute_90 PTX, sm_100a) runs everywhere: sm_120 JITs the PTX, sm_80 has
+  // SASS, only sm_70 has nothing.
   ASSERT_EQ(missing.size(), 1u) << r.err;
   EXPECT_EQ(missing[0]["target"], "sm_70");
   EXPECT_EQ(missing[0]["kernel"], "scale_by_two(float*, int)");
+  EXPECT_EQ(missing[0]["source"], fixture("multi.so"));
+  // The same code copied to the heap and loaded from there was chosen at run
+  // time: never "missing" from the shim, recorded for smwatch report instead.
+  auto runtime = of_type(all, "runtime_kernel");
+  ASSERT_EQ(runtime.size(), 1u) << r.err;
+  EXPECT_EQ(runtime[0]["kernel"], "scale_by_two(float*, int)");
+  EXPECT_EQ(runtime[0]["caller"], DRIVER_RUNTIME_STYLE);
   auto modules = of_type(all, "module");
+  size_t registered = 0;
   for (const auto& m : modules) {
-    EXPECT_TRUE(m["verdicts"].contains("sm_120"));
-    if (m["archs"] == "sm_80") {
-      EXPECT_EQ(m["verdicts"]["sm_120"], "FAIL");
+    if (m["origin"] == "file") {
+      ++registered;
+      EXPECT_TRUE(m["verdicts"].contains("sm_120")) << m.dump();
+      if (m["archs"] == "sm_80") {
+        EXPECT_EQ(m["verdicts"]["sm_120"], "FAIL");
+      }
+    } else {
+      EXPECT_EQ(m["origin"], "runtime") << m.dump();
+      EXPECT_FALSE(m["verdicts"].contains("sm_120")) << m.dump();
+      EXPECT_TRUE(m["verdicts"].contains("sm_90")) << m.dump();
     }
   }
+  EXPECT_EQ(registered, 3u);  // sm80.so (twice: directly and through the wrapper) and multi.so
   auto exit = of_type(all, "exit");
   ASSERT_EQ(exit.size(), 1u);
   EXPECT_EQ(exit[0]["missing"]["sm_70"], 1);

@@ -38,8 +38,9 @@ const Row kMatrix[] = {
     {"sm120.cubin", {"FAIL", "FAIL", "FAIL", "FAIL", "FAIL", "OK", "OK"}},
     {"sm80.ptx", {"JIT", "JIT", "JIT", "JIT", "JIT", "JIT", "JIT"}},
     {"sm90a.ptx", {"FAIL", "FAIL", "FAIL", "JIT", "FAIL", "FAIL", "FAIL"}},
-    // libkernels.a: one object with sm_80 + compute_80, one with sm_90 only.
-    {"libkernels.a", {"FAIL", "FAIL", "FAIL", "JIT", "FAIL", "FAIL", "FAIL"}},
+    // libkernels.a: one object with sm_80 + compute_80, one with sm_90 only:
+    // PARTIAL wherever one of the two has code and the other none.
+    {"libkernels.a", {"PARTIAL", "PARTIAL", "PARTIAL", "JIT", "PARTIAL", "PARTIAL", "PARTIAL"}},
     {"librdc.a", {"FAIL", "FAIL", "FAIL", "OK", "FAIL", "FAIL", "FAIL"}},
 };
 #undef MULTI
@@ -50,7 +51,7 @@ TEST(VerdictMatrix, EveryFixtureEveryTarget) {
     ASSERT_TRUE(scan.has_device_code()) << row.file;
     ASSERT_TRUE(scan.problems.empty()) << row.file << ": " << scan.problems.front();
     for (size_t t = 0; t < std::size(kTargets); ++t) {
-      FileVerdict v = judge_file(scan, kTargets[t]);
+      FileVerdict v = judge_code(scan.containers, kTargets[t]);
       EXPECT_STREQ(verdict_name(v.verdict), row.verdicts[t]) << row.file << " on sm_" << kTargets[t];
       if (v.verdict != Verdict::kOk) {
         EXPECT_FALSE(v.reason.empty()) << row.file;
@@ -71,10 +72,13 @@ TEST(VerdictMatrix, SpecializedContainersAreNotFailuresWhenGenericCodeServes) {
   sass90a.arch = Arch{90, ArchVariant::kArchSpecific};
   special.images.push_back(sass90a);
   scan.containers = {generic, special};
-  FileVerdict v = judge_file(scan, 80);
+  FileVerdict v = judge_code(scan.containers, 80);
   EXPECT_EQ(v.verdict, Verdict::kOk);
   EXPECT_EQ(v.containers_not_for_gpu, 1u);
-  EXPECT_EQ(judge_file(scan, 90).verdict, Verdict::kFail);  // sm_80 SASS does not run on 9.0
+  // On 9.0 the sm_90a fatbin serves and the generic one (sm_80 SASS) does
+  // not: PARTIAL, not FAIL, since something in the file runs there.
+  EXPECT_EQ(judge_code(scan.containers, 90).verdict, Verdict::kPartial);
+  EXPECT_EQ(judge_code(std::vector<FatbinContainer>{generic}, 90).verdict, Verdict::kFail);
 }
 
 }  // namespace

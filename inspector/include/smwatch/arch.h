@@ -58,7 +58,11 @@ Result<Target> parse_target(std::string_view text);
 // A comma-separated list of targets (no "native": the caller resolves that).
 Result<std::vector<Target>> parse_target_list(std::string_view text);
 
-enum class CodeKind : uint8_t { kSass, kPtx };
+// The kinds of image a fatbin holds. LTO-IR (nvcc code=lto_XY, entry kind 8)
+// is NVVM IR that the library links for the GPU in the process with
+// nvJitLink, like PTX the driver JITs (cuFFT 12 keeps thousands of lto_75
+// entries and runs on every GPU from sm_75 on).
+enum class CodeKind : uint8_t { kSass, kPtx, kLtoIr };
 
 // How a GPU can use one image.
 enum class Usability : uint8_t {
@@ -70,7 +74,7 @@ enum class Usability : uint8_t {
 // The compatibility rules (facts doc section 3, checked by tests/unit/arch_test.cc):
 // SASS sm_XY runs on X.Z for Z >= Y; sm_XYa only on X.Y; sm_XYf like sm_XY.
 // PTX compute_XY JITs on any CC >= X.Y; compute_XYa only on X.Y;
-// compute_XYf on X.Z for Z >= Y.
+// compute_XYf on X.Z for Z >= Y. LTO-IR follows the PTX rules.
 Usability usability(CodeKind kind, Arch arch, uint16_t target_cc);
 
 // A one-line fix for code that has nothing for this GPU.

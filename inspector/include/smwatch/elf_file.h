@@ -24,4 +24,9 @@ struct ElfSection {
 // relocatable `__nv_relfatbin` of objects built with -rdc.
 Result<std::vector<ElfSection>> find_fatbin_sections(ByteView elf);
 
+// The sections where a library can keep fatbins of its own to load at run
+// time (cuFFT keeps about 24,000 in .ldata): data with file contents, not
+// code, not the fatbin sections themselves. Empty when the image is unreadable.
+std::vector<ElfSection> find_data_sections(ByteView elf);
+
 }  // namespace smwatch

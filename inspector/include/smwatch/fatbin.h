@@ -57,6 +57,9 @@ struct FatbinContainer {
   std::string member;       // archive member holding it, "" when none
   int member_index = -1;    // its position among the archive's members
   std::string section;      // ".nv_fatbin", "__nv_relfatbin", or "" for a bare fatbin
+  // Found outside the fatbin sections (in the library's data, which it loads
+  // itself at run time); cuobjdump does not list these.
+  bool embedded = false;
   std::vector<FatbinImage> images;
   // Whether the images define any kernel. nvcc links the CUDA runtime's own
   // device code into a fatbin of its own with SASS but no PTX and no kernels;
@@ -74,5 +77,11 @@ std::vector<FatbinContainer> parse_fatbin_region(ByteView region, uint64_t base_
 std::optional<ByteView> image_payload(ByteView file, const FatbinImage& image);
 
 bool looks_like_fatbin(ByteView bytes);
+
+// Whether the bytes at the start of `head` (at least kFatbinHeaderSize +
+// kEntryHeaderMinSize of them) are a plausible container header followed by a
+// plausible first entry: the test for containers found outside the fatbin
+// sections, where four bytes may match the magic by chance.
+bool plausible_container_start(ByteView head);
 
 }  // namespace smwatch

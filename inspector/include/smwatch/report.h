@@ -25,7 +25,7 @@ enum ExitCode : int { kExitOk = 0, kExitFail = 1, kExitError = 2 };
 struct TargetSummary {
   Target target;
   Verdict verdict = Verdict::kOk;
-  size_t ok = 0, jit = 0, fail = 0;       // files
+  size_t ok = 0, jit = 0, partial = 0, fail = 0;  // files
   size_t kernels_jit = 0, kernels_fail = 0;  // kernels, when they were read
 };
 
@@ -48,6 +48,9 @@ struct ScanReport {
   size_t unreadable = 0;                           // files with read_error
   size_t damaged = 0;                              // files with problems
   bool kernels_read() const;
+  bool strict = false;                             // PARTIAL exits 1 too (smscan --strict)
+  // 2 when files could not be read in full, 1 when a file fails (or, when
+  // strict, is partial), else 0.
   int exit_code() const;
 };
 

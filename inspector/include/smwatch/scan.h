@@ -43,6 +43,7 @@ class ThreadBudget {
 struct ScanOptions {
   bool kernels = false;            // decompress images and read their kernel names
   bool probe_kernels = true;       // read one image per container to spot ones without kernels
+  bool embedded = true;            // also find containers outside the fatbin sections (not for --list)
   ThreadBudget* budget = nullptr;  // spare threads for the images of one file; none when null
 };
 

@@ -1,74 +1,93 @@
-// Judging scanned device code against target GPUs.
+// The judge: what a GPU can run of some device code. The one place that
+// decides, for smscan (a file's containers) and the shim (a module's).
+// docs/verdicts.md says what each verdict promises, with real examples.
 //
-// The CUDA runtime registers each fatbin container as one module and loads
-// from it the best image for the GPU: SASS, else PTX to JIT-compile, else the
-// module's kernels fail with "no kernel image is available". A container whose
-// images are all architecture- or family-specific (sm_90a, sm_100f...) is code
-// its library dispatches to only on those GPUs, so on other GPUs it is counted
-// as "not for this GPU", not as a failure.
+// The driver loads one image per container (module): SASS that runs on the
+// GPU, else PTX (or LTO-IR) that is compiled for it, else nothing, and then
+// every kernel of that container fails with "no kernel image is available".
+// Libraries such as cuBLASLt, cuDNN, cuSOLVER and cuFFT keep containers built
+// for one GPU family on purpose and load them only there; so a file fails on
+// a GPU only when *none* of its containers can serve it. When some can and
+// others cannot, the verdict is PARTIAL: the kernels of the others fail if
+// called on that GPU, which libraries that pick kernels per GPU never do.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "smwatch/arch.h"
-#include "smwatch/scan.h"
+#include "smwatch/fatbin.h"
 
 namespace smwatch {
 
-enum class Verdict : uint8_t { kOk, kJit, kFail };
-const char* verdict_name(Verdict v);  // "OK", "JIT", "FAIL"
+// Ordered from best to worst; worst() of two is the larger.
+enum class Verdict : uint8_t { kOk, kJit, kPartial, kFail };
+const char* verdict_name(Verdict v);  // "OK", "JIT", "PARTIAL", "FAIL"
+Verdict worst(Verdict a, Verdict b);
 
-// What one container offers one GPU.
-enum class ContainerFit : uint8_t { kSass, kJit, kNone, kNotForThisGpu };
+// What one container, or one kernel of it, offers one GPU.
+enum class ContainerFit : uint8_t {
+  kSass,  // machine code that runs
+  kJit,   // only PTX (or LTO-IR) that is compiled for this GPU first
+  kNone,  // nothing: fails with "no kernel image is available"
+  // Not built for this GPU, so nothing asks for it there: 'a'/'f' code for
+  // other GPUs, or a kernel missing from the image this GPU would load (code
+  // guarded by __CUDA_ARCH__, such as torch's int4 tinygemm on sm_75).
+  kNotForThisGpu,
+};
 ContainerFit judge_container(const FatbinContainer& container, uint16_t target_cc);
 bool is_specialized(const FatbinContainer& container);  // only 'a'/'f' images
 
-// Kernel by kernel (when the scan read kernel names, ScanOptions::kernels):
-// the images of one container may define different kernels (sm_90a or
-// sm_100a images often add their own), and the driver looks each kernel up
-// separately. Kernel K of container C runs on a GPU if an image of C that
-// defines K has SASS for it, JITs if only PTX defining K serves, and is
-// "not for this GPU" when every image defining K is 'a'/'f' code for others.
+// Kernel by kernel (when every image's kernel names were read): the images of
+// one container may define different kernels, and a kernel is there for a GPU
+// only in the images the driver would choose from for it.
 struct ContainerKernel {
-  std::string mangled;
+  std::string_view mangled;      // points into the container's images: valid while it lives
   std::vector<uint16_t> images;  // indices into FatbinContainer::images, in order
 };
-// True when every image of the container had its kernel names read.
 bool kernels_known(const FatbinContainer& container);
 // The kernels of a container in first-seen order, each with its images.
 std::vector<ContainerKernel> container_kernels(const FatbinContainer& container);
 ContainerFit judge_kernel(const FatbinContainer& container, const ContainerKernel& kernel, uint16_t target_cc);
-// Two fits of the same code folded into one: the worst that can reach the
-// GPU wins, and "not for this GPU" only when both are.
+// One kernel name over a module's containers (what the shim asks at a lookup):
+// the worst fit of the containers that define it; the containers' own fit
+// when no container's names are known; kNotForThisGpu when none defines it.
+ContainerFit judge_kernel_name(std::span<const FatbinContainer> containers, std::string_view mangled,
+                               uint16_t target_cc);
+// Two fits of the same kernel name folded into one: the worst that can reach
+// the GPU wins, and "not for this GPU" only when both are.
 ContainerFit combine_fits(ContainerFit a, ContainerFit b);
+Verdict verdict_of(ContainerFit fit);  // kNotForThisGpu counts as OK: nothing will ask for it
 
-struct FileVerdict {
+// The verdict on some device code (a file's containers, a module's) for one GPU.
+struct CodeVerdict {
   Verdict verdict = Verdict::kOk;
+  // Containers with kernels, by what they offer the GPU.
   size_t containers_sass = 0, containers_jit = 0, containers_none = 0, containers_not_for_gpu = 0;
-  // Kernel counts (distinct mangled names in the file), when kernels were read.
+  // Kernel counts (distinct mangled names), when every image's kernels were read.
   bool by_kernel = false;
   size_t kernels = 0, kernels_jit = 0, kernels_none = 0, kernels_not_for_gpu = 0;
-  std::string reason;  // one line, for JIT and FAIL
+  std::string reason;  // one line, for JIT, PARTIAL and FAIL
 };
-FileVerdict judge_file(const FileScan& file, uint16_t target_cc);
+using FileVerdict = CodeVerdict;
+CodeVerdict judge_code(std::span<const FatbinContainer> containers, uint16_t target_cc);
 
-// One kernel of a file, merged over the containers that define it.
+// One kernel, merged over the containers that define it.
 struct KernelRow {
   std::string mangled;
   std::vector<Arch> sass, ptx;     // sorted, distinct
   std::vector<ContainerFit> fits;  // per target, as given to judge_kernels
 };
-// Every kernel of a file (sorted by mangled name) with its fit per target;
-// empty unless kernels were read.
-std::vector<KernelRow> judge_kernels(const FileScan& file, const std::vector<uint16_t>& target_ccs);
-Verdict verdict_of(ContainerFit fit);  // kNotForThisGpu counts as OK: nothing will ask for it
-
-Verdict worst(Verdict a, Verdict b);
+// Every kernel (sorted by mangled name) with its fit per target; empty unless
+// kernels were read.
+std::vector<KernelRow> judge_kernels(std::span<const FatbinContainer> containers,
+                                     const std::vector<uint16_t>& target_ccs);
 
 // The architectures present, compact: "sm_75 sm_80 sm_90a(4) ptx:compute_90".
 // A count follows an architecture that not every container has.
-std::string compact_archs(const FileScan& file);
+std::string compact_archs(std::span<const FatbinContainer> containers);
 
 }  // namespace smwatch

@@ -12,8 +12,8 @@ int main(int argc, char** argv) {
   std::printf("target %s\n", target->sm_name().c_str());
   for (int i = 1; i < argc; ++i) {
     smwatch::FileScan scan = smwatch::scan_file(argv[i], {});
-    smwatch::FileVerdict v = smwatch::judge_file(scan, target->cc);
-    std::printf("%s: %s %s\n", argv[i], smwatch::compact_archs(scan).c_str(), smwatch::verdict_name(v.verdict));
+    smwatch::FileVerdict v = smwatch::judge_code(scan.containers, target->cc);
+    std::printf("%s: %s %s\n", argv[i], smwatch::compact_archs(scan.containers).c_str(), smwatch::verdict_name(v.verdict));
   }
   return 0;
 }

@@ -1,0 +1,19 @@
+// From the stored bytes of one fatbin image to the kernels it defines: the
+// step smscan (scan.cc) and the shim (image_reader.cc) share.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "smwatch/bytes.h"
+#include "smwatch/fatbin.h"
+
+namespace smwatch {
+
+// Decompresses `stored` (the image's payload as stored in the fatbin) and
+// reads the mangled names of the kernels it defines into image.kernels,
+// setting image.kernels_read. LTO-IR is NVVM bitcode: its names stay unread,
+// with no problem. Damage is added to `problems` and leaves the names unread.
+void read_image_kernels(FatbinImage& image, ByteView stored, std::vector<std::string>& problems);
+
+}  // namespace smwatch

@@ -1,0 +1,42 @@
+#include "smwatch/device_code.h"
+
+#include <fmt/format.h>
+
+#include "smwatch/cubin.h"
+#include "smwatch/decompress.h"
+#include "smwatch/ptx.h"
+
+namespace smwatch {
+
+void read_image_kernels(FatbinImage& image, ByteView stored, std::vector<std::string>& problems) {
+  if (image.kind == CodeKind::kLtoIr) return;
+  auto bytes = decompress_image(image, stored);
+  if (!bytes) {
+    problems.push_back(bytes.error().message);
+    return;
+  }
+  ByteView view(bytes->data(), bytes->size());
+  if (image.kind == CodeKind::kSass) {
+    auto cubin = read_cubin(view);
+    if (!cubin) {
+      problems.push_back(fmt::format("{} image at offset {:#x}: {}", image.arch.sm_name(), image.offset,
+                                     cubin.error().message));
+      return;
+    }
+    image.kernels = std::move(cubin->kernels);
+  } else {
+    // PTX text may carry a trailing NUL.
+    std::string_view text = view.as_chars();
+    text = text.substr(0, text.find('\0'));
+    auto ptx = read_ptx(text);
+    if (!ptx) {
+      problems.push_back(fmt::format("{} PTX at offset {:#x}: {}", image.arch.sm_name(), image.offset,
+                                     ptx.error().message));
+      return;
+    }
+    image.kernels = std::move(ptx->kernels);
+  }
+  image.kernels_read = true;
+}
+
+}  // namespace smwatch

@@ -1,0 +1,3 @@
+#include "shared_template.h"
+template __global__ void scale<float>(float*, float);
+__global__ void only_in_a(int* p) { p[0] = 1; }
