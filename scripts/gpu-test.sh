@@ -22,6 +22,14 @@ build_artifacts() {
   "$nvcc" -gencode arch=compute_80,code=sm_80 -cudart shared -o "$art/scale_sm80_shared" tests/gpu/scale.cu
   "$nvcc" -gencode arch=compute_80,code=compute_80 -o "$art/scale_ptx80" tests/gpu/scale.cu
   "$nvcc" -gencode arch=compute_90,code=sm_90 -O2 -o "$art/launch_bench" tests/gpu/launch_bench.cu
+  # SMWATCH_BEFORE=<commit>: also smscan as of that commit, timed against this one in the same run.
+  if [ -n "${SMWATCH_BEFORE:-}" ]; then
+    before=$(mktemp -d)
+    git worktree add -q --detach "$before" "$SMWATCH_BEFORE"
+    (cd "$before" && BUILD_DIR=build-before scripts/build.sh -DSMWATCH_BUILD_TESTS=OFF >/dev/null)
+    strip --strip-debug -o "$art/smscan-before" "$before/build-before/inspector/smscan"
+    git worktree remove --force "$before"
+  fi
   du -sh "$art"
 }
 case "${1:-all}" in

@@ -12,16 +12,17 @@ namespace {
 // accepted by cuobjdump 13.5's --gpu-architecture; PyTorch release lines from
 // its published wheels (cu126: 5.0-9.0, cu128: 7.0-12.0, cu130: 7.5-12.x).
 // CUDA 11.8 already targets sm_89 and sm_90 (not 12.0, as a widely shared
-// table says).
+// table says). CUDA 13.0 no longer compiles for CC < 7.5 (its release notes;
+// nvcc 13.0 here rejects -arch=sm_70), so those rows end at CUDA 12.
 constexpr GpuGeneration kGenerations[] = {
-    {50, "6.0", "", "GTX 750, GTX 750 Ti, Quadro K2200"},
-    {52, "6.5", "", "GTX 9xx, Titan X, M40, M60"},
-    {53, "7.0", "", "Jetson Nano, Jetson TX1"},
-    {60, "8.0", "", "P100"},
-    {61, "8.0", "", "GTX 10xx, Titan Xp, P40, P4"},
-    {62, "8.0", "", "Jetson TX2"},
-    {70, "9.0", "", "V100, Titan V"},
-    {72, "10.0", "", "Jetson Xavier"},
+    {50, "6.0", "", "GTX 750, GTX 750 Ti, Quadro K2200", "12"},
+    {52, "6.5", "", "GTX 9xx, Titan X, M40, M60", "12"},
+    {53, "7.0", "", "Jetson Nano, Jetson TX1", "12"},
+    {60, "8.0", "", "P100", "12"},
+    {61, "8.0", "", "GTX 10xx, Titan Xp, P40, P4", "12"},
+    {62, "8.0", "", "Jetson TX2", "12"},
+    {70, "9.0", "", "V100, Titan V", "12"},
+    {72, "10.0", "", "Jetson Xavier", "12"},
     {75, "10.0", "", "T4, RTX 20xx, GTX 16xx, Quadro RTX 6000"},
     {80, "11.0", "", "A100, A30, A800"},
     {86, "11.1", "", "RTX 30xx, A10, A40, A16, A2, RTX A6000, RTX A5000, RTX A4000"},
@@ -200,21 +201,33 @@ std::string fix_hint(uint16_t target_cc) {
   const GpuGeneration* gen = find_generation(target_cc);
   if (gen == nullptr)
     return "rebuild with a CUDA toolkit that targets " + sm + " (e.g. TORCH_CUDA_ARCH_LIST or -gencode for " + sm + ")";
-  std::string hint = "install a build made with CUDA " + std::string(gen->first_cuda) + " or newer that includes " + sm;
+  std::string hint = "install a build made with CUDA " + std::string(gen->first_cuda) +
+                     (*gen->last_cuda ? std::string(" to ") + gen->last_cuda + ".x (CUDA 13 and newer cannot build for it)"
+                                      : std::string(" or newer")) +
+                     " that includes " + sm;
   if (*gen->pytorch_line)
     hint += std::string("; for PyTorch: a ") + gen->pytorch_line + " (or newer) wheel, e.g. pip install torch --index-url https://download.pytorch.org/whl/" + gen->pytorch_line;
   hint += "; for packages built from source: add " + sm + " to TORCH_CUDA_ARCH_LIST / CMAKE_CUDA_ARCHITECTURES";
   return hint;
 }
 
-std::string fix_hint(uint16_t target_cc, std::string_view package) {
+std::string fix_hint(uint16_t target_cc, std::string_view package, std::string_view version) {
   const std::string sm = "sm_" + std::to_string(target_cc);
   const GpuGeneration* gen = find_generation(target_cc);
   const std::string pkg = lower(package);
+  // The release line the package says it is from: "+cu124" in its version.
+  std::string have;
+  if (size_t at = version.find("+cu"); at != std::string_view::npos) have = std::string(version.substr(at + 1));
   // PyTorch publishes one wheel per CUDA line on its own index.
   if (gen != nullptr && *gen->pytorch_line && (pkg == "torch" || pkg == "torchvision" || pkg == "torchaudio"))
-    return fmt_pytorch(pkg, gen->pytorch_line, sm);
+    return (have.empty() ? "" : "this is a " + have + " build, which has no " + sm + " code: ") +
+           fmt_pytorch(pkg, gen->pytorch_line, sm);
   if (gen == nullptr) return fix_hint(target_cc);
+  // NVIDIA's own wheels (nvidia-cublas-cu12...) come one per CUDA major, each
+  // release from one toolkit: a newer release of the same package.
+  if (pkg.starts_with("nvidia-") && !*gen->last_cuda)
+    return "pip install -U " + std::string(package) + " (its releases from CUDA " + gen->first_cuda +
+           " on include " + sm + (version.empty() ? "" : "; this is " + std::string(version)) + ")";
   return "install a " + std::string(package) + " release built with CUDA " + gen->first_cuda +
          " or newer that includes " + sm + " (look for a cu" + cuda_tag(gen->first_cuda) +
          "+ build of it), or build it from source with " + sm + " in TORCH_CUDA_ARCH_LIST / CMAKE_CUDA_ARCHITECTURES";

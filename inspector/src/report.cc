@@ -69,7 +69,7 @@ std::string package_title(const PackageGroup& g) {
 }
 
 std::string package_fix(const PackageGroup& g, uint16_t cc) {
-  return g.dist.name.empty() ? fix_hint(cc) : fix_hint(cc, g.dist.name);
+  return g.dist.name.empty() ? fix_hint(cc) : fix_hint(cc, g.dist.name, g.dist.version);
 }
 
 const char* verdict_icon(Verdict v) {

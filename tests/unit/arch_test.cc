@@ -119,3 +119,23 @@ TEST(FixHint, NamesTheToolkitAndTheWheelLine) {
 
 }  // namespace
 }  // namespace smwatch
+
+namespace smwatch {
+namespace {
+
+TEST(FixHint, NamesTheReleaseLineThePackageIsFrom) {
+  // torch 2.5.1+cu124 on an RTX 5090: say which build this is, and the line to install.
+  std::string torch = fix_hint(120, "torch", "2.5.1+cu124");
+  EXPECT_NE(torch.find("this is a cu124 build"), std::string::npos) << torch;
+  EXPECT_NE(torch.find("whl/cu128"), std::string::npos) << torch;
+  std::string cublas = fix_hint(120, "nvidia-cublas-cu12", "12.6.4.1");
+  EXPECT_NE(cublas.find("pip install -U nvidia-cublas-cu12"), std::string::npos) << cublas;
+  EXPECT_NE(cublas.find("CUDA 12.8"), std::string::npos) << cublas;
+  // sm_70: CUDA 13 cannot build for it, so "12.x or newer" would be wrong.
+  std::string volta = fix_hint(70);
+  EXPECT_NE(volta.find("CUDA 9.0 to 12.x"), std::string::npos) << volta;
+  EXPECT_EQ(volta.find("or newer"), std::string::npos) << volta;
+}
+
+}  // namespace
+}  // namespace smwatch

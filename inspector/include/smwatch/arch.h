@@ -47,6 +47,7 @@ struct GpuGeneration {
   const char* first_cuda;      // first CUDA toolkit that compiles for it
   const char* pytorch_line;    // oldest PyTorch CUDA line with SASS for it ("" = any current)
   const char* gpus;            // comma-separated names; "xx" matches any two digits
+  const char* last_cuda = "";  // last CUDA major that compiles for it ("" = every current one)
 };
 std::span<const GpuGeneration> gpu_table();
 const GpuGeneration* find_generation(uint16_t cc);
@@ -79,8 +80,9 @@ Usability usability(CodeKind kind, Arch arch, uint16_t target_cc);
 
 // A one-line fix for code that has nothing for this GPU.
 std::string fix_hint(uint16_t target_cc);
-// The same for one Python distribution ("torch", "sgl-kernel"): what to
-// install instead, by name.
-std::string fix_hint(uint16_t target_cc, std::string_view package);
+// The same for one Python distribution ("torch", "sgl-kernel") at the
+// version it says of itself ("2.5.1+cu124", "12.8.4.1"): what to install
+// instead, by name and release line.
+std::string fix_hint(uint16_t target_cc, std::string_view package, std::string_view version = {});
 
 }  // namespace smwatch
