@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <iostream>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -365,6 +366,52 @@ TEST(Shim, OffSwitchAndLogLevels) {
   EXPECT_EQ(quiet.err, "");
   Outcome plain = run(DRIVER_DIRECT, {});
   EXPECT_EQ(off.out, plain.out);
+}
+
+// Issue 2: a damaged image that ends right before a PROT_NONE page. The
+// shim used to take mincore's word that the guard page was readable, and
+// crashed the host with SIGSEGV; its reads now go through a probe that
+// the kernel answers (process_vm_readv).
+TEST(Shim, ImageAgainstAGuardPageLeavesTheHostAlive) {
+  const std::vector<std::string> args = {"--fixtures", SMWATCH_FIXTURE_DIR, "--mode", "guard"};
+  Outcome plain = run(HOSTILE_IMAGES, {}, args);
+  ASSERT_EQ(plain.exit_code, 0) << plain.out << plain.err;
+  ASSERT_NE(plain.out.find("survived"), std::string::npos);
+  std::string dir = fresh_dir("guard");
+  Outcome watched = run(HOSTILE_IMAGES, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir},
+                                         {"SMWATCH_TARGETS", "sm_120,sm_70"}, {"SMWATCH_LOG", "quiet"}}, args);
+  ASSERT_EQ(watched.signal, 0) << "the host died; its last line: "
+                               << watched.out.substr(watched.out.rfind('\n', watched.out.size() - 2) + 1);
+  EXPECT_EQ(watched.exit_code, 0);
+  EXPECT_TRUE(watched.out == plain.out);  // every driver result reached the program unchanged
+  auto modules = of_type(records(dir), "module");
+  size_t loads = 0, short_images = 0;
+  for (size_t at = plain.out.find("load rc="); at != std::string::npos; at = plain.out.find("load rc=", at + 1)) ++loads;
+  EXPECT_EQ(modules.size(), loads);
+  for (const auto& m : modules)
+    for (const auto& problem : m["problems"])
+      short_images += problem.get<std::string>().find("past readable memory") != std::string::npos;
+  EXPECT_GT(short_images, 0u) << "no image was cut short at its guard page";
+}
+
+// Thousands of damaged images (truncated, bytes flipped, size fields made
+// larger), placed before guard pages, unmapped memory or zeros, through
+// every loading entry point: the host never crashes with the shim (each
+// crash is counted, in a forked child) and gets the same driver results.
+TEST(Shim, HostileImagesNeverCrashTheHost) {
+  const std::string count = SMWATCH_SANITIZED ? "3000" : "10000";
+  const std::vector<std::string> args = {"--fixtures", SMWATCH_FIXTURE_DIR, "--count", count, "--seed", "7"};
+  Outcome plain = run(HOSTILE_IMAGES, {}, args);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  ASSERT_NE(plain.out.find("images=" + count + " crashed=0"), std::string::npos) << plain.out;
+  std::string dir = fresh_dir("hostile");
+  Outcome watched = run(HOSTILE_IMAGES, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir},
+                                         {"SMWATCH_TARGETS", "sm_120,sm_70"}, {"SMWATCH_LOG", "quiet"}}, args);
+  EXPECT_EQ(watched.exit_code, 0) << watched.err;
+  EXPECT_NE(watched.out.find("images=" + count + " crashed=0"), std::string::npos) << watched.out;
+  EXPECT_EQ(watched.out, plain.out);  // the same driver result for every image
+  std::cout << watched.out;
+  EXPECT_EQ(of_type(records(dir), "module").size(), std::stoul(count));
 }
 
 TEST(Shim, HarmlessWithoutADriver) {
