@@ -373,6 +373,7 @@ void write_exit_summary() {
     for (const auto& c : g_launches) launches += c.value.load(std::memory_order_relaxed);
     json missing = json::object();
     for (const auto& target : config().targets) missing[target.sm_name()] = t.missing_per_target[target.sm_name()];
+    const uint64_t dropped = records_dropped();
     write_record(json({{"type", "exit"},
                        {"pid", getpid()},
                        {"time", now_seconds()},
@@ -380,12 +381,15 @@ void write_exit_summary() {
                        {"modules", t.modules_loaded},
                        {"kernels_used", t.kernels_used},
                        {"failures", t.failures},
-                       {"missing", missing}})
-                     .dump(-1, ' ', false, json::error_handler_t::replace));
+                       {"missing", missing},
+                       {"dropped_records", dropped}})
+                     .dump(-1, ' ', false, json::error_handler_t::replace),
+                 RecordKind::kExit);
     std::string line = "pid " + std::to_string(getpid()) + ": " + std::to_string(t.modules_loaded) + " modules, " +
                        std::to_string(t.kernels_used) + " kernels used, " + std::to_string(launches) + " launches, " +
                        std::to_string(t.failures) + (t.failures == 1 ? " failure" : " failures");
     if (t.gpu.known) line += "; GPU " + sm(t.gpu.cc) + " (" + t.gpu.name + ")";
+    if (dropped) line += "; " + std::to_string(dropped) + " report records did not fit (file size limit or full disk)";
     for (const auto& target : config().targets)
       line += "; what-if " + target.sm_name() + ": " + std::to_string(t.missing_per_target[target.sm_name()]) +
               " of the kernels used lack code";

@@ -45,13 +45,21 @@ std::string fresh_dir(const std::string& name) {
 
 // Runs `program` with the standard fixture arguments plus `extra`, with the
 // environment changed by `env` (an empty value removes a variable).
+Outcome run_argv(std::vector<std::string> args, const std::map<std::string, std::string>& env);
+
 Outcome run(const std::string& program, const std::map<std::string, std::string>& env,
         const std::vector<std::string>& extra = {}) {
-  std::string dir = fresh_dir("io");
   std::vector<std::string> args = {program,          "--fatbin80", fixture("sm80.fatbin"), "--multi",
                                    fixture("multi_none.fatbin"), "--so80", fixture("sm80.so"), "--cubin80",
                                    fixture("sm80.cubin")};
   args.insert(args.end(), extra.begin(), extra.end());
+  return run_argv(args, env);
+}
+
+// Runs args[0] (an absolute path) with exactly these arguments.
+Outcome run_argv(std::vector<std::string> args, const std::map<std::string, std::string>& env) {
+  std::string dir = fresh_dir("io");
+  const std::string program = args[0];
   std::map<std::string, std::string> vars;
   for (char** e = environ; *e; ++e) {
     std::string kv = *e;
@@ -412,6 +420,76 @@ TEST(Shim, HostileImagesNeverCrashTheHost) {
   EXPECT_EQ(watched.out, plain.out);  // the same driver result for every image
   std::cout << watched.out;
   EXPECT_EQ(of_type(records(dir), "module").size(), std::stoul(count));
+}
+
+// Issue 3: a report that cannot grow (a file size limit, a full disk). Each
+// record is written whole or not at all, and the exit record still ends the
+// file, counting what was left out.
+size_t count_records(const std::string& dir) { return records(dir).size(); }
+
+TEST(Shim, FileSizeLimitKeepsWholeRecordsAndTheExitRecord) {
+  std::string full_dir = fresh_dir("fsize-unlimited");
+  Outcome full = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", full_dir}});
+  ASSERT_EQ(full.exit_code, 0);
+  const size_t all = count_records(full_dir);
+  ASSERT_GT(all, 10u);
+  Outcome plain = run(DRIVER_DIRECT, {});
+  // SIGXFSZ ignored: writes past the limit fail with EFBIG. Limits from
+  // nothing to enough for everything.
+  for (int limit = 0; limit <= 4500; limit += 150) {
+    std::string dir = fresh_dir("fsize-" + std::to_string(limit));
+    Outcome r = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}},
+                    {"--fsize", std::to_string(limit), "--xfsz", "ignore"});
+    EXPECT_EQ(r.signal, 0) << limit;
+    EXPECT_EQ(r.exit_code, 0) << limit;
+    auto got = records(dir);  // every line parses
+    auto exit = of_type(got, "exit");
+    if (limit < 300) continue;  // not even the exit record fits
+    ASSERT_EQ(exit.size(), 1u) << "limit " << limit << ": no exit record";
+    EXPECT_EQ(got.back()["type"], "exit") << limit;
+    EXPECT_EQ(got.size() - 1 + exit[0]["dropped_records"].get<size_t>(), all - 1) << limit;
+    EXPECT_EQ(exit[0]["failures"], 5);
+  }
+  // SIGXFSZ left at its default (it kills): the shim never starts a write at
+  // the limit, so the program lives and sees what it saw without the shim.
+  for (int limit = 2500; limit <= 4500; limit += 250) {
+    std::string dir = fresh_dir("fsize-default-" + std::to_string(limit));
+    Outcome r = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}},
+                    {"--fsize", std::to_string(limit), "--xfsz", "default"});
+    EXPECT_EQ(r.signal, 0) << "limit " << limit << ": killed by signal " << r.signal;
+    EXPECT_EQ(r.exit_code, 0) << limit;
+    EXPECT_EQ(r.out, plain.out) << limit;
+    auto got = records(dir);
+    EXPECT_EQ(of_type(got, "exit").size(), 1u) << limit;
+    EXPECT_LT(got.size(), all) << limit;
+  }
+}
+
+TEST(Shim, FullDiskKeepsWholeRecordsAndTheExitRecord) {
+  // A 8 KiB tmpfs, mounted in a user namespace of our own (no privileges).
+  const char* unshare = "/usr/bin/unshare";
+  if (!fs::exists(unshare) || system("/usr/bin/unshare -Urm true 2>/dev/null") != 0)
+    GTEST_SKIP() << "unprivileged user namespaces are not available here";
+  std::string base = fresh_dir("fulldisk");
+  fs::create_directories(base + "/mnt");
+  fs::create_directories(base + "/copy");
+  const std::string script =
+      "mount -t tmpfs -o size=8k none \"$0\" || exit 99; "
+      "env LD_PRELOAD=" + std::string(SHIM_PATH) + " SMWATCH_REPORT=\"$0/r\" \"$@\"; rc=$?; "
+      "cp \"$0\"/r/* " + base + "/copy/; exit $rc";
+  Outcome r = run_argv({unshare, "-Urm", "/bin/sh", "-c", script, base + "/mnt", DRIVER_DIRECT, "--fatbin80",
+                        fixture("sm80.fatbin"), "--multi", fixture("multi_none.fatbin"), "--so80", fixture("sm80.so"),
+                        "--cubin80", fixture("sm80.cubin"), "--distinct-bad-lookups", "100"},
+                       {});
+  if (r.exit_code == 99) GTEST_SKIP() << "cannot mount a tmpfs here: " << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("is full (No space left on device)"), std::string::npos) << r.err;
+  auto got = records(base + "/copy");  // every line parses
+  auto exit = of_type(got, "exit");
+  ASSERT_EQ(exit.size(), 1u);
+  EXPECT_EQ(got.back()["type"], "exit");
+  EXPECT_GT(exit[0]["dropped_records"].get<size_t>(), 0u);
+  EXPECT_EQ(exit[0]["failures"], 5 + 100);
 }
 
 TEST(Shim, HarmlessWithoutADriver) {
