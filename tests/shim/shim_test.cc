@@ -492,6 +492,54 @@ TEST(Shim, FullDiskKeepsWholeRecordsAndTheExitRecord) {
   EXPECT_EQ(exit[0]["failures"], 5 + 100);
 }
 
+// Issue 10: failing look-ups, repeated or all different, cost one record
+// and one stderr line per (module, name, error), up to a bound; the rest
+// are counted in the exit record.
+TEST(Shim, RepeatedLookupFailuresAreReportedOnce) {
+  const int n = SMWATCH_SANITIZED ? 3000 : 20000;
+  for (const auto& program : kPrograms) {
+    std::string dir = fresh_dir("repeats");
+    Outcome r = run(program, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}},
+                    {"--bad-lookups", std::to_string(n), "--launches", "10"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("failed look-ups: " + std::to_string(2 * n)), std::string::npos) << r.out;
+    auto all = records(dir);
+    auto failures = of_type(all, "failure");
+    // The run's usual 5, and the new name once; the sm_80 kernel's look-up
+    // in the heap library failed the same way before.
+    EXPECT_EQ(failures.size(), 6u);
+    size_t same = 0;
+    for (const auto& f : failures) same += f["kernel"] == "fake_fail_300_same";
+    EXPECT_EQ(same, 1u);
+    size_t lines = 0;
+    for (size_t at = r.err.find("fake_fail_300_same"); at != std::string::npos; at = r.err.find("fake_fail_300_same", at + 1))
+      ++lines;
+    EXPECT_EQ(lines, 1u);
+    EXPECT_LT(r.err.size(), 4096u);
+    auto exit = of_type(all, "exit");
+    ASSERT_EQ(exit.size(), 1u);
+    EXPECT_EQ(exit[0]["failures"], 6);
+    EXPECT_EQ(exit[0]["repeated_failures"], 2 * n - 1);
+    EXPECT_EQ(exit[0]["unreported_failures"], 0);
+    EXPECT_NE(r.err.find("6 failures (and " + std::to_string(2 * n - 1) + " repeats not shown)"), std::string::npos)
+        << r.err;
+  }
+}
+
+TEST(Shim, DifferentLookupFailuresAreBounded) {
+  std::string dir = fresh_dir("distinct");
+  Outcome r = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}, {"SMWATCH_LOG", "quiet"}},
+                  {"--distinct-bad-lookups", "3000", "--launches", "10"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto all = records(dir);
+  // 1024 different failing look-ups (the run's usual 4, then 1020 of the
+  // new names) and the run's one failing launch.
+  EXPECT_EQ(of_type(all, "failure").size(), 1024u + 1u);
+  auto exit = of_type(all, "exit");
+  ASSERT_EQ(exit.size(), 1u);
+  EXPECT_EQ(exit[0]["unreported_failures"], 4 + 3000 - 1024);
+}
+
 TEST(Shim, HarmlessWithoutADriver) {
   // No libcuda at all: a program that only tries to dlopen it goes on as before.
   Outcome r = run("/bin/sh", {{"LD_PRELOAD", SHIM_PATH}, {"LD_LIBRARY_PATH", "/nonexistent"}}, {});
