@@ -49,6 +49,8 @@ enum class RecordKind { kNormal, kExit };
 void write_record(const std::string& json_object, RecordKind kind = RecordKind::kNormal);
 // Records dropped so far because they did not fit.
 uint64_t records_dropped();
+// One line on stderr, "smwatch: " + line, with every control character in
+// `line` escaped (smwatch::printable): pass outside text in it as it is.
 void log(LogLevel level, const std::string& line);
 double now_seconds();
 

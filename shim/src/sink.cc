@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shim.h"
+#include "smwatch/text.h"
 #include "smwatch/version.h"
 
 namespace smwatch::shim {
@@ -183,7 +184,7 @@ bool active() { return g_active.load(std::memory_order_relaxed); }
 
 void fail_open(const char* where, const char* what) {
   if (!g_active.exchange(false)) return;
-  write_all_to_stderr(std::string("smwatch: internal error in ") + where + " (" + what +
+  write_all_to_stderr(std::string("smwatch: internal error in ") + where + " (" + printable(what) +
                       "); smwatch turns itself off, the program goes on unchanged\n");
 }
 
@@ -196,7 +197,10 @@ double now_seconds() {
 void log(LogLevel level, const std::string& line) {
   LogLevel threshold = g_sink ? g_sink->config.log_level : LogLevel::kWarn;
   if (level > threshold || level == LogLevel::kQuiet) return;
-  write_all_to_stderr("smwatch: " + line + "\n");
+  // Lines carry text from outside (paths, kernel, GPU and symbol names, the
+  // environment): escaped with the project's one escaper, so that a name can
+  // neither start a line of its own nor reach the terminal as a control.
+  write_all_to_stderr("smwatch: " + printable(line) + "\n");
 }
 
 uint64_t records_dropped() {

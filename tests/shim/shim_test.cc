@@ -540,6 +540,42 @@ TEST(Shim, DifferentLookupFailuresAreBounded) {
   EXPECT_EQ(exit[0]["unreported_failures"], 4 + 3000 - 1024);
 }
 
+// Issue 7: names from outside (a module's path, a kernel name) reach stderr
+// escaped, one line per message: no ESC, BEL or line break of theirs.
+TEST(Shim, OutsideTextOnStderrIsEscaped) {
+  std::string base = fresh_dir("odd-names");
+  const std::string odd = base + "/odd\x1b[31m\nsmwatch: forged line.cubin";
+  fs::copy_file(fixture("sm80.cubin"), odd);
+  for (const auto& program : kPrograms) {
+    std::string dir = fresh_dir("odd-report");
+    Outcome r = run(program, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}}, {"--odd-cubin", odd});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("cuModuleGetFunction(odd path) rc=209"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("cuModuleGetFunction(odd name) rc=300"), std::string::npos) << r.out;
+    for (char c : r.err) EXPECT_TRUE(c == '\n' || static_cast<unsigned char>(c) >= 0x20) << int(c);
+    std::istringstream lines(r.err);
+    std::string line;
+    size_t path_lines = 0, name_lines = 0;
+    while (std::getline(lines, line)) {
+      EXPECT_EQ(line.rfind("smwatch: ", 0), 0u) << line;
+      if (line.find("forged") == std::string::npos) continue;
+      // The forged text sits inside the message that carries it, escaped.
+      EXPECT_NE(line.find("from cuModuleGetFunction"), std::string::npos) << line;
+      if (line.find("in " + base + "/odd\\x1b[31m\\x0asmwatch: forged line.cubin [has sm_80]") != std::string::npos)
+        ++path_lines;
+      if (line.find("kernel fake_fail_300_\\x1b]0;title\\x07\\x1b[31mred\\x0asmwatch: forged line in ") !=
+          std::string::npos)
+        ++name_lines;
+    }
+    EXPECT_EQ(path_lines, 2u) << r.err;  // the kernel without code, and the odd name, in the odd file
+    EXPECT_EQ(name_lines, 1u) << r.err;
+    // The report keeps the exact text (JSON escapes it).
+    size_t exact = 0;
+    for (const auto& f : of_type(records(dir), "failure")) exact += f["source"] == odd;
+    EXPECT_EQ(exact, 2u);
+  }
+}
+
 TEST(Shim, HarmlessWithoutADriver) {
   // No libcuda at all: a program that only tries to dlopen it goes on as before.
   Outcome r = run("/bin/sh", {{"LD_PRELOAD", SHIM_PATH}, {"LD_LIBRARY_PATH", "/nonexistent"}}, {});
