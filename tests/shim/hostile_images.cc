@@ -76,7 +76,10 @@ struct Placed {
   Placed(const std::vector<uint8_t>& image, Placement placement) {
     size_t pages = (image.size() + kPage - 1) / kPage;
     if (pages == 0) pages = 1;
-    map_size = (pages + (placement == kSlack ? 2 : 1)) * kPage;
+    // Behind the image: one page (PROT_NONE, or unmapped), or two pages of
+    // zeros; then, for the last two, a PROT_NONE page, so that no reader
+    // strays into whatever the next mapping is.
+    map_size = (pages + (placement == kSlack ? 3 : placement == kUnmapped ? 2 : 1)) * kPage;
     void* m = mmap(nullptr, map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) {
       perror("mmap");
@@ -88,15 +91,16 @@ struct Placed {
     if (placement == kGuard || placement == kWrapperGuard) mprotect(map + pages * kPage, kPage, PROT_NONE);
     if (placement == kUnmapped) {
       munmap(map + pages * kPage, kPage);
-      map_size -= kPage;
+      mprotect(map + (pages + 1) * kPage, kPage, PROT_NONE);
     }
+    if (placement == kSlack) mprotect(map + (pages + 2) * kPage, kPage, PROT_NONE);
     pointer = at;
     if (placement == kWrapperGuard) {
       wrapper = {static_cast<int>(0x466243B1), 1, at, nullptr};
       pointer = &wrapper;
     }
   }
-  ~Placed() { munmap(map, map_size); }
+  ~Placed() { munmap(map, map_size); }  // (a hole in the range is fine for munmap)
 };
 
 // Loads `pointer` through entry point `how` (0..2), looks up the fixtures'
