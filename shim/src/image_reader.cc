@@ -8,6 +8,7 @@
 #include <link.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -23,20 +24,38 @@ namespace {
 
 constexpr size_t kMaxImage = size_t{4} << 30;
 
-// True when every page of [p, p + n) is mapped (mincore fails with ENOMEM on
-// a hole). Used for images outside any loaded object, e.g. on the heap.
-bool range_mapped(const void* p, size_t n) {
+// How many bytes from p on (up to n) this process can read, for images
+// outside any loaded object, e.g. on the heap. The kernel answers: one
+// process_vm_readv on our own pid copies one byte of every page and stops at
+// the first page it cannot read (unmapped, a PROT_NONE guard page,
+// write-only), with EFAULT instead of a fault. (mincore, used before, only
+// says whether a mapping exists, so a guard page passed as readable and the
+// shim crashed its host on an image that ends next to one.) Where the call is
+// refused (a seccomp filter), nothing is taken as readable: the shim then
+// reports less, it never reads blind.
+size_t readable_by_probe(const void* p, size_t n) {
   static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  uintptr_t start = reinterpret_cast<uintptr_t>(p) & ~(page - 1);
-  uintptr_t end = reinterpret_cast<uintptr_t>(p) + n;
-  if (end < start) return false;
-  unsigned char vec[256];
-  while (start < end) {
-    uintptr_t chunk = std::min<uintptr_t>(end - start, sizeof vec * page);
-    if (mincore(reinterpret_cast<void*>(start), chunk, vec) != 0) return false;
-    start += chunk;
+  const uintptr_t start = reinterpret_cast<uintptr_t>(p), end = start + n;
+  if (n == 0 || end < start) return 0;
+  constexpr size_t kBatch = 256;  // pages per call (IOV_MAX is 1024)
+  struct iovec remote[kBatch];
+  char sink[kBatch];
+  uintptr_t next = start;
+  bool top = false;  // the last page of the address space was probed
+  while (next < end && !top) {
+    size_t count = 0;
+    while (count < kBatch && next < end && !top) {
+      remote[count++] = {reinterpret_cast<void*>(next), 1};
+      uintptr_t following = (next & ~(page - 1)) + page;
+      top = following < next;
+      next = following;
+    }
+    struct iovec local = {sink, count};
+    ssize_t got = process_vm_readv(getpid(), &local, 1, remote, count, 0);
+    if (got < 0) got = 0;  // EFAULT on the first page, or the call is refused
+    if (static_cast<size_t>(got) < count) return reinterpret_cast<uintptr_t>(remote[got].iov_base) - start;
   }
-  return true;
+  return n;
 }
 
 struct SegmentQuery {
@@ -68,7 +87,7 @@ uintptr_t readable_segment_end(const void* p) {
 // How many bytes from p may be read, up to `wanted`.
 size_t readable(const void* p, size_t wanted) {
   if (uintptr_t end = readable_segment_end(p)) return std::min<size_t>(wanted, end - reinterpret_cast<uintptr_t>(p));
-  return range_mapped(p, wanted) ? wanted : 0;
+  return readable_by_probe(p, wanted);
 }
 
 void add_single_image(LoadedImage& out, CodeKind kind, Arch arch, size_t size, uint16_t isa_major = 0,

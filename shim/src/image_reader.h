@@ -1,7 +1,9 @@
 // Reading a module image that the host handed the driver as a bare pointer
 // (a fatbin, the runtime's registration wrapper around one, a cubin or PTX
-// text): how far it extends, checked against the memory mappings, so that a
-// damaged or hostile image can never make the shim read unmapped memory.
+// text): how far it extends and how far it is readable (the loader's segment
+// bounds inside a loaded object, a process_vm_readv probe elsewhere), so that
+// a damaged or hostile image can never make the shim read memory it cannot:
+// unmapped, or a PROT_NONE guard page.
 #pragma once
 
 #include <string>

@@ -41,8 +41,16 @@ bool active();
 void fail_open(const char* where, const char* what);
 
 // Appends one complete record (a JSON object text, no newline) to this
-// process's report with a single write(2).
-void write_record(const std::string& json_object);
+// process's report with a single write(2), whole or not at all: a record that
+// does not fit (file size limit, full disk) is dropped and counted, and a
+// partly written one is cut off again. Every record but the last keeps room
+// for the exit record behind it, so a full disk still ends with one.
+enum class RecordKind { kNormal, kExit };
+void write_record(const std::string& json_object, RecordKind kind = RecordKind::kNormal);
+// Records dropped so far because they did not fit.
+uint64_t records_dropped();
+// One line on stderr, "smwatch: " + line, with every control character in
+// `line` escaped (smwatch::printable): pass outside text in it as it is.
 void log(LogLevel level, const std::string& line);
 double now_seconds();
 

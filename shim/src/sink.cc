@@ -2,6 +2,7 @@
 // lines on stderr, and what happens at fork and exit.
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shim.h"
+#include "smwatch/text.h"
 #include "smwatch/version.h"
 
 namespace smwatch::shim {
@@ -28,6 +30,9 @@ struct Sink {
   Config config;
   FileState file_state = FileState::kNotOpened;
   int fd = -1;
+  std::string path;          // of the report file, for warnings
+  uint64_t length = 0;       // bytes of whole records in the file
+  uint64_t dropped = 0;      // records that did not fit
   bool warned_write = false;
 };
 
@@ -87,6 +92,7 @@ void init_once() {
         // The child writes a report of its own; the parent's file stays the parent's.
         if (g_sink->fd >= 0) ::close(g_sink->fd);
         g_sink->fd = -1;
+        g_sink->length = g_sink->dropped = 0;
         if (g_sink->file_state == FileState::kOpen) g_sink->file_state = FileState::kNotOpened;
         tracker_fork(ForkStage::kChild);
       });
@@ -147,6 +153,8 @@ void open_report_locked() {
     return;
   }
   s.fd = fd;
+  s.path = dir + "/" + name;
+  s.length = 0;
   s.file_state = FileState::kOpen;
   nlohmann::json process = {{"type", "process"},
                             {"pid", getpid()},
@@ -176,7 +184,7 @@ bool active() { return g_active.load(std::memory_order_relaxed); }
 
 void fail_open(const char* where, const char* what) {
   if (!g_active.exchange(false)) return;
-  write_all_to_stderr(std::string("smwatch: internal error in ") + where + " (" + what +
+  write_all_to_stderr(std::string("smwatch: internal error in ") + where + " (" + printable(what) +
                       "); smwatch turns itself off, the program goes on unchanged\n");
 }
 
@@ -189,20 +197,62 @@ double now_seconds() {
 void log(LogLevel level, const std::string& line) {
   LogLevel threshold = g_sink ? g_sink->config.log_level : LogLevel::kWarn;
   if (level > threshold || level == LogLevel::kQuiet) return;
-  write_all_to_stderr("smwatch: " + line + "\n");
+  // Lines carry text from outside (paths, kernel, GPU and symbol names, the
+  // environment): escaped with the project's one escaper, so that a name can
+  // neither start a line of its own nor reach the terminal as a control.
+  write_all_to_stderr("smwatch: " + printable(line) + "\n");
 }
 
-void write_record(const std::string& json_object) {
+uint64_t records_dropped() {
+  ensure_initialized();
+  std::lock_guard<std::recursive_mutex> guard(g_sink->lock);
+  return g_sink->dropped;
+}
+
+void write_record(const std::string& json_object, RecordKind kind) {
   ensure_initialized();
   std::lock_guard<std::recursive_mutex> guard(g_sink->lock);
   open_report_locked();
-  if (g_sink->file_state != FileState::kOpen) return;
-  std::string line = json_object + "\n";
-  ssize_t n = ::write(g_sink->fd, line.data(), line.size());
-  if (n != static_cast<ssize_t>(line.size()) && !g_sink->warned_write) {
-    g_sink->warned_write = true;
-    log(LogLevel::kWarn, std::string("writing the report failed (") + (n < 0 ? std::strerror(errno) : "short write") +
-                             "); later records may be missing");
+  Sink& s = *g_sink;
+  if (s.file_state != FileState::kOpen) return;
+  const std::string line = json_object + "\n";
+  // Room kept behind every other record for the exit record: its size grows
+  // only with the number of what-if targets.
+  const uint64_t reserve = kind == RecordKind::kExit ? 0 : 1024 + 64 * s.config.targets.size();
+  std::string why;
+  struct rlimit limit {};
+  if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      s.length + line.size() + reserve > limit.rlim_cur) {
+    // Checked, not tried: a write that starts at the limit raises SIGXFSZ,
+    // which kills the program unless it ignores the signal.
+    why = "the file size limit (RLIMIT_FSIZE) is reached";
+  } else if (fallocate(s.fd, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(s.length),
+                       static_cast<off_t>(line.size() + reserve)) != 0 &&
+             (errno == ENOSPC || errno == EDQUOT)) {
+    // Where the file system can, the blocks for this record and the exit
+    // record are allocated first (beyond the end, the size unchanged).
+    why = std::strerror(errno);
+  } else {
+    ssize_t n = ::write(s.fd, line.data(), line.size());
+    if (n == static_cast<ssize_t>(line.size())) {
+      s.length += line.size();
+      return;
+    }
+    why = n < 0 ? std::strerror(errno) : "short write";
+    // Whole records or nothing: cut a partly written one off again.
+    if (n > 0 && ftruncate(s.fd, static_cast<off_t>(s.length)) != 0) {
+      // Cannot happen on a file we own; if it does, stop writing rather
+      // than append to a broken line.
+      ::close(s.fd);
+      s.fd = -1;
+      s.file_state = FileState::kUnavailable;
+    }
+  }
+  ++s.dropped;
+  if (!s.warned_write) {
+    s.warned_write = true;
+    log(LogLevel::kWarn, "report " + s.path + " is full (" + why +
+                             "): records that do not fit are left out whole, and the exit record counts them");
   }
 }
 

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <new>
 #include <set>
+#include <string_view>
+#include <tuple>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -64,11 +66,18 @@ struct Tracker {
   std::unordered_map<void*, std::shared_ptr<Module>> modules;   // CUmodule / CUlibrary
   std::unordered_map<void*, std::shared_ptr<Kernel>> kernels;   // CUkernel / CUfunction
   std::set<std::pair<void*, int>> reported_launch_errors;
+  // Failing look-ups reported so far, by (module, hash of the name, error):
+  // at most kMaxLookupFailures of them; repeats are only counted.
+  std::set<std::tuple<void*, uint64_t, int>> reported_lookup_errors;
+  uint64_t repeated_failures = 0;    // not reported again: the same call failed the same way before
+  uint64_t unreported_failures = 0;  // not reported: new, but past kMaxLookupFailures
   std::map<std::string, size_t> missing_per_target;
   uint64_t next_module_id = 1;
   size_t modules_loaded = 0, failures = 0, kernels_used = 0, runtime_kernels = 0;
   Gpu gpu;
 };
+
+constexpr size_t kMaxLookupFailures = 1024;
 
 Tracker& tracker() {
   static Tracker* t = new Tracker;  // never destroyed (see sink.cc)
@@ -268,7 +277,20 @@ void on_kernel_lookup(const char* call, void* module_or_library, const char* nam
     std::shared_ptr<Module> m = it == t.modules.end() ? nullptr : it->second;
     const std::string mangled = name ? name : "";
     if (result != CUDA_SUCCESS) {
-      if (result != CUDA_ERROR_NOT_FOUND) record_failure(t, call, result, m.get(), mangled, caller);
+      if (result == CUDA_ERROR_NOT_FOUND) return;
+      // Once per (module, name, error): a program that retries a failing
+      // look-up a million times gets one record and a count.
+      auto key = std::make_tuple(module_or_library, std::hash<std::string_view>{}(mangled), static_cast<int>(result));
+      if (t.reported_lookup_errors.count(key)) {
+        ++t.repeated_failures;
+      } else if (t.reported_lookup_errors.size() >= kMaxLookupFailures) {
+        if (t.unreported_failures++ == 0)
+          log(LogLevel::kWarn, "more than " + std::to_string(kMaxLookupFailures) +
+                                   " different failing look-ups: further ones are only counted (exit record)");
+      } else {
+        t.reported_lookup_errors.insert(key);
+        record_failure(t, call, result, m.get(), mangled, caller);
+      }
       return;
     }
     if (!handle || !m) return;
@@ -316,6 +338,8 @@ void on_launch(const char* call, CUfunction function, CUresult result) {
     if (result != CUDA_SUCCESS) {
       if (t.reported_launch_errors.insert({function, static_cast<int>(result)}).second)
         record_failure(t, call, result, k ? k->module.get() : nullptr, k ? k->mangled : "", nullptr);
+      else
+        ++t.repeated_failures;
       return;
     }
     ++t.kernels_used;
@@ -355,6 +379,8 @@ void tracker_fork(ForkStage stage) {
       // Counts start again: the child's report covers the child.
       for (auto& c : g_launches) c.value.store(0, std::memory_order_relaxed);
       t.modules_loaded = t.failures = t.kernels_used = t.runtime_kernels = 0;
+      t.repeated_failures = t.unreported_failures = 0;
+      t.reported_lookup_errors.clear();
       t.missing_per_target.clear();
       t.gpu.known = false;
       break;
@@ -370,6 +396,7 @@ void write_exit_summary() {
     for (const auto& c : g_launches) launches += c.value.load(std::memory_order_relaxed);
     json missing = json::object();
     for (const auto& target : config().targets) missing[target.sm_name()] = t.missing_per_target[target.sm_name()];
+    const uint64_t dropped = records_dropped();
     write_record(json({{"type", "exit"},
                        {"pid", getpid()},
                        {"time", now_seconds()},
@@ -378,12 +405,21 @@ void write_exit_summary() {
                        {"kernels_used", t.kernels_used},
                        {"failures", t.failures},
                        {"runtime_kernels", t.runtime_kernels},
-                       {"missing", missing}})
-                     .dump(-1, ' ', false, json::error_handler_t::replace));
+                       {"repeated_failures", t.repeated_failures},
+                       {"unreported_failures", t.unreported_failures},
+                       {"missing", missing},
+                       {"dropped_records", dropped}})
+                     .dump(-1, ' ', false, json::error_handler_t::replace),
+                 RecordKind::kExit);
     std::string line = "pid " + std::to_string(getpid()) + ": " + std::to_string(t.modules_loaded) + " modules, " +
                        std::to_string(t.kernels_used) + " kernels used, " + std::to_string(launches) + " launches, " +
                        std::to_string(t.failures) + (t.failures == 1 ? " failure" : " failures");
+    if (t.repeated_failures) line += " (and " + std::to_string(t.repeated_failures) + " repeats not shown)";
+    if (t.unreported_failures)
+      line += " (and " + std::to_string(t.unreported_failures) + " more, past the first " +
+              std::to_string(kMaxLookupFailures) + " different ones)";
     if (t.gpu.known) line += "; GPU " + sm(t.gpu.cc) + " (" + t.gpu.name + ")";
+    if (dropped) line += "; " + std::to_string(dropped) + " report records did not fit (file size limit or full disk)";
     for (const auto& target : config().targets)
       line += "; what-if " + target.sm_name() + ": " + std::to_string(t.missing_per_target[target.sm_name()]) +
               " of the kernels used lack code";

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -151,8 +152,16 @@ int main(int argc, char** argv) {
   const bool do_fork = arg(argc, argv, "--fork", nullptr) != nullptr;
   if (!fatbin80 || !multi || !so80 || !cubin80) {
     fprintf(stderr, "usage: %s --fatbin80 F --multi F --so80 F --cubin80 F [--launches N] [--threads N] "
-                    "[--fork 1] [--crash segv|abort|kill]\n", argv[0]);
+                    "[--fork 1] [--crash segv|abort|kill] [--fsize BYTES [--xfsz ignore|default]] [--bad-lookups N] "
+                    "[--distinct-bad-lookups N] [--odd-cubin F]\n", argv[0]);
     return 2;
+  }
+  // A file size limit (the shim's report fills up), with SIGXFSZ ignored or
+  // left to kill the process as it does by default.
+  if (const char* fsize = arg(argc, argv, "--fsize")) {
+    struct rlimit limit = {strtoull(fsize, nullptr, 10), RLIM_INFINITY};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    if (std::strcmp(arg(argc, argv, "--xfsz", "ignore"), "ignore") == 0) signal(SIGXFSZ, SIG_IGN);
   }
   Api api = load_api();
   printf("cuInit rc=%d\n", api.init(0));
@@ -210,6 +219,34 @@ int main(int argc, char** argv) {
     CUfunction f_multi = nullptr;
     api.kernel_get_function(&f_multi, k_multi);
     printf("launch(in-object multi) rc=%d\n", api.launch(f_multi, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr));
+  }
+
+  // 4b. Failing look-ups, repeated (--bad-lookups N: the same two failures N
+  //     times each) or all different (--distinct-bad-lookups N); the
+  //     stand-in driver fails a name "fake_fail_<code>...".
+  const int bad_lookups = atoi(arg(argc, argv, "--bad-lookups", "0"));
+  const int distinct_bad = atoi(arg(argc, argv, "--distinct-bad-lookups", "0"));
+  int lookup_failed = 0;
+  for (int i = 0; i < bad_lookups; ++i) {
+    CUfunction bad = nullptr;
+    CUkernel bad_kernel = nullptr;
+    lookup_failed += api.module_get_function(&bad, mod, "fake_fail_300_same") != CUDA_SUCCESS;
+    lookup_failed += api.library_get_kernel(&bad_kernel, lib80, kKernel) != CUDA_SUCCESS;
+  }
+  for (int i = 0; i < distinct_bad; ++i) {
+    CUfunction bad = nullptr;
+    lookup_failed += api.module_get_function(&bad, mod, ("fake_fail_300_" + std::to_string(i)).c_str()) != 0;
+  }
+  if (bad_lookups || distinct_bad) printf("failed look-ups: %d\n", lookup_failed);
+  // 4c. Names from outside with control characters: a cubin at an odd path
+  //     (--odd-cubin) and an odd kernel name.
+  if (const char* odd = arg(argc, argv, "--odd-cubin")) {
+    CUmodule odd_mod = nullptr;
+    printf("cuModuleLoad(odd path) rc=%d\n", api.module_load(&odd_mod, odd));
+    CUfunction odd_f = nullptr;
+    printf("cuModuleGetFunction(odd path) rc=%d\n", api.module_get_function(&odd_f, odd_mod, kKernel));
+    printf("cuModuleGetFunction(odd name) rc=%d\n",
+           api.module_get_function(&odd_f, odd_mod, "fake_fail_300_\x1b]0;title\x07\x1b[31mred\nsmwatch: forged line"));
   }
 
   // 5. Launches, from several threads if asked.

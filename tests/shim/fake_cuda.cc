@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -67,17 +68,37 @@ void add_image_kernels(FakeModule& m, ByteView bytes, CodeKind kind, Arch arch) 
   if (!names.empty()) m.any_usable |= usable;
 }
 
+// How many bytes from p on (up to n) are readable: like a careful driver,
+// the stand-in never reads an image past readable memory (it answers
+// CUDA_ERROR_INVALID_IMAGE instead), so that a hostile image can crash only
+// the shim, never the driver, in the shim's tests.
+size_t readable(const void* p, size_t n) {
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t start = reinterpret_cast<uintptr_t>(p);
+  if (p == nullptr || start + n < start) return 0;
+  for (uintptr_t at = start; at < start + n; at = (at & ~(page - 1)) + page) {
+    char byte;
+    struct iovec local = {&byte, 1}, remote = {reinterpret_cast<void*>(at), 1};
+    if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != 1) return at - start;
+  }
+  return n;
+}
+
 CUresult parse_module(const void* image, size_t known_size, FakeModule& m) {
   auto p = static_cast<const uint8_t*>(image);
+  if (!known_size && readable(p, 16) < 16) return CUDA_ERROR_INVALID_IMAGE;
   uint32_t magic;
   std::memcpy(&magic, p, 4);
   if (magic == kFatbinWrapperMagic) {
     std::memcpy(&p, p + 8, sizeof p);
+    if (readable(p, 16) < 16) return CUDA_ERROR_INVALID_IMAGE;
     std::memcpy(&magic, p, 4);
   }
   if (magic == kFatbinMagic) {
     uint64_t entries;
     std::memcpy(&entries, p + 8, 8);
+    if (entries > (uint64_t{1} << 32) || readable(p, kFatbinHeaderSize + entries) < kFatbinHeaderSize + entries)
+      return CUDA_ERROR_INVALID_IMAGE;
     ByteView all(p, kFatbinHeaderSize + entries);
     std::vector<std::string> problems;
     auto containers = parse_fatbin_region(all, 0, problems);
@@ -92,16 +113,29 @@ CUresult parse_module(const void* image, size_t known_size, FakeModule& m) {
     }
     return CUDA_SUCCESS;
   }
-  ByteView head(p, known_size ? known_size : 64);
+  ByteView head(p, known_size ? std::min<size_t>(known_size, 64) : readable(p, 64));
   if (looks_like_cubin(head)) {
     auto extent = elf_extent(head);
+    if (!known_size && (!extent || *extent > (uint64_t{1} << 32) || readable(p, *extent) < *extent))
+      return CUDA_ERROR_INVALID_IMAGE;
     ByteView bytes(p, known_size ? known_size : *extent);
     auto cubin = read_cubin(bytes);
     if (!cubin) return CUDA_ERROR_INVALID_IMAGE;
     add_image_kernels(m, bytes, CodeKind::kSass, cubin->arch);
     return CUDA_SUCCESS;
   }
-  std::string_view text(reinterpret_cast<const char*>(p), known_size ? known_size : strlen(reinterpret_cast<const char*>(p)));
+  size_t length = known_size;
+  if (!known_size) {
+    // NUL-terminated text: no terminator before unreadable memory is an invalid image.
+    const void* nul = nullptr;
+    for (size_t have; !nul; length += have) {
+      have = readable(p + length, 4096 - (reinterpret_cast<uintptr_t>(p + length) & 4095));
+      if (have == 0) return CUDA_ERROR_INVALID_IMAGE;
+      nul = std::memchr(p + length, 0, have);
+      if (nul) have = static_cast<const uint8_t*>(nul) - (p + length);
+    }
+  }
+  std::string_view text(reinterpret_cast<const char*>(p), length);
   auto ptx = read_ptx(text);
   if (!ptx) return CUDA_ERROR_INVALID_IMAGE;
   add_image_kernels(m, ByteView(text.data(), text.size()), CodeKind::kPtx, ptx->target);
@@ -137,6 +171,8 @@ CUresult load_file(void** out, const char* path) {
 
 CUresult get_kernel(void** out, void* module, const char* name) {
   if (!module || !name || !out) return CUDA_ERROR_INVALID_HANDLE;
+  // Test hook: a name "fake_fail_<code>..." fails with that error code.
+  if (std::strncmp(name, "fake_fail_", 10) == 0) return static_cast<CUresult>(atoi(name + 10));
   auto* m = static_cast<FakeModule*>(module);
   bool found = false, usable = false;
   for (const auto& [kernel, ok] : m->kernels)

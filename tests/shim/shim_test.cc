@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <iostream>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -44,13 +45,21 @@ std::string fresh_dir(const std::string& name) {
 
 // Runs `program` with the standard fixture arguments plus `extra`, with the
 // environment changed by `env` (an empty value removes a variable).
+Outcome run_argv(std::vector<std::string> args, const std::map<std::string, std::string>& env);
+
 Outcome run(const std::string& program, const std::map<std::string, std::string>& env,
         const std::vector<std::string>& extra = {}) {
-  std::string dir = fresh_dir("io");
   std::vector<std::string> args = {program,          "--fatbin80", fixture("sm80.fatbin"), "--multi",
                                    fixture("multi_none.fatbin"), "--so80", fixture("sm80.so"), "--cubin80",
                                    fixture("sm80.cubin")};
   args.insert(args.end(), extra.begin(), extra.end());
+  return run_argv(args, env);
+}
+
+// Runs args[0] (an absolute path) with exactly these arguments.
+Outcome run_argv(std::vector<std::string> args, const std::map<std::string, std::string>& env) {
+  std::string dir = fresh_dir("io");
+  const std::string program = args[0];
   std::map<std::string, std::string> vars;
   for (char** e = environ; *e; ++e) {
     std::string kv = *e;
@@ -383,6 +392,206 @@ TEST(Shim, OffSwitchAndLogLevels) {
   EXPECT_EQ(quiet.err, "");
   Outcome plain = run(DRIVER_DIRECT, {});
   EXPECT_EQ(off.out, plain.out);
+}
+
+// Issue 2: a damaged image that ends right before a PROT_NONE page. The
+// shim used to take mincore's word that the guard page was readable, and
+// crashed the host with SIGSEGV; its reads now go through a probe that
+// the kernel answers (process_vm_readv).
+TEST(Shim, ImageAgainstAGuardPageLeavesTheHostAlive) {
+  const std::vector<std::string> args = {"--fixtures", SMWATCH_FIXTURE_DIR, "--mode", "guard"};
+  Outcome plain = run(HOSTILE_IMAGES, {}, args);
+  ASSERT_EQ(plain.exit_code, 0) << plain.out << plain.err;
+  ASSERT_NE(plain.out.find("survived"), std::string::npos);
+  std::string dir = fresh_dir("guard");
+  Outcome watched = run(HOSTILE_IMAGES, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir},
+                                         {"SMWATCH_TARGETS", "sm_120,sm_70"}, {"SMWATCH_LOG", "quiet"}}, args);
+  ASSERT_EQ(watched.signal, 0) << "the host died; its last line: "
+                               << watched.out.substr(watched.out.rfind('\n', watched.out.size() - 2) + 1);
+  EXPECT_EQ(watched.exit_code, 0);
+  EXPECT_TRUE(watched.out == plain.out);  // every driver result reached the program unchanged
+  auto modules = of_type(records(dir), "module");
+  size_t loads = 0, short_images = 0;
+  for (size_t at = plain.out.find("load rc="); at != std::string::npos; at = plain.out.find("load rc=", at + 1)) ++loads;
+  EXPECT_EQ(modules.size(), loads);
+  for (const auto& m : modules)
+    for (const auto& problem : m["problems"])
+      short_images += problem.get<std::string>().find("past readable memory") != std::string::npos;
+  EXPECT_GT(short_images, 0u) << "no image was cut short at its guard page";
+}
+
+// Thousands of damaged images (truncated, bytes flipped, size fields made
+// larger), placed before guard pages, unmapped memory or zeros, through
+// every loading entry point: the host never crashes with the shim (each
+// crash is counted, in a forked child) and gets the same driver results.
+TEST(Shim, HostileImagesNeverCrashTheHost) {
+  const std::string count = SMWATCH_SANITIZED ? "3000" : "10000";
+  const std::vector<std::string> args = {"--fixtures", SMWATCH_FIXTURE_DIR, "--count", count, "--seed", "7"};
+  Outcome plain = run(HOSTILE_IMAGES, {}, args);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  ASSERT_NE(plain.out.find("images=" + count + " crashed=0"), std::string::npos) << plain.out;
+  std::string dir = fresh_dir("hostile");
+  Outcome watched = run(HOSTILE_IMAGES, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir},
+                                         {"SMWATCH_TARGETS", "sm_120,sm_70"}, {"SMWATCH_LOG", "quiet"}}, args);
+  EXPECT_EQ(watched.exit_code, 0) << watched.err;
+  EXPECT_NE(watched.out.find("images=" + count + " crashed=0"), std::string::npos) << watched.out;
+  EXPECT_EQ(watched.out, plain.out);  // the same driver result for every image
+  std::cout << watched.out;
+  EXPECT_EQ(of_type(records(dir), "module").size(), std::stoul(count));
+}
+
+// Issue 3: a report that cannot grow (a file size limit, a full disk). Each
+// record is written whole or not at all, and the exit record still ends the
+// file, counting what was left out.
+size_t count_records(const std::string& dir) { return records(dir).size(); }
+
+TEST(Shim, FileSizeLimitKeepsWholeRecordsAndTheExitRecord) {
+  std::string full_dir = fresh_dir("fsize-unlimited");
+  Outcome full = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", full_dir}});
+  ASSERT_EQ(full.exit_code, 0);
+  const size_t all = count_records(full_dir);
+  ASSERT_GT(all, 10u);
+  Outcome plain = run(DRIVER_DIRECT, {});
+  // SIGXFSZ ignored: writes past the limit fail with EFBIG. Limits from
+  // nothing to enough for everything.
+  for (int limit = 0; limit <= 4500; limit += 150) {
+    std::string dir = fresh_dir("fsize-" + std::to_string(limit));
+    Outcome r = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}},
+                    {"--fsize", std::to_string(limit), "--xfsz", "ignore"});
+    EXPECT_EQ(r.signal, 0) << limit;
+    EXPECT_EQ(r.exit_code, 0) << limit;
+    auto got = records(dir);  // every line parses
+    auto exit = of_type(got, "exit");
+    if (limit < 300) continue;  // not even the exit record fits
+    ASSERT_EQ(exit.size(), 1u) << "limit " << limit << ": no exit record";
+    EXPECT_EQ(got.back()["type"], "exit") << limit;
+    EXPECT_EQ(got.size() - 1 + exit[0]["dropped_records"].get<size_t>(), all - 1) << limit;
+    EXPECT_EQ(exit[0]["failures"], 5);
+  }
+  // SIGXFSZ left at its default (it kills): the shim never starts a write at
+  // the limit, so the program lives and sees what it saw without the shim.
+  for (int limit = 2500; limit <= 4500; limit += 250) {
+    std::string dir = fresh_dir("fsize-default-" + std::to_string(limit));
+    Outcome r = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}},
+                    {"--fsize", std::to_string(limit), "--xfsz", "default"});
+    EXPECT_EQ(r.signal, 0) << "limit " << limit << ": killed by signal " << r.signal;
+    EXPECT_EQ(r.exit_code, 0) << limit;
+    EXPECT_EQ(r.out, plain.out) << limit;
+    auto got = records(dir);
+    EXPECT_EQ(of_type(got, "exit").size(), 1u) << limit;
+    EXPECT_LT(got.size(), all) << limit;
+  }
+}
+
+TEST(Shim, FullDiskKeepsWholeRecordsAndTheExitRecord) {
+  // A 8 KiB tmpfs, mounted in a user namespace of our own (no privileges).
+  const char* unshare = "/usr/bin/unshare";
+  if (!fs::exists(unshare) || system("/usr/bin/unshare -Urm true 2>/dev/null") != 0)
+    GTEST_SKIP() << "unprivileged user namespaces are not available here";
+  std::string base = fresh_dir("fulldisk");
+  fs::create_directories(base + "/mnt");
+  fs::create_directories(base + "/copy");
+  const std::string script =
+      "mount -t tmpfs -o size=8k none \"$0\" || exit 99; "
+      "env LD_PRELOAD=" + std::string(SHIM_PATH) + " SMWATCH_REPORT=\"$0/r\" \"$@\"; rc=$?; "
+      "cp \"$0\"/r/* " + base + "/copy/; exit $rc";
+  Outcome r = run_argv({unshare, "-Urm", "/bin/sh", "-c", script, base + "/mnt", DRIVER_DIRECT, "--fatbin80",
+                        fixture("sm80.fatbin"), "--multi", fixture("multi_none.fatbin"), "--so80", fixture("sm80.so"),
+                        "--cubin80", fixture("sm80.cubin"), "--distinct-bad-lookups", "100"},
+                       {});
+  if (r.exit_code == 99) GTEST_SKIP() << "cannot mount a tmpfs here: " << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("is full (No space left on device)"), std::string::npos) << r.err;
+  auto got = records(base + "/copy");  // every line parses
+  auto exit = of_type(got, "exit");
+  ASSERT_EQ(exit.size(), 1u);
+  EXPECT_EQ(got.back()["type"], "exit");
+  EXPECT_GT(exit[0]["dropped_records"].get<size_t>(), 0u);
+  EXPECT_EQ(exit[0]["failures"], 5 + 100);
+}
+
+// Issue 10: failing look-ups, repeated or all different, cost one record
+// and one stderr line per (module, name, error), up to a bound; the rest
+// are counted in the exit record.
+TEST(Shim, RepeatedLookupFailuresAreReportedOnce) {
+  const int n = SMWATCH_SANITIZED ? 3000 : 20000;
+  for (const auto& program : kPrograms) {
+    std::string dir = fresh_dir("repeats");
+    Outcome r = run(program, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}},
+                    {"--bad-lookups", std::to_string(n), "--launches", "10"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("failed look-ups: " + std::to_string(2 * n)), std::string::npos) << r.out;
+    auto all = records(dir);
+    auto failures = of_type(all, "failure");
+    // The run's usual 5, and the new name once; the sm_80 kernel's look-up
+    // in the heap library failed the same way before.
+    EXPECT_EQ(failures.size(), 6u);
+    size_t same = 0;
+    for (const auto& f : failures) same += f["kernel"] == "fake_fail_300_same";
+    EXPECT_EQ(same, 1u);
+    size_t lines = 0;
+    for (size_t at = r.err.find("fake_fail_300_same"); at != std::string::npos; at = r.err.find("fake_fail_300_same", at + 1))
+      ++lines;
+    EXPECT_EQ(lines, 1u);
+    EXPECT_LT(r.err.size(), 4096u);
+    auto exit = of_type(all, "exit");
+    ASSERT_EQ(exit.size(), 1u);
+    EXPECT_EQ(exit[0]["failures"], 6);
+    EXPECT_EQ(exit[0]["repeated_failures"], 2 * n - 1);
+    EXPECT_EQ(exit[0]["unreported_failures"], 0);
+    EXPECT_NE(r.err.find("6 failures (and " + std::to_string(2 * n - 1) + " repeats not shown)"), std::string::npos)
+        << r.err;
+  }
+}
+
+TEST(Shim, DifferentLookupFailuresAreBounded) {
+  std::string dir = fresh_dir("distinct");
+  Outcome r = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}, {"SMWATCH_LOG", "quiet"}},
+                  {"--distinct-bad-lookups", "3000", "--launches", "10"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto all = records(dir);
+  // 1024 different failing look-ups (the run's usual 4, then 1020 of the
+  // new names) and the run's one failing launch.
+  EXPECT_EQ(of_type(all, "failure").size(), 1024u + 1u);
+  auto exit = of_type(all, "exit");
+  ASSERT_EQ(exit.size(), 1u);
+  EXPECT_EQ(exit[0]["unreported_failures"], 4 + 3000 - 1024);
+}
+
+// Issue 7: names from outside (a module's path, a kernel name) reach stderr
+// escaped, one line per message: no ESC, BEL or line break of theirs.
+TEST(Shim, OutsideTextOnStderrIsEscaped) {
+  std::string base = fresh_dir("odd-names");
+  const std::string odd = base + "/odd\x1b[31m\nsmwatch: forged line.cubin";
+  fs::copy_file(fixture("sm80.cubin"), odd);
+  for (const auto& program : kPrograms) {
+    std::string dir = fresh_dir("odd-report");
+    Outcome r = run(program, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}}, {"--odd-cubin", odd});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("cuModuleGetFunction(odd path) rc=209"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("cuModuleGetFunction(odd name) rc=300"), std::string::npos) << r.out;
+    for (char c : r.err) EXPECT_TRUE(c == '\n' || static_cast<unsigned char>(c) >= 0x20) << int(c);
+    std::istringstream lines(r.err);
+    std::string line;
+    size_t path_lines = 0, name_lines = 0;
+    while (std::getline(lines, line)) {
+      EXPECT_EQ(line.rfind("smwatch: ", 0), 0u) << line;
+      if (line.find("forged") == std::string::npos) continue;
+      // The forged text sits inside the message that carries it, escaped.
+      EXPECT_NE(line.find("from cuModuleGetFunction"), std::string::npos) << line;
+      if (line.find("in " + base + "/odd\\x1b[31m\\x0asmwatch: forged line.cubin [has sm_80]") != std::string::npos)
+        ++path_lines;
+      if (line.find("kernel fake_fail_300_\\x1b]0;title\\x07\\x1b[31mred\\x0asmwatch: forged line in ") !=
+          std::string::npos)
+        ++name_lines;
+    }
+    EXPECT_EQ(path_lines, 2u) << r.err;  // the kernel without code, and the odd name, in the odd file
+    EXPECT_EQ(name_lines, 1u) << r.err;
+    // The report keeps the exact text (JSON escapes it).
+    size_t exact = 0;
+    for (const auto& f : of_type(records(dir), "failure")) exact += f["source"] == odd;
+    EXPECT_EQ(exact, 2u);
+  }
 }
 
 TEST(Shim, HarmlessWithoutADriver) {
