@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# pip install . in a fresh virtual environment, then the installed commands:
-# smscan --version, smwatch explain on a fixture log, smwatch run -- true.
+# The wheel, as users get it and as builders make it:
+#  1. scripts/build-wheel.sh, then scripts/test-wheel.sh: the portable
+#     manylinux wheel installed with pip install --no-deps into a fresh venv;
+#     ldd shows it needs nothing outside the manylinux base; smscan, smwatch,
+#     python -m smwatch and a program under the shim run from that venv;
+#  2. pip install . in another fresh venv (the builder's path): smscan
+#     --version, smwatch explain on a fixture log, smwatch run -- true.
 # Needs PyPI (for scikit-build-core); exits 77 (ctest: skipped) when it cannot
-# be reached. Usage: scripts/test-pip-install.sh [SCRATCH_DIR]
+# be reached. Usage: scripts/test-pip-install.sh [SCRATCH_DIR] [FIXTURE_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch=${1:-$(mktemp -d /tmp/smwatch-pip-XXXXXX)}
@@ -19,7 +24,12 @@ if ! "$venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps
   echo "test-pip-install: PyPI cannot be reached (scikit-build-core): skipped"; cat "$scratch/probe.log"
   exit 77
 fi
-echo "+ pip install . (builds with CMake; a few minutes on 2 cores)"
+echo "+ scripts/build-wheel.sh (builds with CMake; a few minutes on 2 cores)"
+scripts/build-wheel.sh "$scratch/dist" || fail "scripts/build-wheel.sh failed"
+echo "+ scripts/test-wheel.sh"
+scripts/test-wheel.sh "$scratch/dist" "$scratch/wheel-test" "${2:-}" || fail "scripts/test-wheel.sh failed"
+
+echo "+ pip install . (the same CMake build folder: only what changed is rebuilt)"
 "$venv/bin/python" -m pip install --disable-pip-version-check . >"$scratch/pip-install.log" 2>&1 ||
   { tail -50 "$scratch/pip-install.log"; fail "pip install . failed (log: $scratch/pip-install.log)"; }
 
