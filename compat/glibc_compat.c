@@ -3,9 +3,9 @@
 //
 // libstdc++.a's std::random_device refers to arc4random, new in glibc 2.36.
 // A hidden definition here is taken instead of libc's, and the programs keep
-// working on glibc 2.35 systems (Ubuntu 22.04). The shim has its own copy
-// (shim/src/sink.cc). scripts/build-wheel.sh tags the wheel with the newest
-// GLIBC_ symbol version the files really reference.
+// working on older glibc (2.34 with dl_find_object.c). The shim has its own
+// copy (shim/src/sink.cc). scripts/build-wheel.sh tags the wheel with the
+// newest GLIBC_ symbol version the files really reference.
 #include <stdint.h>
 #include <sys/random.h>
 #include <time.h>

@@ -3,15 +3,15 @@
 #   scripts/build-wheel.sh [DIST_DIR]   ->  DIST_DIR (default dist/)/smwatch-<version>-py3-none-manylinux_2_X_x86_64.whl
 # SMWATCH_PORTABLE (pyproject.toml): smscan, smwatch and libsmwatch.so link
 # nothing but glibc. The tag is the newest GLIBC_ symbol version that any of
-# them really requires (objdump -p), not a guess; more than 2.35 (Ubuntu
-# 22.04) is an error. Install anywhere with:  pip install --no-deps dist/smwatch-*.whl
+# them really requires (objdump -p), not a guess; more than 2.34 (RHEL 9;
+# Ubuntu 22.04 has 2.35) is an error. Install anywhere with:  pip install --no-deps dist/smwatch-*.whl
 # Needs PyPI once (scikit-build-core and wheel, into build-wheel/tools-venv).
 # scripts/test-wheel.sh checks the result in a fresh venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dist=$(realpath -m "${1:-dist}")
 tools=${WHEEL_TOOLS_VENV:-build-wheel/tools-venv}
-max_glibc_minor=35  # Ubuntu 22.04; README "Which systems the wheel runs on"
+max_glibc_minor=34  # RHEL 9; README "Which systems the wheel runs on"
 export PATH="$PATH:/usr/local/cuda/bin"  # find_package(CUDAToolkit): cuda.h
 fail() { echo "build-wheel: $*" >&2; exit 1; }
 
@@ -51,7 +51,7 @@ while IFS= read -r -d '' f; do
 done < <(find "$work/unpacked" -type f -print0)
 [ "$max" -gt 0 ] || fail "no ELF file with glibc version references in the wheel"
 [ "$max" -le "$max_glibc_minor" ] ||
-  fail "the programs need GLIBC_2.$max: newer than 2.$max_glibc_minor (Ubuntu 22.04); see compat/glibc_compat.c"
+  fail "the programs need GLIBC_2.$max: newer than 2.$max_glibc_minor (RHEL 9); see compat/ and README"
 tag=manylinux_2_${max}_x86_64
 
 tagged=$("$tools/bin/python" -m wheel tags --platform-tag "$tag" --remove "$raw")

@@ -73,6 +73,12 @@ unset SMWATCH_PYTHON SMWATCH_LIB VIRTUAL_ENV
 cd "$scratch"
 "$venv/bin/smscan" --version
 "$venv/bin/smwatch" --version
+# A C++ exception thrown and caught (CLI11's parse error) goes through the
+# static unwinder and compat/dl_find_object.c.
+status=0
+"$venv/bin/smscan" --no-such-option >/dev/null 2>"$scratch/badopt.err" || status=$?
+[ "$status" -eq 2 ] && grep -q "no-such-option" "$scratch/badopt.err" ||
+  fail "smscan --no-such-option: exit status $status (want 2, from a caught exception): $(cat "$scratch/badopt.err")"
 
 status=0
 "$venv/bin/smscan" -t sm_120 --python >"$scratch/smscan-python.out" 2>&1 || status=$?
