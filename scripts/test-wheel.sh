@@ -46,6 +46,8 @@ done
 [ -f "$site/smwatch/__main__.py" ] || fail "the smwatch Python package is not in $site"
 licences=$(ls "$site"/smwatch-*.dist-info/licenses/third-party/*.txt 2>/dev/null | wc -l)
 [ "$licences" -ge 10 ] || fail "the third-party licences are missing from the .dist-info ($licences found)"
+[ -f "$(ls -d "$site"/smwatch-*.dist-info)/licenses/third-party/THIRD-PARTY-NOTICES.txt" ] ||
+  fail "THIRD-PARTY-NOTICES.txt is missing from the .dist-info"
 
 # 3. What each binary needs from the system. Allowed: glibc's own libraries,
 # the loader, libstdc++ and libgcc_s (the manylinux base); anything else, or
