@@ -16,6 +16,7 @@
 #include "run.h"
 #include "smwatch/arch.h"
 #include "smwatch/native.h"
+#include "smwatch/python_env.h"
 #include "smwatch/report.h"
 #include "smwatch/scan.h"
 
@@ -167,15 +168,18 @@ int run_doctor(std::ostream& real_out, const DoctorOptions& options, const std::
   std::vector<std::string> paths = options.extra_paths;
   std::string py_out, py_error;
   json python = nullptr;
-  if (capture({options.python, "-c", kPythonProbe}, py_out, py_error)) {
+  // No --python: the environment smwatch is installed in, else python3 on PATH.
+  const PythonChoice choice = choose_python(options.python);
+  if (capture({choice.python, "-c", kPythonProbe}, py_out, py_error)) {
     python = json::parse(py_out, nullptr, false);
-    if (!python.is_object()) python = nullptr, py_error = "unexpected output from " + options.python;
+    if (!python.is_object()) python = nullptr, py_error = "unexpected output from " + choice.python;
   }
   out << "\n";
   if (python.is_null()) {
-    out << "Python:  " << py_error << ": no Python packages scanned (choose one with --python)\n";
+    out << "Python:  " << py_error << " (" << choice.origin << "): no Python packages scanned (choose one with --python)\n";
   } else {
-    out << fmt::format("Python:  {} ({})\n", python.value("executable", ""), python.value("version", ""));
+    out << fmt::format("Python:  {} ({}): {}\n", python.value("executable", ""), python.value("version", ""), choice.origin);
+    python["chosen_as"] = choice.origin;
     std::error_code ec;
     for (const auto& d : python["site"]) {
       if (!d.is_string()) continue;

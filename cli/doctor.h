@@ -9,7 +9,7 @@
 namespace smwatch::cli {
 
 struct DoctorOptions {
-  std::string python = "python3";       // interpreter whose site-packages are scanned
+  std::string python;                   // interpreter whose site-packages are scanned; "": smwatch::choose_python()
   std::vector<std::string> extra_paths;  // more directories or files to scan
   std::vector<std::string> targets;      // what-if targets on top of the native GPUs
   bool json = false;

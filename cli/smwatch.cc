@@ -30,7 +30,7 @@ Subcommands (smwatch SUBCOMMAND --help for each):
   run      run a command with libsmwatch.so preloaded; summarise every failing kernel
   report   merge the JSONL reports of `run` (many processes, many machines)
   explain  recognise known CUDA failures in a log or traceback, with cause and fix
-  doctor   this machine's GPUs and driver, and the CUDA packages of the current Python
+  doctor   this machine's GPUs and driver, and the CUDA packages of smwatch's Python environment
 
 Examples:
   smwatch run -- python -m sglang.launch_server --model-path Qwen/Qwen2.5-7B
@@ -91,8 +91,12 @@ input or signatures file).)";
 
 constexpr const char* kDoctorHelp = R"(Check this machine: the GPUs and their compute capability, the driver and the
 newest CUDA it supports, and every library with device code in the site-packages
-of the current Python, judged for this machine's GPUs (with no GPU: sm_120 as a
+of a Python environment, judged for this machine's GPUs (with no GPU: sm_120 as a
 what-if). Ends with a verdict and the fix.
+
+The environment: --python; else $SMWATCH_PYTHON (`python -m smwatch doctor` sets
+it); else the one smwatch is installed in (a venv's bin/, activated or not); else
+python3 on PATH. The output says which.
 
 Examples:
   smwatch doctor
@@ -329,7 +333,9 @@ int main(int argc, char** argv) {
 
   auto* doctor = app.add_subcommand("doctor", kDoctorHelp);
   smwatch::cli::DoctorOptions doctor_options;
-  doctor->add_option("--python", doctor_options.python, "Python interpreter whose packages to scan (default: python3)");
+  doctor->add_option("--python", doctor_options.python,
+                     "Python interpreter whose packages to scan (default: the environment smwatch is installed in, "
+                     "else python3 on PATH)");
   doctor->add_option("--path", doctor_options.extra_paths, "more files or directories to scan; repeatable");
   doctor->add_option("-t,--target", doctor_options.targets, "more GPUs to judge for (what-if); repeatable");
   doctor->add_flag("--json", doctor_options.json, "print JSON instead of text");

@@ -11,6 +11,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ccache
   libelf-dev libzstd-dev liblz4-dev zlib1g-dev  # readers and decompressors
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev libarchive-dev
+  libbz2-dev liblzma-dev nettle-dev             # static libarchive's zip reader (the wheel: SMWATCH_PORTABLE)
   libgtest-dev libgmock-dev libbenchmark-dev    # tests and benchmarks
   clang llvm libclang-rt-14-dev                 # fuzzers and sanitizers
   python3 python3-pip python3-venv time binutils

@@ -13,6 +13,7 @@
 
 #include "smwatch/native.h"
 #include "smwatch/packages.h"
+#include "smwatch/python_env.h"
 #include "smwatch/report.h"
 #include "smwatch/scan.h"
 
@@ -42,6 +43,7 @@ Examples:
   smscan --kernels -t sm_90,sm_120 libflash.so   # every kernel, demangled, per target
   smscan torch-2.5.1-cp311-cp311-manylinux1_x86_64.whl    # a wheel, before installing it
   smscan --python .venv/bin/python --html report.html     # an environment, by package
+  smscan --python                     # the environment smscan is installed in, else python3 on PATH
   smscan --format markdown site-packages > comment.md     # for a CI comment
 
 Installed files are grouped by the Python distribution that installed them
@@ -107,7 +109,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "markdown"}));
   app.add_option("--html", html_file, "also write a self-contained HTML report to FILE");
   app.add_option("--markdown", markdown_file, "also write a Markdown summary (for a CI comment) to FILE");
-  app.add_option("--python", python, "scan the site-packages of this Python interpreter, by package");
+  auto* python_option = app.add_option("--python", python,
+                                       "scan the site-packages of this Python interpreter, by package; alone: the "
+                                       "environment smscan is installed in, else python3 on PATH")
+                           ->expected(0, 1);
   app.add_flag("--list", list, "list every image like cuobjdump --list-elf --list-ptx");
   app.add_flag("--kernels", kernels, "judge kernel by kernel and list every kernel (decompresses all images)");
   app.add_flag("--strict", strict, "exit 1 on PARTIAL too (kernels that fail if called on a target)");
@@ -131,7 +136,10 @@ int main(int argc, char** argv) {
   if (json) format = "json";
   // Installed distributions: site-packages of --python, and any directory
   // with *.dist-info at or above a scanned path.
-  if (!python.empty()) {
+  if (python_option->count() > 0) {
+    const smwatch::PythonChoice choice = smwatch::choose_python(python);
+    python = choice.python;
+    if (!quiet) std::cerr << "smscan: --python: " << python << ": " << choice.origin << "\n";
     auto dirs = smwatch::python_site_packages(python);
     if (!dirs) {
       log->error("{}", dirs.error().message);

@@ -165,5 +165,31 @@ TEST(Doctor, WorksWithoutAGpu) {
   EXPECT_EQ(doc["exit_code"], json.status);
 }
 
+// Which Python doctor inspects when none is named, and that it says so:
+// $SMWATCH_PYTHON, else a python3 next to smwatch (the environment it is
+// installed in), else python3 on PATH.
+TEST(Doctor, SaysWhichPython) {
+  const std::string fixture = SMWATCH_FIXTURE_DIR "/sm80.so";
+  auto from_env = test::run({"doctor", "-t", "sm_80", "--path", fixture}, {{"SMWATCH_PYTHON", "/nonexistent/py"}});
+  EXPECT_NE(from_env.out.find("cannot run '/nonexistent/py'"), std::string::npos) << from_env.out;
+  EXPECT_NE(from_env.out.find("$SMWATCH_PYTHON"), std::string::npos) << from_env.out;
+
+  // The build tree's smwatch has no python3 beside it.
+  auto from_path = test::run({"doctor", "-t", "sm_80", "--path", fixture}, {{"SMWATCH_PYTHON", ""}});
+  EXPECT_NE(from_path.out.find("python3 on PATH"), std::string::npos) << from_path.out;
+
+  // A copy of smwatch in an environment's bin/ next to a python3.
+  const std::string env = test::scratch("doctor-env");
+  fs::create_directories(env + "/bin");
+  fs::copy_file(SMWATCH_PATH, env + "/bin/smwatch");
+  test::spit(env + "/bin/python3",
+             "#!/bin/sh\necho '{\"executable\": \"/fake/python3\", \"version\": \"3.99\", \"site\": [], \"packages\": {}}'\n");
+  fs::permissions(env + "/bin/python3", fs::perms::owner_all);
+  auto installed = test::run({"doctor", "-t", "sm_80", "--path", fixture}, {{"SMWATCH_PYTHON", ""}}, "", env + "/bin/smwatch");
+  EXPECT_NE(installed.out.find("Python:  /fake/python3 (3.99): the environment smwatch is installed in (" + env + ")"),
+            std::string::npos)
+      << installed.out << installed.err;
+}
+
 }  // namespace
 }  // namespace smwatch::cli
