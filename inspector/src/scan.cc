@@ -102,8 +102,7 @@ void add_parsed_containers(const ImageSource& source, std::vector<FatbinContaine
                                             [](const FatbinImage& a, const FatbinImage& b) {
                                               return a.uncompressed_size < b.uncompressed_size;
                                             });
-      std::vector<std::string> ignored;  // damage shows again where it matters
-      read_kernels(source, probe, ignored);
+      read_kernels(source, probe, scan.problems);  // damage found by the probe is damage
       if (probe.kernels_read)
         container.kernels = probe.kernels.empty() ? FatbinContainer::Kernels::kNone : FatbinContainer::Kernels::kSome;
     }
