@@ -5,6 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -287,9 +290,7 @@ int cmd_run(const std::vector<std::string>& command, const std::string& targets_
   return status;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int smwatch_main(int argc, char** argv) {
   CLI::App app{kDescription, "smwatch"};
   app.get_formatter()->column_width(32);
   app.require_subcommand(1);
@@ -380,4 +381,23 @@ int main(int argc, char** argv) {
   }
   if (*doctor) return smwatch::cli::run_doctor(std::cout, doctor_options, exe_dir);
   return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int rc = smwatch_main(argc, argv);
+  // Every subcommand: output that did not reach standard output (a full disk,
+  // a closed descriptor) is an error, exit 2, never a silent success.
+  errno = 0;
+  std::cout.flush();
+  const bool failed = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout);
+  if (failed) {
+    // Again for the reason: an earlier failed write leaves its bytes buffered.
+    const int err = errno != 0 ? errno : (errno = 0, std::fflush(stdout), errno);
+    std::fprintf(stderr, "%s: error: cannot write to standard output: %s\n", "smwatch",
+                 err != 0 ? std::strerror(err) : "write failed");
+    return 2;
+  }
+  return rc;
 }

@@ -7,6 +7,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -81,9 +83,7 @@ std::vector<smwatch::Target> resolve_targets(const std::vector<std::string>& spe
   return targets;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int smscan_main(int argc, char** argv) {
   CLI::App app{kDescription, "smscan"};
   app.get_formatter()->column_width(30);
   std::vector<std::string> paths, target_specs;
@@ -215,4 +215,23 @@ int main(int argc, char** argv) {
     smwatch::print_table(std::cout, report, style);
   }
   return written ? report.exit_code() : smwatch::kExitError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int rc = smscan_main(argc, argv);
+  // A report that did not reach standard output (a full disk, a closed
+  // descriptor) is not a report: say so, and exit 2 whatever the verdicts.
+  errno = 0;
+  std::cout.flush();
+  const bool failed = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout);
+  if (failed) {
+    // Again for the reason: an earlier failed write leaves its bytes buffered.
+    const int err = errno != 0 ? errno : (errno = 0, std::fflush(stdout), errno);
+    std::fprintf(stderr, "%s: error: cannot write to standard output: %s\n", "smscan",
+                 err != 0 ? std::strerror(err) : "write failed");
+    return smwatch::kExitError;
+  }
+  return rc;
 }

@@ -8,7 +8,10 @@
 #include <zstd.h>
 
 #include <cstring>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -147,6 +150,33 @@ TEST(Reliability, SmscanReportsLyingSizesAsDamagedWithBoundedMemory) {
     EXPECT_NE(r.err.find("damaged"), std::string::npos) << mode << r.err;
   }
   EXPECT_LT(max_rss_kb(RUSAGE_CHILDREN), 128 * 1024) << "smscan allocated the declared sizes";
+}
+
+// ---------------------------------------------------------------------------
+// Item 8: a report that cannot be written is an error.
+
+struct Shell {
+  int status;  // exit status, or -1 for a signal
+  std::string err;
+};
+Shell sh(const std::string& command) {
+  const std::string err = scratch_dir("sh") + "/err";
+  const int status = std::system((command + " 2>'" + err + "'").c_str());
+  std::ifstream in(err);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, {std::istreambuf_iterator<char>(in), {}}};
+}
+
+TEST(Reliability, SmscanFailsWhenStandardOutputCannotBeWritten) {
+  const std::string smscan = std::string("'") + SMSCAN_PATH + "' --no-progress -t sm_80 ";
+  for (const char* mode : {"", "--list", "--json", "--format markdown", "--kernels"}) {
+    auto r = sh(smscan + mode + " '" + fixture("sm80.so") + "' >/dev/full");
+    EXPECT_EQ(r.status, 2) << mode << ": " << r.err;
+    EXPECT_NE(r.err.find("smscan: error: cannot write to standard output: No space left on device"),
+              std::string::npos)
+        << mode << ": " << r.err;
+  }
+  // And a report that was written still exits as before.
+  EXPECT_EQ(sh(smscan + "'" + fixture("sm80.so") + "' >/dev/null").status, 0);
 }
 
 }  // namespace
