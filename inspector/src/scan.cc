@@ -264,6 +264,8 @@ FileScan scan_source(ByteView bytes, const MappedFile* open_file, std::string pa
         scan.members.push_back(m.name);
         if (looks_like_elf(m.data) && !looks_like_cubin(m.data))
           scan_host_elf(bytes, open_file, m.data, m.offset, m.name, index, options, scan);
+        else if (looks_like_archive(m.data))
+          scan.notes.push_back("nested archive skipped: " + m.name + " (smscan reads one level of archives; extract it and scan the result)");
       }
     scan.format = FileFormat::kArchive;
   } else if (looks_like_ptx(bytes.as_chars())) {

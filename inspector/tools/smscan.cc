@@ -187,8 +187,8 @@ int smscan_main(int argc, char** argv) {
       smwatch::print_cuobjdump_list(std::cout, file);
     }
     size_t unreadable = 0;
-    for (const auto& file : tree.files) unreadable += !file.read_error.empty();
-    return unreadable ? smwatch::kExitError : smwatch::kExitOk;
+    for (const auto& file : tree.files) unreadable += !file.read_error.empty() || !file.problems.empty();
+    return unreadable ? smwatch::kExitError : smwatch::kExitOk;  // unreadable or damaged, as without --list
   }
 
   smwatch::ScanReport report = smwatch::judge(std::move(tree), std::move(targets), &packages);

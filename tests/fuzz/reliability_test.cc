@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <cstdlib>
 #include <filesystem>
@@ -177,6 +178,113 @@ TEST(Reliability, SmscanFailsWhenStandardOutputCannotBeWritten) {
   }
   // And a report that was written still exits as before.
   EXPECT_EQ(sh(smscan + "'" + fixture("sm80.so") + "' >/dev/null").status, 0);
+}
+
+// ---------------------------------------------------------------------------
+// Item 6: wheels with non-ASCII member names.
+
+// A wheel written by Python's zipfile (UTF-8 names, flag bit 11), members given as (name, source file or text).
+void python_zip(const std::string& path, const std::vector<std::pair<std::string, std::string>>& members) {
+  std::string script = "import zipfile,sys\nz=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED)\n";
+  for (const auto& [name, from] : members)
+    script += from.starts_with("/") ? "z.write('" + from + "','" + name + "')\n" : "z.writestr('" + name + "','" + from + "')\n";
+  script += "z.close()\n";
+  const std::string py = scratch_dir("py") + "/make.py";
+  std::ofstream(py) << script;
+  ASSERT_EQ(std::system(("python3 '" + py + "' '" + path + "'").c_str()), 0);
+}
+
+TEST(Reliability, WheelMembersWithNonAsciiNamesAreRead) {
+  const std::string dir = scratch_dir("utf8");
+  const std::string whl = dir + "/pkg-1.0-py3-none-any.whl";
+  python_zip(whl, {{"pkg/données.txt", "bonjour"},
+                   {"pkg/données.so", fixture("sm80.so")},
+                   {"pkg/ptx80.so", fixture("ptx80.so")},
+                   {"pkg-1.0.dist-info/RECORD", ""}});
+  for (const char* env : {"", "LC_ALL=C ", "LC_ALL=C.UTF-8 ", "LANG=fr_FR.UTF-8 LC_ALL= "}) {
+    auto r = sh(std::string(env) + "'" + SMSCAN_PATH + "' --no-progress -t sm_80 '" + whl + "' >'" + dir + "/out'");
+    std::ifstream in(dir + "/out");
+    const std::string out{std::istreambuf_iterator<char>(in), {}};
+    EXPECT_EQ(r.status, 0) << env << out << r.err;
+    EXPECT_EQ(r.err, "") << env;
+    EXPECT_NE(out.find(whl + "!pkg/données.so"), std::string::npos) << env << out;
+    EXPECT_EQ(out.find("damaged"), std::string::npos) << env << out;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Item 12: damage the README promises to report (exit 2).
+
+TEST(Reliability, ListExitsTwoOnDamagedFiles) {
+  const std::string dir = scratch_dir("list");
+  Bytes so = read_bytes(fixture("sm80.so"));
+  so.resize(so.size() - 100);  // the section header table is at the end
+  write_bytes(dir + "/cut.so", so);
+  auto r = run_smscan({"--list", dir + "/cut.so"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("runs past the end"), std::string::npos) << r.err;
+  EXPECT_EQ(run_smscan({"--list", fixture("sm80.so")}).exit_code, 0);
+}
+
+TEST(Reliability, CubinWithItsProgramHeadersCutOffIsDamaged) {
+  const std::string dir = scratch_dir("cubin");
+  Bytes cubin = read_bytes(fixture("sm80.cubin"));
+  uint64_t phoff = 0, shoff = 0;
+  uint16_t shnum = 0;
+  std::memcpy(&phoff, &cubin[32], 8);
+  std::memcpy(&shoff, &cubin[40], 8);
+  std::memcpy(&shnum, &cubin[60], 2);
+  ASSERT_GE(phoff, shoff + uint64_t{shnum} * 64) << "the fixture's program headers come last";
+  cubin.resize(phoff + 56);  // one of three program headers left
+  write_bytes(dir + "/cut.cubin", cubin);
+  for (const char* mode : {"", "--kernels"}) {
+    std::vector<std::string> args = {"-t", "sm_80", dir + "/cut.cubin"};
+    if (*mode) args.insert(args.begin(), mode);
+    auto r = run_smscan(args);
+    EXPECT_EQ(r.exit_code, 2) << mode << r.out << r.err;
+    EXPECT_NE(r.err.find("program header table"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(run_smscan({"-t", "sm_80", fixture("sm80.cubin")}).exit_code, 0);
+}
+
+TEST(Reliability, StaticArchiveInsideAStaticArchiveIsANote) {
+  const std::string dir = scratch_dir("ar");
+  std::filesystem::copy_file(fixture("libkernels.a"), dir + "/libinner.a");
+  std::filesystem::copy_file(fixture("kernels_sm80.o"), dir + "/k.o");
+  ASSERT_EQ(std::system(("cd '" + dir + "' && ar rc libouter.a libinner.a k.o").c_str()), 0);
+  auto r = run_smscan({"-t", "sm_80", dir + "/libouter.a"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("nested archive skipped: libinner.a"), std::string::npos) << r.out;
+  auto j = run_smscan({"--json", "-t", "sm_80", dir + "/libouter.a"});
+  EXPECT_NE(j.out.find("nested archive skipped: libinner.a"), std::string::npos) << j.out;
+}
+
+TEST(Reliability, LibarchiveMessagesLoseTheirTrailingNewline) {
+  const std::string dir = scratch_dir("zipnl");
+  const std::string zip = dir + "/wrong-size.zip";
+  python_zip(zip, {{"x.so", fixture("sm80.so")}});
+  Bytes z = read_bytes(zip);
+  // The member's uncompressed size, in its local header and in the central directory, one more than the data.
+  auto bump = [&](size_t at) {
+    uint32_t v;
+    std::memcpy(&v, &z[at], 4);
+    ++v;
+    std::memcpy(&z[at], &v, 4);
+  };
+  bump(22);
+  const std::string cd = "PK\x01\x02";
+  auto it = std::search(z.begin(), z.end(), cd.begin(), cd.end());
+  ASSERT_NE(it, z.end());
+  bump(static_cast<size_t>(it - z.begin()) + 24);
+  write_bytes(zip, z);
+  auto r = run_smscan({"-t", "sm_80", zip});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("wrong size"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("\n\n"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(")\n\n"), std::string::npos) << r.err;
+  const size_t at = r.out.find("wrong size");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_EQ(r.out.substr(r.out.find(')', at), 2), ")\n") << "a blank line after the problem:\n" << r.out;
 }
 
 }  // namespace
