@@ -308,7 +308,9 @@ FileScan scan_file(const std::string& path, const ScanOptions& options) {
     scan.read_error = mapped.error().message;
     return scan;
   }
-  return scan_source(mapped->bytes(), &*mapped, path, options);
+  FileScan scan_result = scan_source(mapped->bytes(), &*mapped, path, options);
+  if (auto change = mapped->changed()) scan_result.problems.push_back(*change);  // cut while read
+  return scan_result;
 }
 
 namespace {
