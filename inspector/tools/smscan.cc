@@ -17,6 +17,7 @@
 #include "smwatch/packages.h"
 #include "smwatch/report.h"
 #include "smwatch/scan.h"
+#include "smwatch/text.h"
 
 namespace {
 
@@ -124,11 +125,11 @@ int smscan_main(int argc, char** argv) {
   if (!python.empty()) {
     auto dirs = smwatch::python_site_packages(python);
     if (!dirs) {
-      log->error("{}", dirs.error().message);
+      log->error("{}", smwatch::printable(dirs.error().message));
       return smwatch::kExitError;
     }
     for (const auto& d : *dirs) {
-      log->debug("--python: {}", d);
+      log->debug("--python: {}", smwatch::printable(d));
       paths.push_back(d);
     }
   }
@@ -142,7 +143,7 @@ int smscan_main(int argc, char** argv) {
   for (const auto& dir : list ? std::vector<std::string>{} : smwatch::find_site_dirs(paths)) {
     std::vector<std::string> problems;
     packages.add_site_packages(dir, problems);
-    for (const auto& p : problems) log->warn("{}", p);
+    for (const auto& p : problems) log->warn("{}", smwatch::printable(p));
   }
 
   // Targets are resolved before the scan so a typo fails fast; --list needs
@@ -157,7 +158,7 @@ int smscan_main(int argc, char** argv) {
     std::string error;
     targets = resolve_targets(target_specs, error);
     if (targets.empty()) {
-      log->error("{}", error.empty() ? "no target" : error);
+      log->error("{}", error.empty() ? "no target" : smwatch::printable(error));
       return smwatch::kExitError;
     }
   }
@@ -174,8 +175,9 @@ int smscan_main(int argc, char** argv) {
   options.probe_kernels = !list;  // a listing needs the headers only
   smwatch::TreeScan tree = smwatch::scan_paths(paths, options, threads, progress);
   for (const auto& file : tree.files) {
-    if (!file.read_error.empty()) log->error("{}: {}", file.path, file.read_error);
-    for (const auto& p : file.problems) log->warn("{}: {}", file.path, p);
+    // Paths, member and kernel names, and messages quoting them, are outside text.
+    if (!file.read_error.empty()) log->error("{}: {}", smwatch::printable(file.path), smwatch::printable(file.read_error));
+    for (const auto& p : file.problems) log->warn("{}: {}", smwatch::printable(file.path), smwatch::printable(p));
   }
 
   if (list) {
@@ -183,7 +185,7 @@ int smscan_main(int argc, char** argv) {
     for (const auto& file : tree.files) listed += file.has_device_code() || !file.members.empty();
     for (const auto& file : tree.files) {
       if (!file.has_device_code() && file.members.empty()) continue;
-      if (listed > 1) std::cout << "\n# " << file.path << "\n";
+      if (listed > 1) std::cout << "\n# " << smwatch::printable(file.path) << "\n";
       smwatch::print_cuobjdump_list(std::cout, file);
     }
     size_t unreadable = 0;
@@ -196,7 +198,7 @@ int smscan_main(int argc, char** argv) {
     std::ofstream f(file, std::ios::trunc);
     if (f) print(f);
     if (!f) {
-      log->error("{}: cannot write: {}", file, std::strerror(errno));
+      log->error("{}: cannot write: {}", smwatch::printable(file), std::strerror(errno));
       return false;
     }
     return true;

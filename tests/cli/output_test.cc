@@ -49,5 +49,41 @@ TEST(Output, EverySubcommandFailsWhenStandardOutputCannotBeWritten) {
   EXPECT_EQ(sh(smwatch + "explain --list-signatures >/dev/null").status, 0);
 }
 
+// Controls from the reports and logs: ESC, U+009B (CSI), U+202E (RLO), BEL, newline.
+void expect_no_controls(const std::string& text, const std::string& what) {
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << what << ":\n" << text;
+  EXPECT_EQ(text.find('\x07'), std::string::npos) << what << ":\n" << text;
+  EXPECT_EQ(text.find("\xc2\x9b"), std::string::npos) << what << ":\n" << text;
+  EXPECT_EQ(text.find("\xe2\x80\xae"), std::string::npos) << what << ":\n" << text;
+}
+
+TEST(Output, ControlsFromReportsAndLogsAreEscaped) {
+  const std::string dir = scratch("controls");
+  const std::string evil = R"(/lib/a\u001b[31m\u009b2J\u202egnp.\nfake\u0007.so)";
+  std::string report = kReport;
+  for (size_t at; (at = report.find("/lib/libk.so")) != std::string::npos;) report.replace(at, 12, evil);
+  for (size_t at; (at = report.find("\"app\"")) != std::string::npos;) report.replace(at, 5, "\"" + evil + "\"");
+  report += R"({"type":"module","pid":7,"time":2.5,"call":"cuModuleLoad","handle":"0x1","source":")" + evil +
+            R"(","archs":"sm_80","verdicts":{"sm_90":"FAIL"},"result":0}
+)";
+  spit(dir + "/r.jsonl", report);
+  const std::string smwatch = std::string("'") + SMWATCH_PATH + "' ";
+  for (const char* format : {"", "--markdown", "--html"}) {
+    const std::string out = dir + "/out";
+    auto r = sh(smwatch + "report " + format + " '" + dir + "/r.jsonl' >'" + out + "'");
+    EXPECT_EQ(r.status, 1) << format << r.err;
+    const std::string text = slurp(out);
+    expect_no_controls(text, std::string("report ") + format);
+    expect_no_controls(r.err, std::string("report stderr ") + format);
+    EXPECT_NE(text.find(R"(\x1b[31m\x9b2J\u{202e}gnp.)"), std::string::npos) << format << text;
+  }
+  spit(dir + "/log.txt", "\x1b[31mRuntimeError: CUDA error: no kernel image is available for execution on the device"
+                         "\xc2\x9b2J\xe2\x80\xae\x07\x1b[0m\n");
+  auto r = sh(smwatch + "explain '" + dir + "/log.txt' >'" + dir + "/out'");
+  EXPECT_EQ(r.status, 0) << r.err;
+  expect_no_controls(slurp(dir + "/out"), "explain");
+  EXPECT_NE(slurp(dir + "/out").find("\\u{202e}\\x07"), std::string::npos) << slurp(dir + "/out");
+}
+
 }  // namespace
 }  // namespace smwatch::cli

@@ -295,6 +295,52 @@ TEST(Reliability, LibarchiveMessagesLoseTheirTrailingNewline) {
 }
 
 // ---------------------------------------------------------------------------
+// Item 7: names from outside never reach the terminal, a Markdown comment or a
+// page as controls.
+
+// No byte or sequence a terminal acts on: ESC, BEL, raw or UTF-8 CSI, RLO.
+void expect_no_controls(const std::string& text, const std::string& what) {
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << what << ":\n" << text;
+  EXPECT_EQ(text.find('\x07'), std::string::npos) << what << ":\n" << text;
+  EXPECT_EQ(text.find('\x9b'), std::string::npos) << what << ":\n" << text;
+  EXPECT_EQ(text.find("\xe2\x80\xae"), std::string::npos) << what << ":\n" << text;
+}
+
+TEST(Reliability, ControlsInFileNamesAreEscapedInEveryOutput) {
+  const std::string dir = scratch_dir("names");
+  // ESC and a CSI, a raw 0x9B (the one-byte CSI), U+202E (right-to-left override), a newline.
+  const std::string good = dir + "/a\x1b[31m\x9b" "2J\xe2\x80\xae" "gnp.\nfake.so";
+  const std::string bad = dir + "/b\x1b]0;title\x07\x9b\xe2\x80\xae\n.so";
+  write_bytes(good, read_bytes(fixture("sm80.so")));
+  Bytes cut = read_bytes(fixture("sm80.so"));
+  cut.resize(cut.size() - 100);
+  write_bytes(bad, cut);
+  const std::string html = dir + "/report.html", md = dir + "/report.md";
+  auto table = run_smscan({"-t", "sm_80", "--html", html, "--markdown", md, dir});
+  EXPECT_EQ(table.exit_code, 2) << table.err;
+  expect_no_controls(table.out, "table");
+  expect_no_controls(table.err, "stderr");
+  EXPECT_NE(table.out.find("a\\x1b[31m\\x9b2J\\u{202e}gnp.\\x0afake.so"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("b\\x1b]0;title\\x07\\x9b\\u{202e}\\x0a.so: "), std::string::npos) << table.out;
+  for (const auto& file : {html, md}) {
+    std::ifstream in(file);
+    const std::string text{std::istreambuf_iterator<char>(in), {}};
+    expect_no_controls(text, file);
+    EXPECT_NE(text.find("\\x9b"), std::string::npos) << text;
+  }
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--format", "markdown", "-t", "sm_80", dir}, {"--kernels", "-t", "sm_80", dir},
+        {"--list", dir}}) {
+    auto r = run_smscan(args);
+    expect_no_controls(r.out, args[0]);
+    expect_no_controls(r.err, args[0] + " stderr");
+  }
+  auto list = run_smscan({"--list", dir});
+  EXPECT_NE(list.out.find("ELF file    1: a\\x1b[31m\\x9b2J\\u{202e}gnp.\\x0afake.1.sm_80.cubin"), std::string::npos)
+      << list.out;
+}
+
+// ---------------------------------------------------------------------------
 // Item 11: a file cut while smscan reads it.
 
 // A file mapped, then cut to less than a page by another writer: reading the
