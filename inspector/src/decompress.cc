@@ -92,7 +92,8 @@ Result<std::vector<uint8_t>> decompress_image(const FatbinImage& image, ByteView
   // claims (a lie that fits the format's best ratio still passes the check
   // above): the buffer starts at what the stored bytes plausibly hold and
   // doubles, up to the declared size, each time the data fills it. So memory
-  // stays within twice what the data really decodes to, and a stream that
+  // stays within twice what the data really decodes to (or the first
+  // buffer, 1 MiB or 16x the stored bytes, when that is more), and a stream that
   // gives less than declared is damage found before the declared size is
   // ever allocated. A retry decodes again: at most twice the work.
   constexpr uint64_t kFirstCapacity = 1 << 20;
