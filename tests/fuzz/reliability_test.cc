@@ -141,6 +141,24 @@ TEST(Reliability, LyingDeclaredSizesCostOnlyWhatTheDataHolds) {
   EXPECT_LT(max_rss_kb() - before, 96 * 1024) << "the declared size was allocated";
 }
 
+// Peak RSS of one command, by itself, and its exit status. Measured by a
+// small Python parent: a child forked straight from this test process would
+// count the test's own pages (Linux keeps the high-water mark across exec).
+std::pair<long, int> peak_rss_kb_of(const std::vector<std::string>& argv) {
+  std::string cmd =
+      "python3 -c 'import resource,subprocess,sys; r=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,"
+      "stderr=subprocess.DEVNULL).returncode; print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r)'";
+  for (const auto& a : argv) cmd += " '" + a + "'";
+  FILE* p = popen(cmd.c_str(), "r");
+  long kb = -1;
+  int status = -1;
+  if (p != nullptr) {
+    if (std::fscanf(p, "%ld %d", &kb, &status) != 2) kb = -1;
+    pclose(p);
+  }
+  return {kb, status};
+}
+
 TEST(Reliability, SmscanReportsLyingSizesAsDamagedWithBoundedMemory) {
   const std::string dir = scratch_dir("lying");
   const Bytes data = random_bytes(40 << 10, 3);
@@ -156,8 +174,12 @@ TEST(Reliability, SmscanReportsLyingSizesAsDamagedWithBoundedMemory) {
     EXPECT_NE(r.err.find("zstd.fatbin: sm_80 image at offset"), std::string::npos) << mode << r.err;
     EXPECT_NE(r.err.find("frame.fatbin: sm_80 image at offset"), std::string::npos) << mode << r.err;
     EXPECT_NE(r.err.find("damaged"), std::string::npos) << mode << r.err;
+    args.insert(args.begin(), {SMSCAN_PATH, "--no-progress"});
+    const auto [kb, status] = peak_rss_kb_of(args);
+    EXPECT_EQ(status, 2) << mode;
+    EXPECT_GT(kb, 0) << mode;
+    EXPECT_LT(kb, 128 * 1024) << mode << ": smscan allocated the declared sizes";
   }
-  EXPECT_LT(max_rss_kb(RUSAGE_CHILDREN), 128 * 1024) << "smscan allocated the declared sizes";
 }
 
 // ---------------------------------------------------------------------------
