@@ -9,6 +9,7 @@
 #include "smwatch/arch.h"
 #include "smwatch/demangle.h"
 #include "smwatch/report.h"
+#include "smwatch/text.h"
 
 namespace smwatch::cli {
 
@@ -140,26 +141,28 @@ std::string headline(const MergedReport& r, const Summary& s) {
 }
 
 void render_text(std::ostream& out, const MergedReport& r, const Summary& s) {
-  out << "smwatch: " << headline(r, s) << "\n";
-  for (const auto& g : s.gpus) out << "GPU: " << g << "\n";
+  // Every field comes from report files (outside text): printable() each.
+  const auto P = [](const std::string& text) { return printable(text); };
+  out << "smwatch: " << P(headline(r, s)) << "\n";
+  for (const auto& g : s.gpus) out << "GPU: " << P(g) << "\n";
   if (!r.processes.empty()) out << "\nProcesses:\n";
   for (const auto& p : r.processes) {
     out << fmt::format("  pid {}{}: {}\n", p.pid, p.ppid ? fmt::format(" (parent {})", p.ppid) : "",
-                       p.cmdline.empty() ? (p.exe.empty() ? "(no process record)" : p.exe) : p.cmdline);
-    if (!p.exe.empty()) out << "    exe:     " << p.exe << "\n";
-    out << "    report:  " << p.file << "\n";
+                       P(p.cmdline.empty() ? (p.exe.empty() ? "(no process record)" : p.exe) : p.cmdline));
+    if (!p.exe.empty()) out << "    exe:     " << P(p.exe) << "\n";
+    out << "    report:  " << P(p.file) << "\n";
     auto mods = modules_by_source(p);
     out << fmt::format("    modules: {} loaded{}\n", p.modules.size(), mods.empty() ? "" : ":");
     for (const auto& m : mods) {
-      out << fmt::format("      {}{}  {}", m.source, m.count > 1 ? fmt::format(" x{}", m.count) : "", m.archs.empty() ? "-" : m.archs);
-      if (!m.verdicts.empty()) out << "  [" << m.verdicts << "]";
+      out << fmt::format("      {}{}  {}", P(m.source), m.count > 1 ? fmt::format(" x{}", m.count) : "", m.archs.empty() ? "-" : P(m.archs));
+      if (!m.verdicts.empty()) out << "  [" << P(m.verdicts) << "]";
       if (m.failed) out << fmt::format("  ({} failed to load)", m.failed);
       out << "\n";
     }
     if (!p.failures.empty()) out << fmt::format("    failures: {} (see below)\n", p.failures.size());
     if (p.exit) {
-      out << fmt::format("    ended:   {} launches, {} modules, {} failures\n", field_text(*p.exit, "launches"),
-                         field_text(*p.exit, "modules"), field_text(*p.exit, "failures"));
+      out << fmt::format("    ended:   {} launches, {} modules, {} failures\n", P(field_text(*p.exit, "launches")),
+                         P(field_text(*p.exit, "modules")), P(field_text(*p.exit, "failures")));
     } else {
       out << "    ended:   no exit record: the process crashed, was killed, or is still running\n";
     }
@@ -169,17 +172,17 @@ void render_text(std::ostream& out, const MergedReport& r, const Summary& s) {
     size_t n = 0;
     for (const auto& g : s.failures) {
       const json& f = g.first;
-      out << fmt::format("  [{}] {} -> {} ({}){}; pid {}\n", ++n, field_text(f, "call"), field_text(f, "error_name"),
-                         field_text(f, "error"), g.count > 1 ? fmt::format(", {} times", g.count) : "", pid_list(g.pids));
-      out << "      kernel:  " << kernel_name(f) << "\n";
-      out << "      library: " << (field_text(f, "source").empty() ? "(unknown)" : field_text(f, "source")) << "\n";
-      out << "      holds:   " << (field_text(f, "archs").empty() ? "(no device code)" : field_text(f, "archs")) << "\n";
-      out << "      GPU:     " << field_text(f, "gpu_arch") << "\n";
-      out << "      fix:     " << fix_of(f, "gpu_arch") << "\n";
+      out << fmt::format("  [{}] {} -> {} ({}){}; pid {}\n", ++n, P(field_text(f, "call")), P(field_text(f, "error_name")),
+                         P(field_text(f, "error")), g.count > 1 ? fmt::format(", {} times", g.count) : "", pid_list(g.pids));
+      out << "      kernel:  " << P(kernel_name(f)) << "\n";
+      out << "      library: " << (field_text(f, "source").empty() ? "(unknown)" : P(field_text(f, "source"))) << "\n";
+      out << "      holds:   " << (field_text(f, "archs").empty() ? "(no device code)" : P(field_text(f, "archs"))) << "\n";
+      out << "      GPU:     " << P(field_text(f, "gpu_arch")) << "\n";
+      out << "      fix:     " << P(fix_of(f, "gpu_arch")) << "\n";
     }
   }
   for (const auto& [target, groups] : s.missing) {
-    out << fmt::format("\nWhat-if {}: {} kernel{} would fail with \"no kernel image is available\":\n", target, groups.size(),
+    out << fmt::format("\nWhat-if {}: {} kernel{} would fail with \"no kernel image is available\":\n", P(target), groups.size(),
                        groups.size() == 1 ? "" : "s");
     for (size_t i = 0; i < groups.size(); ++i) {
       if (i == 20) {
@@ -187,19 +190,19 @@ void render_text(std::ostream& out, const MergedReport& r, const Summary& s) {
         break;
       }
       const json& m = groups[i].first;
-      out << fmt::format("  {} in {} (holds {})\n", kernel_name(m), field_text(m, "source"),
-                         field_text(m, "archs").empty() ? "no device code" : field_text(m, "archs"));
+      out << fmt::format("  {} in {} (holds {})\n", P(kernel_name(m)), P(field_text(m, "source")),
+                         field_text(m, "archs").empty() ? "no device code" : P(field_text(m, "archs")));
     }
-    out << "  fix: " << what_if_fix(target) << "\n";
+    out << "  fix: " << P(what_if_fix(target)) << "\n";
   }
   if (!s.libraries_at_fault.empty()) {
     out << "\nLibraries at fault:";
-    for (const auto& l : s.libraries_at_fault) out << "\n  " << l;
+    for (const auto& l : s.libraries_at_fault) out << "\n  " << P(l);
     out << "\n";
   }
   if (!r.problems.empty()) {
     out << "\nProblems reading the reports:\n";
-    for (const auto& p : r.problems) out << "  " << p.file << (p.line ? ":" + std::to_string(p.line) : "") << ": " << p.reason << "\n";
+    for (const auto& p : r.problems) out << "  " << P(p.file) << (p.line ? ":" + std::to_string(p.line) : "") << ": " << P(p.reason) << "\n";
   }
   if (r.processes.empty())
     out << "\nNo report records: no process used CUDA (the shim starts a report when a process first does), or\n"
@@ -215,8 +218,8 @@ std::string md_cell(const std::string& s) {
 }
 
 void render_markdown(std::ostream& out, const MergedReport& r, const Summary& s) {
-  out << "# smwatch report\n\n" << headline(r, s) << ".\n\n";
-  for (const auto& g : s.gpus) out << "- GPU: " << g << "\n";
+  out << "# smwatch report\n\n" << escape_md(headline(r, s)) << ".\n\n";
+  for (const auto& g : s.gpus) out << "- GPU: " << escape_md(g) << "\n";
   if (!s.gpus.empty()) out << "\n";
   if (!s.failures.empty()) {
     out << "## Failures\n\n| # | call | error | kernel | library | holds | GPU | pids | fix |\n|---|---|---|---|---|---|---|---|---|\n";
@@ -224,19 +227,19 @@ void render_markdown(std::ostream& out, const MergedReport& r, const Summary& s)
     for (const auto& g : s.failures) {
       const json& f = g.first;
       out << fmt::format("| {} | {} | {} ({}) | `{}` | `{}` | {} | {} | {} | {} |\n", ++n, md_cell(field_text(f, "call")),
-                         md_cell(field_text(f, "error_name")), field_text(f, "error"), md_cell(kernel_name(f)),
+                         md_cell(field_text(f, "error_name")), md_cell(field_text(f, "error")), md_cell(kernel_name(f)),
                          md_cell(field_text(f, "source")), md_cell(field_text(f, "archs")), md_cell(field_text(f, "gpu_arch")),
                          pid_list(g.pids), md_cell(fix_of(f, "gpu_arch")));
     }
     out << "\n";
   }
   for (const auto& [target, groups] : s.missing) {
-    out << "## What-if " << target << "\n\n" << groups.size()
+    out << "## What-if " << escape_md(target) << "\n\n" << groups.size()
         << " kernels would fail with \"no kernel image is available\".\n\n| kernel | library | holds |\n|---|---|---|\n";
     for (const auto& g : groups)
       out << fmt::format("| `{}` | `{}` | {} |\n", md_cell(kernel_name(g.first)), md_cell(field_text(g.first, "source")),
                          md_cell(field_text(g.first, "archs")));
-    out << "\nFix: " << what_if_fix(target) << "\n\n";
+    out << "\nFix: " << escape_md(what_if_fix(target)) << "\n\n";
   }
   out << "## Processes\n\n| pid | parent | command | modules | failures | ended |\n|---|---|---|---|---|---|\n";
   for (const auto& p : r.processes)
@@ -254,7 +257,7 @@ void render_markdown(std::ostream& out, const MergedReport& r, const Summary& s)
   if (!r.problems.empty()) {
     out << "## Problems reading the reports\n\n";
     for (const auto& p : r.problems)
-      out << "- `" << p.file << (p.line ? ":" + std::to_string(p.line) : "") << "`: " << p.reason << "\n";
+      out << "- `" << escape_md(p.file) << (p.line ? ":" + std::to_string(p.line) : "") << "`: " << escape_md(p.reason) << "\n";
   }
 }
 
@@ -384,16 +387,18 @@ void render_report(std::ostream& out, const MergedReport& report, Format format)
 void render_findings(std::ostream& out, const std::vector<Finding>& findings, const std::string& source) {
   const std::string name = source == "-" ? "standard input" : source;
   if (findings.empty()) {
-    out << "smwatch explain: no known CUDA failure signature in " << name << "\n";
+    out << "smwatch explain: no known CUDA failure signature in " << printable(name) << "\n";
     return;
   }
   size_t n = 0;
   for (const auto& f : findings) {
-    out << fmt::format("[{}] {}:{}: {}: {}  ({})\n", ++n, name, f.line, f.severity, f.title, f.id);
+    // The log's lines and the signatures (--signatures FILE) are outside text.
+    out << fmt::format("[{}] {}:{}: {}: {}  ({})\n", ++n, printable(name), f.line, printable(f.severity),
+                       printable(f.title), printable(f.id));
     std::istringstream text(f.text);
-    for (std::string line; std::getline(text, line);) out << "    | " << line << "\n";
-    out << "    cause: " << f.cause << "\n";
-    out << "    fix:   " << f.fix << "\n";
+    for (std::string line; std::getline(text, line);) out << "    | " << printable(line) << "\n";
+    out << "    cause: " << printable(f.cause) << "\n";
+    out << "    fix:   " << printable(f.fix) << "\n";
     if (f.count > 1) {
       std::string lines;
       for (size_t l : f.more_lines) lines += " " + std::to_string(l);
@@ -405,9 +410,9 @@ void render_findings(std::ostream& out, const std::vector<Finding>& findings, co
   size_t errors = 0;
   for (const auto& f : findings) errors += f.severity == "error";
   out << fmt::format("Summary: {} known problem{} in {} ({} error{}):\n", findings.size(), findings.size() == 1 ? "" : "s",
-                     name, errors, errors == 1 ? "" : "s");
+                     printable(name), errors, errors == 1 ? "" : "s");
   n = 0;
-  for (const auto& f : findings) out << fmt::format("  [{}] line {}: {}\n", ++n, f.line, f.title);
+  for (const auto& f : findings) out << fmt::format("  [{}] line {}: {}\n", ++n, f.line, printable(f.title));
 }
 
 json findings_to_json(const std::vector<Finding>& findings, const std::string& source) {

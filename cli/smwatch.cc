@@ -5,6 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +21,7 @@
 #include "run.h"
 #include "smwatch/arch.h"
 #include "smwatch/report.h"
+#include "smwatch/text.h"
 
 namespace {
 
@@ -174,10 +178,11 @@ int cmd_explain(const std::vector<std::string>& files, bool json, bool list, con
                                          ? std::string(smwatch::cli::SignatureSet::builtin_text())
                                          : [&] { std::string t, e; read_file(sigs->origin(), t, e); return t; }(),
                                      nullptr, false);
-    std::cout << "signatures from " << sigs->origin() << ":\n";
+    std::cout << "signatures from " << smwatch::printable(sigs->origin()) << ":\n";
     if (doc.is_object())
       for (const auto& s : doc["signatures"])
-        std::cout << "  " << s.value("id", "") << " (" << s.value("severity", "error") << "): " << s.value("title", "") << "\n";
+        std::cout << "  " << smwatch::printable(s.value("id", "")) << " (" << smwatch::printable(s.value("severity", "error"))
+                  << "): " << smwatch::printable(s.value("title", "")) << "\n";
     return 0;
   }
   bool recognised = false, failed = false;
@@ -185,7 +190,7 @@ int cmd_explain(const std::vector<std::string>& files, bool json, bool list, con
   for (const auto& file : files) {
     std::string text, error;
     if (!read_file(file, text, error)) {
-      g_log->error("{}", error);
+      g_log->error("{}", smwatch::printable(error));
       failed = true;
       continue;
     }
@@ -205,23 +210,23 @@ int cmd_explain(const std::vector<std::string>& files, bool json, bool list, con
 int cmd_report(const std::vector<std::string>& paths, Format format, const std::string& output) {
   smwatch::cli::MergedReport report = smwatch::cli::read_reports(paths);
   for (const auto& p : report.problems)
-    g_log->warn("{}{}: {}", p.file, p.line ? ":" + std::to_string(p.line) : "", p.reason);
+    g_log->warn("{}{}: {}", smwatch::printable(p.file), p.line ? ":" + std::to_string(p.line) : "", smwatch::printable(p.reason));
   if (report.garbage_lines) g_log->warn("{} garbage line{} skipped", report.garbage_lines, report.garbage_lines == 1 ? "" : "s");
-  if (report.processes.empty()) g_log->error("no report records found in {}", fmt::join(paths, ", "));
+  if (report.processes.empty()) g_log->error("no report records found in {}", smwatch::printable(fmt::format("{}", fmt::join(paths, ", "))));
   if (output.empty() || output == "-") {
     smwatch::cli::render_report(std::cout, report, format);
   } else {
     std::ofstream out(output, std::ios::trunc);
     if (!out) {
-      g_log->error("cannot write {}: {}", output, std::strerror(errno));
+      g_log->error("cannot write {}: {}", smwatch::printable(output), std::strerror(errno));
       return 2;
     }
     smwatch::cli::render_report(out, report, format);
     if (!out.flush()) {
-      g_log->error("cannot write {}", output);
+      g_log->error("cannot write {}", smwatch::printable(output));
       return 2;
     }
-    std::cerr << "smwatch: wrote " << output << "\n";
+    std::cerr << "smwatch: wrote " << smwatch::printable(output) << "\n";
   }
   return report.exit_code();
 }
@@ -236,20 +241,20 @@ int cmd_run(const std::vector<std::string>& command, const std::string& targets_
   if (shim.path.empty()) {
     std::string tried;
     for (const auto& t : shim.tried) tried += "\n  " + t;
-    g_log->error("{}; looked at:{}\nBuild the shim (target smwatch_shim) or set SMWATCH_LIB=/path/to/libsmwatch.so", shim.error, tried);
+    g_log->error("{}; looked at:{}\nBuild the shim (target smwatch_shim) or set SMWATCH_LIB=/path/to/libsmwatch.so", smwatch::printable(shim.error), smwatch::printable(tried));
     return 125;
   }
   std::vector<std::pair<std::string, std::string>> env;
   std::string preload, error;
   if (!smwatch::cli::prepend_preload(shim.path, std::getenv("LD_PRELOAD"), preload, error)) {
-    g_log->error("{}", error);
+    g_log->error("{}", smwatch::printable(error));
     return 125;
   }
   env.emplace_back("LD_PRELOAD", preload);
   if (!targets_spec.empty()) {
     auto targets = smwatch::parse_target_list(targets_spec);
     if (!targets) {
-      g_log->error("--targets: {}", targets.error().message);
+      g_log->error("--targets: {}", smwatch::printable(targets.error().message));
       return 125;
     }
     std::string list;
@@ -267,33 +272,31 @@ int cmd_run(const std::vector<std::string>& command, const std::string& targets_
   } else {
     fs::create_directories(dir, ec);
     if (ec || !fs::is_directory(dir)) {
-      g_log->error("--report {}: cannot create the directory: {}", dir, ec ? ec.message() : "not a directory");
+      g_log->error("--report {}: cannot create the directory: {}", smwatch::printable(dir), ec ? ec.message() : "not a directory");
       return 125;
     }
     dir = fs::absolute(dir).lexically_normal().string();  // the command may change directory
     size_t old = 0;
     for (const auto& e : fs::directory_iterator(dir, ec)) old += e.path().extension() == ".jsonl";
-    if (old) g_log->warn("{} already holds {} report file{}: they are part of the summary", dir, old, old == 1 ? "" : "s");
+    if (old) g_log->warn("{} already holds {} report file{}: they are part of the summary", smwatch::printable(dir), old, old == 1 ? "" : "s");
   }
   env.emplace_back("SMWATCH_REPORT", dir);
-  if (!quiet) std::cerr << "smwatch: preloading " << shim.path << "; reports go to " << dir << "\n";
+  if (!quiet) std::cerr << "smwatch: preloading " << smwatch::printable(shim.path) << "; reports go to " << smwatch::printable(dir) << "\n";
 
   int status = smwatch::cli::run_child(command, env, error);
-  if (!error.empty()) g_log->error("{}", error);
+  if (!error.empty()) g_log->error("{}", smwatch::printable(error));
 
   smwatch::cli::MergedReport report = smwatch::cli::read_reports({dir});
   if (!quiet) {
     std::cerr << "\n";
     smwatch::cli::render_report(std::cerr, report, Format::kText);
-    std::cerr << "\nsmwatch: reports kept in " << dir << " (smwatch report --html -o report.html " << dir << ")\n";
+    std::cerr << "\nsmwatch: reports kept in " << smwatch::printable(dir) << " (smwatch report --html -o report.html " << smwatch::printable(dir) << ")\n";
     if (status >= 128 && status < 128 + 65) std::cerr << "smwatch: the command was ended by signal " << status - 128 << "\n";
   }
   return status;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int smwatch_main(int argc, char** argv) {
   CLI::App app{kDescription, "smwatch"};
   app.get_formatter()->column_width(32);
   app.require_subcommand(1);
@@ -386,4 +389,23 @@ int main(int argc, char** argv) {
   }
   if (*doctor) return smwatch::cli::run_doctor(std::cout, doctor_options, exe_dir);
   return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int rc = smwatch_main(argc, argv);
+  // Every subcommand: output that did not reach standard output (a full disk,
+  // a closed descriptor) is an error, exit 2, never a silent success.
+  errno = 0;
+  std::cout.flush();
+  const bool failed = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout);
+  if (failed) {
+    // Again for the reason: an earlier failed write leaves its bytes buffered.
+    const int err = errno != 0 ? errno : (errno = 0, std::fflush(stdout), errno);
+    std::fprintf(stderr, "%s: error: cannot write to standard output: %s\n", "smwatch",
+                 err != 0 ? std::strerror(err) : "write failed");
+    return 2;
+  }
+  return rc;
 }

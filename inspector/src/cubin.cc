@@ -26,6 +26,13 @@ class Elf64View {
     if (!bytes.contains(ehdr->e_shoff, uint64_t{ehdr->e_shnum} * sizeof(Elf64_Shdr)))
       return make_error(fmt::format("ELF section header table (offset {:#x}, {} entries) runs past the end ({} bytes)",
                                     ehdr->e_shoff, ehdr->e_shnum, bytes.size()));
+    // The driver loads a cubin by its program headers: cut off, it is damaged
+    // even when every section is there.
+    if (ehdr->e_phnum != 0 && ehdr->e_phentsize != sizeof(Elf64_Phdr))
+      return make_error(fmt::format("ELF program header size {} (expected {})", ehdr->e_phentsize, sizeof(Elf64_Phdr)));
+    if (ehdr->e_phnum != 0 && !bytes.contains(ehdr->e_phoff, uint64_t{ehdr->e_phnum} * sizeof(Elf64_Phdr)))
+      return make_error(fmt::format("ELF program header table (offset {:#x}, {} entries) runs past the end ({} bytes)",
+                                    ehdr->e_phoff, ehdr->e_phnum, bytes.size()));
     return view;
   }
   const Elf64_Ehdr& header() const { return ehdr_; }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <lz4.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include <algorithm>
 #include <climits>
@@ -41,6 +42,33 @@ std::optional<std::string> implausible_size(const FatbinImage& image, ByteView p
   return std::nullopt;
 }
 
+// Decodes the whole stream into `out`, which holds `capacity` bytes: how many
+// bytes it gave, or kTooSmall when it has more than fit, or an error.
+constexpr int64_t kTooSmall = -1;
+Result<int64_t> decode_into(const FatbinImage& image, ByteView stored, uint8_t* out, size_t capacity, bool last) {
+  if (image.compression == Compression::kZstd) {
+    const size_t got = ZSTD_decompress(out, capacity, stored.data(), stored.size());
+    if (ZSTD_isError(got)) {
+      if (ZSTD_getErrorCode(got) == ZSTD_error_dstSize_tooSmall) return kTooSmall;
+      return make_error(fmt::format("zstd: {}", ZSTD_getErrorName(got)));
+    }
+    return static_cast<int64_t>(got);
+  }
+  const char* src = reinterpret_cast<const char*>(stored.data());
+  char* dst = reinterpret_cast<char*>(out);
+  if (last) {  // the strict decoder: the whole block, and it must fit
+    const int got = LZ4_decompress_safe(src, dst, static_cast<int>(stored.size()), static_cast<int>(capacity));
+    if (got < 0) return make_error("corrupt LZ-compressed data, or more of it than declared");
+    return got;
+  }
+  // Stops when `capacity` bytes are out: a full buffer may mean more to come.
+  const int got = LZ4_decompress_safe_partial(src, dst, static_cast<int>(stored.size()), static_cast<int>(capacity),
+                                              static_cast<int>(capacity));
+  if (got < 0) return make_error("corrupt LZ-compressed data");
+  if (static_cast<size_t>(got) == capacity) return kTooSmall;
+  return got;
+}
+
 }  // namespace
 
 Result<std::vector<uint8_t>> decompress_image(const FatbinImage& image, ByteView payload, uint64_t max_size) {
@@ -56,23 +84,39 @@ Result<std::vector<uint8_t>> decompress_image(const FatbinImage& image, ByteView
   // Decompression bombs: check the declared size against what the stream can
   // produce before allocating it, or a few bytes declaring 1 GiB cost 1 GiB.
   if (auto bomb = implausible_size(image, payload)) return make_error(fmt::format("{}: {}", where, *bomb));
-  std::vector<uint8_t> out(image.uncompressed_size);
-  if (image.compression == Compression::kZstd) {
-    size_t got = ZSTD_decompress(out.data(), out.size(), payload.data(), image.stored_size);
-    if (ZSTD_isError(got))
-      return make_error(fmt::format("{}: zstd: {}", where, ZSTD_getErrorName(got)));
-    if (got != out.size())
-      return make_error(fmt::format("{}: zstd gave {} bytes, the header declares {}", where, got, out.size()));
+  if (image.compression == Compression::kLz && (image.stored_size > INT_MAX || image.uncompressed_size > INT_MAX))
+    return make_error(fmt::format("{}: too large for the LZ decoder", where));
+  const ByteView stored = *payload.slice(0, image.stored_size);
+  const uint64_t declared = image.uncompressed_size;
+  // The output is sized by what the stream proves, not by what the header
+  // claims (a lie that fits the format's best ratio still passes the check
+  // above): the buffer starts at what the stored bytes plausibly hold and
+  // doubles, up to the declared size, each time the data fills it. So memory
+  // stays within twice what the data really decodes to (or the first
+  // buffer, 1 MiB or 16x the stored bytes, when that is more), and a stream that
+  // gives less than declared is damage found before the declared size is
+  // ever allocated. A retry decodes again: at most twice the work.
+  constexpr uint64_t kFirstCapacity = 1 << 20;
+  uint64_t capacity = std::min(declared, std::max(kFirstCapacity, stored.size() * 16));
+  for (;;) {
+    const bool last = capacity == declared;
+    // One byte more than declared at the end: a stream that fills it holds more than declared.
+    std::vector<uint8_t> out(static_cast<size_t>(last && image.compression == Compression::kZstd ? capacity + 1 : capacity));
+    auto got = decode_into(image, stored, out.data(), out.size(), last);
+    if (!got) return make_error(fmt::format("{}: damaged: {}", where, got.error().message));
+    if (*got == kTooSmall && !last) {
+      capacity = std::min(declared, capacity * 2);
+      continue;
+    }
+    if (*got == kTooSmall)
+      return make_error(fmt::format("{}: damaged: its data holds more than the {} bytes the header declares", where,
+                                    declared));
+    if (static_cast<uint64_t>(*got) != declared)
+      return make_error(fmt::format("{}: damaged: its data gives {} bytes, the header declares {}", where, *got,
+                                    declared));
+    out.resize(static_cast<size_t>(declared));
     return out;
   }
-  if (image.stored_size > INT_MAX || out.size() > INT_MAX)
-    return make_error(fmt::format("{}: too large for the LZ decoder", where));
-  int got = LZ4_decompress_safe(reinterpret_cast<const char*>(payload.data()), reinterpret_cast<char*>(out.data()),
-                                static_cast<int>(image.stored_size), static_cast<int>(out.size()));
-  if (got < 0) return make_error(fmt::format("{}: corrupt LZ-compressed data", where));
-  if (static_cast<uint64_t>(got) != out.size())
-    return make_error(fmt::format("{}: LZ data gave {} bytes, the header declares {}", where, got, out.size()));
-  return out;
 }
 
 }  // namespace smwatch

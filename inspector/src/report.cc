@@ -295,10 +295,10 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
           if (v.verdict != g.verdicts[t]) continue;
           if (++shown > 5) continue;
           out << "  " << paint(g.verdicts[t], fmt::format("{}: {} on {}", printable(package_title(g)), verdict_name(g.verdicts[t]), sm))
-              << " - " << printable(short_name(report.tree.files[i])) << ": " << v.reason << "\n";
+              << " - " << printable(short_name(report.tree.files[i])) << ": " << printable(v.reason) << "\n";
         }
         if (shown > 5) out << fmt::format("    ... and {} more files\n", shown - 5);
-        if (g.verdicts[t] == Verdict::kFail) out << "    fix: " << package_fix(g, report.targets[t].cc) << "\n";
+        if (g.verdicts[t] == Verdict::kFail) out << "    fix: " << printable(package_fix(g, report.targets[t].cc)) << "\n";
       }
       if (!ok.empty()) {
         std::string list;
@@ -320,7 +320,7 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
     if (file.read_error.empty() && file.problems.empty()) continue;
     if (!heading) out << "\nProblems:\n";
     heading = true;
-    if (!file.read_error.empty()) out << "  " << printable(file.path) << ": " << file.read_error << "\n";
+    if (!file.read_error.empty()) out << "  " << printable(file.path) << ": " << printable(file.read_error) << "\n";
     for (const auto& p : file.problems) out << "  " << printable(file.path) << ": " << printable(p) << "\n";
   }
 }
@@ -520,12 +520,12 @@ void print_cuobjdump_list(std::ostream& out, const FileScan& file) {
                            (img.arch.variant == ArchVariant::kArchSpecific ? "a" : "");
         ++elf;
         if (file.format == FileFormat::kCubin)
-          out << fmt::format("ELF file {:>4}: {}.{}.cubin\n", elf, stem, arch);
+          out << fmt::format("ELF file {:>4}: {}.{}.cubin\n", elf, printable(stem), arch);
         else
-          out << fmt::format("ELF file {:>4}: {}.{}.{}.cubin\n", elf, stem, elf, arch);
+          out << fmt::format("ELF file {:>4}: {}.{}.{}.cubin\n", elf, printable(stem), elf, arch);
       } else if (img.kind == CodeKind::kPtx) {  // cuobjdump's lists leave LTO-IR out
         ++ptx;
-        out << fmt::format("PTX file {:>4}: {}.{}.sm_{}{}.ptx\n", ptx, stem, ptx, img.arch.number, img.arch.suffix());
+        out << fmt::format("PTX file {:>4}: {}.{}.sm_{}{}.ptx\n", ptx, printable(stem), ptx, img.arch.number, img.arch.suffix());
       }
     }
   };
@@ -533,7 +533,7 @@ void print_cuobjdump_list(std::ostream& out, const FileScan& file) {
   if (file.format == FileFormat::kArchive) {
     const std::string abs = fs::absolute(path).lexically_normal().string();
     for (size_t m = 0; m < file.members.size(); ++m) {
-      out << "\nmember " << abs << ":" << file.members[m] << ":\n";
+      out << "\nmember " << printable(abs) << ":" << printable(file.members[m]) << ":\n";
       for (const auto& c : file.containers)
         if (c.member_index == static_cast<int>(m)) print_images(c);
     }

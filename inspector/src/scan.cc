@@ -78,8 +78,7 @@ void add_parsed_containers(const ImageSource& source, std::vector<FatbinContaine
                                               return std::pair(a.kind == CodeKind::kLtoIr, a.uncompressed_size) <
                                                      std::pair(b.kind == CodeKind::kLtoIr, b.uncompressed_size);
                                             });
-      std::vector<std::string> ignored;  // damage shows again where it matters
-      read_kernels(source, probe, ignored);
+      read_kernels(source, probe, scan.problems);  // damage found by the probe is damage
       if (probe.kernels_read)
         container.kernels = probe.kernels.empty() ? FatbinContainer::Kernels::kNone : FatbinContainer::Kernels::kSome;
     }
@@ -295,6 +294,8 @@ FileScan scan_source(ByteView bytes, const MappedFile* open_file, std::string pa
         scan.members.push_back(m.name);
         if (looks_like_elf(m.data) && !looks_like_cubin(m.data))
           scan_host_elf(bytes, open_file, m.data, m.offset, m.name, index, options, scan);
+        else if (looks_like_archive(m.data))
+          scan.notes.push_back("nested archive skipped: " + m.name + " (smscan reads one level of archives; extract it and scan the result)");
       }
     scan.format = FileFormat::kArchive;
   } else if (looks_like_ptx(bytes.as_chars())) {
@@ -337,7 +338,9 @@ FileScan scan_file(const std::string& path, const ScanOptions& options) {
     scan.read_error = mapped.error().message;
     return scan;
   }
-  return scan_source(mapped->bytes(), &*mapped, path, options);
+  FileScan scan_result = scan_source(mapped->bytes(), &*mapped, path, options);
+  if (auto change = mapped->changed()) scan_result.problems.push_back(*change);  // cut while read
+  return scan_result;
 }
 
 namespace {

@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <elf.h>
 #include <fmt/format.h>
+#include <locale.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 
 #include "scan_internal.h"
 #include "smwatch/archive.h"
+#include "smwatch/text.h"
 #include "smwatch/cubin.h"
 #include "smwatch/fatbin.h"
 
@@ -21,11 +23,40 @@ namespace {
 constexpr uint64_t kMiB = uint64_t{1} << 20;
 
 // libarchive's last error; it may be NULL (a failure with no message set),
-// found by the zip fuzzer: fmt throws on a null string.
+// found by the zip fuzzer: fmt throws on a null string. Some of its messages
+// end in a newline ("ZIP uncompressed data is wrong size (...)\n"): stripped,
+// or the problem line would break in two.
 std::string archive_reason(archive* a) {
   const char* reason = archive_error_string(a);
-  return reason != nullptr ? reason : "libarchive gave no reason";
+  std::string text = reason != nullptr ? reason : "libarchive gave no reason";
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  return text.empty() ? "libarchive gave no reason" : text;
 }
+
+// libarchive converts member names to the charset of the locale, and nothing
+// sets one in smscan: in "C", a UTF-8 name (données.txt) failed to convert, the
+// member lost its name and the wheel was "damaged". The thread that reads a
+// zip uses a UTF-8 LC_CTYPE while it does (uselocale is per thread; the
+// process's locale is left alone).
+class Utf8Names {
+ public:
+  Utf8Names() {
+    if (static const locale_t utf8 = make(); utf8 != locale_t{}) previous_ = uselocale(utf8);
+  }
+  ~Utf8Names() {
+    if (previous_ != locale_t{}) uselocale(previous_);
+  }
+  Utf8Names(const Utf8Names&) = delete;
+  Utf8Names& operator=(const Utf8Names&) = delete;
+
+ private:
+  static locale_t make() {
+    for (const char* name : {"C.UTF-8", "C.utf8", "en_US.UTF-8", "en_US.utf8"})
+      if (locale_t l = newlocale(LC_CTYPE_MASK, name, locale_t{}); l != locale_t{}) return l;
+    return locale_t{};
+  }
+  locale_t previous_{};
+};
 
 bool ends_with_lower(std::string_view s, std::string_view suffix) {
   if (s.size() < suffix.size()) return false;
@@ -272,7 +303,12 @@ bool looks_like_zip(ByteView bytes) { return bytes.starts_with("PK\x03\x04") || 
 std::string member_label(std::string_view name) {
   std::string out;
   out.reserve(name.size());
-  for (char c : name) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  for (size_t i = 0; i < name.size();) {
+    const size_t n = std::max<size_t>(utf8_sequence(name.substr(i)), 1);
+    const std::string_view one = name.substr(i, n);
+    out += n > 1 && printable(one) == one ? one : one[0] >= 0x20 && one[0] < 0x7f ? one : "?";
+    i += n;
+  }
   return out.empty() ? "?" : out;
 }
 
@@ -286,6 +322,7 @@ ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipL
     return result;
   }
   self.size = static_cast<uint64_t>(st.st_size);
+  const Utf8Names utf8_names;  // before the reader: it picks its conversion once
   std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
   archive_read_support_format_zip(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {

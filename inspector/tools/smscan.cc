@@ -7,6 +7,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -16,6 +18,7 @@
 #include "smwatch/python_env.h"
 #include "smwatch/report.h"
 #include "smwatch/scan.h"
+#include "smwatch/text.h"
 
 namespace {
 
@@ -91,9 +94,7 @@ std::vector<smwatch::Target> resolve_targets(const std::vector<std::string>& spe
   return targets;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int smscan_main(int argc, char** argv) {
   CLI::App app{kDescription, "smscan"};
   app.get_formatter()->column_width(30);
   std::vector<std::string> paths, target_specs;
@@ -142,11 +143,11 @@ int main(int argc, char** argv) {
     if (!quiet) std::cerr << "smscan: --python: " << python << ": " << choice.origin << "\n";
     auto dirs = smwatch::python_site_packages(python);
     if (!dirs) {
-      log->error("{}", dirs.error().message);
+      log->error("{}", smwatch::printable(dirs.error().message));
       return smwatch::kExitError;
     }
     for (const auto& d : *dirs) {
-      log->debug("--python: {}", d);
+      log->debug("--python: {}", smwatch::printable(d));
       paths.push_back(d);
     }
   }
@@ -160,7 +161,7 @@ int main(int argc, char** argv) {
   for (const auto& dir : list ? std::vector<std::string>{} : smwatch::find_site_dirs(paths)) {
     std::vector<std::string> problems;
     packages.add_site_packages(dir, problems);
-    for (const auto& p : problems) log->warn("{}", p);
+    for (const auto& p : problems) log->warn("{}", smwatch::printable(p));
   }
 
   // Targets are resolved before the scan so a typo fails fast; --list needs
@@ -175,7 +176,7 @@ int main(int argc, char** argv) {
     std::string error;
     targets = resolve_targets(target_specs, error);
     if (targets.empty()) {
-      log->error("{}", error.empty() ? "no target" : error);
+      log->error("{}", error.empty() ? "no target" : smwatch::printable(error));
       return smwatch::kExitError;
     }
   }
@@ -193,8 +194,9 @@ int main(int argc, char** argv) {
   options.embedded = !list;       // and lists only what cuobjdump lists
   smwatch::TreeScan tree = smwatch::scan_paths(paths, options, threads, progress);
   for (const auto& file : tree.files) {
-    if (!file.read_error.empty()) log->error("{}: {}", file.path, file.read_error);
-    for (const auto& p : file.problems) log->warn("{}: {}", file.path, p);
+    // Paths, member and kernel names, and messages quoting them, are outside text.
+    if (!file.read_error.empty()) log->error("{}: {}", smwatch::printable(file.path), smwatch::printable(file.read_error));
+    for (const auto& p : file.problems) log->warn("{}: {}", smwatch::printable(file.path), smwatch::printable(p));
   }
 
   if (list) {
@@ -202,12 +204,12 @@ int main(int argc, char** argv) {
     for (const auto& file : tree.files) listed += file.has_device_code() || !file.members.empty();
     for (const auto& file : tree.files) {
       if (!file.has_device_code() && file.members.empty()) continue;
-      if (listed > 1) std::cout << "\n# " << file.path << "\n";
+      if (listed > 1) std::cout << "\n# " << smwatch::printable(file.path) << "\n";
       smwatch::print_cuobjdump_list(std::cout, file);
     }
     size_t unreadable = 0;
-    for (const auto& file : tree.files) unreadable += !file.read_error.empty();
-    return unreadable ? smwatch::kExitError : smwatch::kExitOk;
+    for (const auto& file : tree.files) unreadable += !file.read_error.empty() || !file.problems.empty();
+    return unreadable ? smwatch::kExitError : smwatch::kExitOk;  // unreadable or damaged, as without --list
   }
 
   smwatch::ScanReport report = smwatch::judge(std::move(tree), std::move(targets), &packages);
@@ -216,7 +218,7 @@ int main(int argc, char** argv) {
     std::ofstream f(file, std::ios::trunc);
     if (f) print(f);
     if (!f) {
-      log->error("{}: cannot write: {}", file, std::strerror(errno));
+      log->error("{}: cannot write: {}", smwatch::printable(file), std::strerror(errno));
       return false;
     }
     return true;
@@ -235,4 +237,23 @@ int main(int argc, char** argv) {
     smwatch::print_table(std::cout, report, style);
   }
   return written ? report.exit_code() : smwatch::kExitError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int rc = smscan_main(argc, argv);
+  // A report that did not reach standard output (a full disk, a closed
+  // descriptor) is not a report: say so, and exit 2 whatever the verdicts.
+  errno = 0;
+  std::cout.flush();
+  const bool failed = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout);
+  if (failed) {
+    // Again for the reason: an earlier failed write leaves its bytes buffered.
+    const int err = errno != 0 ? errno : (errno = 0, std::fflush(stdout), errno);
+    std::fprintf(stderr, "%s: error: cannot write to standard output: %s\n", "smscan",
+                 err != 0 ? std::strerror(err) : "write failed");
+    return smwatch::kExitError;
+  }
+  return rc;
 }

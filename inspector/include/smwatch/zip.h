@@ -47,8 +47,9 @@ struct ZipScan {
 
 ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipLimits& limits = {});
 
-// Only printable ASCII of a member name is kept; anything else becomes '?',
-// so a name cannot move a terminal's cursor or forge a line of output.
+// Printable ASCII and UTF-8 (données.so) of a member name are kept; controls
+// (C0, C1, bidi overrides) and bytes that are not UTF-8 become '?', so a name
+// cannot move a terminal's cursor or forge a line of output.
 std::string member_label(std::string_view name);
 
 }  // namespace smwatch
