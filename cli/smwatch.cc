@@ -4,8 +4,14 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
+#include <map>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -18,6 +24,7 @@
 #include "run.h"
 #include "smwatch/arch.h"
 #include "smwatch/report.h"
+#include "smwatch/text.h"
 
 namespace {
 
@@ -156,8 +163,113 @@ const smwatch::cli::SignatureSet* load_signatures(const std::string& option, smw
   return &smwatch::cli::SignatureSet::builtin();
 }
 
+// `smwatch explain` prints each finding when it is recognised (the log may
+// be a pipe that never ends), then a summary at the end of each input.
+void print_finding(std::ostream& out, size_t n, const std::string& name, const smwatch::cli::Finding& f) {
+  using smwatch::printable;
+  out << fmt::format("[{}] {}:{}: {}: {}  ({})\n", n, printable(name), f.line, f.severity, printable(f.title), f.id);
+  std::string_view text = f.text;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    out << "    | " << printable(text.substr(0, nl)) << "\n";
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  out << "    cause: " << printable(f.cause) << "\n";
+  out << "    fix:   " << printable(f.fix) << "\n\n";
+  out.flush();
+}
+
+void print_summary(std::ostream& out, const std::string& name, const smwatch::cli::ExplainStream& stream,
+                   const std::map<std::string, std::string>& printed_fix) {
+  using smwatch::printable;
+  const auto& findings = stream.findings();
+  if (findings.empty()) {
+    out << "smwatch explain: no known CUDA failure signature in " << printable(name) << "\n";
+    return;
+  }
+  size_t errors = 0;
+  for (const auto& f : findings) errors += f.severity == "error";
+  out << fmt::format("Summary: {} known problem{} in {} ({} error{}):\n", findings.size(), findings.size() == 1 ? "" : "s",
+                     printable(name), errors, errors == 1 ? "" : "s");
+  size_t n = 0;
+  for (const auto& f : findings) {
+    out << fmt::format("  [{}] line {}: {}\n", ++n, f.line, printable(f.title));
+    if (f.count > 1) {
+      std::string lines;
+      for (size_t l : f.more_lines) lines += " " + std::to_string(l);
+      out << fmt::format("      seen {} times (also line{}{}{})\n", f.count, f.more_lines.size() == 1 ? "" : "s", lines,
+                         f.count - 1 > f.more_lines.size() ? " ..." : "");
+    }
+    // What the rest of the log added (a GPU or versions printed after the error).
+    auto it = printed_fix.find(f.id + "@" + std::to_string(f.line));
+    if (it != printed_fix.end() && it->second != f.fix) out << "      fix, with the whole log read: " << printable(f.fix) << "\n";
+  }
+  const auto& ctx = stream.context();
+  std::string facts;
+  if (!ctx.gpu_name.empty() || ctx.gpu_cc)
+    facts += "GPU " + (ctx.gpu_name.empty() ? std::string() : ctx.gpu_name + " ") +
+             (ctx.gpu_cc ? "(sm_" + std::to_string(ctx.gpu_cc) + ")" : std::string());
+  for (const auto& [k, v] : ctx.versions) facts += (facts.empty() ? "" : ", ") + k + " " + v;
+  if (!facts.empty()) out << "In this log: " << printable(facts) << "\n";
+  if (stream.dropped_findings())
+    out << fmt::format("({} more distinct findings were counted but not kept)\n", stream.dropped_findings());
+}
+
+// Reads one log (a file or "-") into the stream: in chunks, never the whole
+// log at once; when a pipe goes quiet, the lines still waiting are matched.
+bool stream_log(const std::string& file, smwatch::cli::ExplainStream& stream, std::string& error) {
+  int fd = 0;
+  if (file != "-") {
+    std::error_code ec;
+    if (fs::is_directory(file, ec)) {
+      error = file + ": is a directory (give a log file)";
+      return false;
+    }
+    fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      error = file + ": cannot open: " + std::strerror(errno);
+      return false;
+    }
+  }
+  std::vector<char> buf(64 * 1024);
+  bool ok = true;
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    int ready = poll(&p, 1, 500);
+    if (ready == 0) {
+      stream.idle();
+      continue;
+    }
+    ssize_t n = read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      error = (file == "-" ? std::string("standard input") : file) + ": read error: " + std::strerror(errno);
+      ok = false;
+      break;
+    }
+    if (n == 0) break;
+    stream.feed(std::string_view(buf.data(), static_cast<size_t>(n)));
+  }
+  if (fd != 0) close(fd);
+  stream.finish();
+  return ok;
+}
+
+// The interpreter whose packages explain checks the log against: --python, else
+// the Python of the environment smwatch is installed in (pip into a venv puts
+// smwatch next to it); none otherwise.
+std::string default_python(const std::string& exe_dir) {
+  std::error_code ec;
+  for (const char* name : {"python", "python3"}) {
+    fs::path p = fs::path(exe_dir) / name;
+    if (!exe_dir.empty() && fs::exists(p, ec) && access(p.c_str(), X_OK) == 0) return p.string();
+  }
+  return {};
+}
+
 int cmd_explain(const std::vector<std::string>& files, bool json, bool list, const std::string& signatures_option,
-                const std::string& exe_dir) {
+                const std::string& python_option, const std::string& exe_dir) {
   smwatch::cli::SignatureSet holder;
   const smwatch::cli::SignatureSet* sigs = load_signatures(signatures_option, holder, exe_dir);
   if (sigs == nullptr) return 2;
@@ -176,19 +288,49 @@ int cmd_explain(const std::vector<std::string>& files, bool json, bool list, con
         std::cout << "  " << s.value("id", "") << " (" << s.value("severity", "error") << "): " << s.value("title", "") << "\n";
     return 0;
   }
+  std::optional<smwatch::cli::PythonEnv> env;
+  const std::string python = python_option.empty() ? default_python(exe_dir) : python_option;
+  if (!python.empty() && python != "none") {
+    auto got = smwatch::cli::query_python_env(python);
+    if (got) env = std::move(*got);
+    else if (!python_option.empty()) {
+      g_log->error("--python: {}", got.error().message);
+      return 2;
+    } else {
+      g_log->debug("no Python environment: {}", got.error().message);
+    }
+  }
   bool recognised = false, failed = false;
   nlohmann::json docs = nlohmann::json::array();
   for (const auto& file : files) {
-    std::string text, error;
-    if (!read_file(file, text, error)) {
+    const std::string name = file == "-" ? "standard input" : file;
+    size_t n = 0;
+    std::map<std::string, std::string> printed_fix;
+    smwatch::cli::ExplainStream stream(
+        *sigs,
+        [&](const smwatch::cli::Finding& f) {
+          if (json) return;
+          print_finding(std::cout, ++n, name, f);
+          printed_fix[f.id + "@" + std::to_string(f.line)] = f.fix;
+        },
+        env ? &*env : nullptr);
+    std::string error;
+    if (!stream_log(file, stream, error)) {
       g_log->error("{}", error);
       failed = true;
-      continue;
+      if (stream.lines() == 0) continue;
     }
-    auto findings = sigs->explain(text);
-    recognised = recognised || !findings.empty();
-    if (json) docs.push_back(smwatch::cli::findings_to_json(findings, file));
-    else smwatch::cli::render_findings(std::cout, findings, file);
+    recognised = recognised || !stream.findings().empty();
+    if (json) {
+      auto doc = smwatch::cli::findings_to_json(stream.findings(), file);
+      const auto& ctx = stream.context();
+      doc["context"] = {{"gpu", ctx.gpu_name}, {"gpu_sm", ctx.gpu_cc ? "sm_" + std::to_string(ctx.gpu_cc) : ""},
+                        {"versions", ctx.versions}, {"torch_cuda", ctx.torch_cuda}, {"lines", stream.lines()},
+                        {"python", env ? env->python : ""}};
+      docs.push_back(std::move(doc));
+    } else {
+      print_summary(std::cout, name, stream, printed_fix);
+    }
   }
   if (json) {
     auto out = docs.size() == 1 ? docs[0] : nlohmann::json{{"schema", smwatch::cli::kExplainSchema}, {"logs", docs}};
@@ -326,6 +468,9 @@ int main(int argc, char** argv) {
   explain->add_flag("--json", explain_json, "print the findings as JSON (schema smwatch.explain/1)");
   explain->add_option("--signatures", signatures, "use this signatures.json instead of the installed/built-in one");
   explain->add_flag("--list-signatures", list_signatures, "list the known signatures and exit");
+  std::string explain_python;
+  explain->add_option("--python", explain_python,
+                      "check versions against this interpreter's packages (default: the Python smwatch is installed with; none: skip)");
 
   auto* doctor = app.add_subcommand("doctor", kDoctorHelp);
   smwatch::cli::DoctorOptions doctor_options;
@@ -376,7 +521,7 @@ int main(int argc, char** argv) {
   }
   if (*explain) {
     if (logs.empty()) logs.push_back("-");
-    return cmd_explain(logs, explain_json, list_signatures, signatures, exe_dir);
+    return cmd_explain(logs, explain_json, list_signatures, signatures, explain_python, exe_dir);
   }
   if (*doctor) return smwatch::cli::run_doctor(std::cout, doctor_options, exe_dir);
   return 2;
