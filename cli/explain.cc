@@ -44,9 +44,11 @@ const char* const kTargetValues[] = {"sm", "cc", "gpus", "gpu_desc", "first_cuda
 //   env_pin        the pin that resolves a version mismatch, from the installed requirements
 //   serving_fix    SGLang advice that fits the failing package
 //   range_title, range_cause, range_fix, range_verdict   PyTorch's capability-range warning, read ("derive": "capability-range")
+//   older_line_fix the fix when the GPU is older than the build's oldest architecture (an older CUDA line)
 const char* const kContextValues[] = {"log_gpu", "log_sm", "versions", "failing_package", "failing_where",
                                       "importer", "importer_package", "package_fix", "env_note", "env_pin",
-                                      "serving_fix", "range_title", "range_cause", "range_fix", "range_verdict"};
+                                      "serving_fix", "range_title", "range_cause", "range_fix", "range_verdict",
+                                      "older_line_fix"};
 
 struct SignatureSet::Signature {
   std::string id, severity, title, cause, fix;
@@ -123,11 +125,13 @@ std::string expand(const std::string& tmpl, const std::map<std::string, std::str
     out.append(tmpl, i, open - i);
     std::string inner = tmpl.substr(open + 1, close - open - 1);
     std::string value;
+    bool literal = false;
     for (size_t start = 0;;) {
       size_t bar = inner.find('|', start);
       std::string name = inner.substr(start, bar - start);
       if (name.size() >= 2 && name.front() == '\'' && name.back() == '\'') {
         value = name.substr(1, name.size() - 2);
+        literal = true;
         break;
       }
       auto it = values.find(name);
@@ -138,7 +142,7 @@ std::string expand(const std::string& tmpl, const std::map<std::string, std::str
       if (bar == std::string::npos) break;
       start = bar + 1;
     }
-    out += value.empty() ? "(unknown)" : value;
+    out += value.empty() && !literal ? "(unknown)" : value;
     i = close + 1;
   }
   return out;
@@ -446,7 +450,14 @@ const NamedLibrary kNamedLibraries[] = {
     {"ggml_cuda", "llama.cpp (ggml-cuda)", "ggml-cuda"},
     {"third_party/flash-attention/hopper", "the bundled flash-attention (third_party/flash-attention/hopper)",
      "third_party/flash-attention/hopper"},
+    {"xformers\\third_party\\flash-attention", "xformers", "xformers' bundled flash-attention (third_party\\flash-attention)"},
+    {"xformers/third_party/flash-attention", "xformers", "xformers' bundled flash-attention (third_party/flash-attention)"},
+    {"_c_flashattention", "xformers", "xformers _C_flashattention"},
     {"flash_attn_2_cuda", "flash-attn", "flash_attn_2_cuda"},
+    {"flash_attn_cuda", "flash-attn", "flash_attn_cuda"},
+    {"onnxruntime", "onnxruntime-gpu", "onnxruntime"},
+    {"ctranslate2", "ctranslate2", "ctranslate2"},
+    {"libnccl", "nccl", "libnccl.so"},
     {"vllm_flash_attn", "vllm-flash-attn", "vllm_flash_attn"},
     {"sgl_kernel", "sgl-kernel", "sgl_kernel"},
     {"sgl-kernel", "sgl-kernel", "sgl-kernel"},
@@ -691,6 +702,7 @@ struct ExplainStream::State {
   std::map<std::string, size_t> by_key;
   std::set<std::string> matched_ids;
   size_t released = 0;
+  bool unlocated = false;  // some finding has no failing_package yet
 };
 
 namespace {
@@ -713,19 +725,31 @@ void learn_position(ExplainStream::State& st, const PendingLine& pl) {
     if (st.frames.size() > 64) st.frames.pop_front();
     return;
   }
+  bool hint = false;
   if (std::string pkg = package_in_path(line, where); !pkg.empty()) {
     st.hint_package = pkg;
     st.hint_where = where;
     st.hint_line = pl.number;
+    hint = true;
   } else {
     for (const auto& lib : kNamedLibraries) {
       if (!contains(low, lib.needle)) continue;
       st.hint_package = lib.package;
       st.hint_where = lib.where;
       st.hint_line = pl.number;
+      hint = true;
       break;
     }
   }
+  // A C++ error names the library after the message (its stack follows it):
+  // findings just before this line that named no package get this one.
+  if (hint && st.unlocated)
+    for (auto& r : st.records) {
+      auto& v = r.f.values;
+      if (!v["failing_package"].empty() || r.f.line > pl.number || pl.number - r.f.line + 1 > kFrameReach) continue;
+      v["failing_package"] = st.hint_package;
+      v["failing_where"] = st.hint_where;
+    }
   if (size_t at = line.find("torch.ops."); at != std::string::npos) {
     size_t s = at + 10, e = s;
     while (e < line.size() && (std::isalnum(static_cast<unsigned char>(line[e])) || line[e] == '_')) ++e;
@@ -796,6 +820,8 @@ std::string package_fix(const LogContext& ctx, int cc, const std::string& pkg) {
            " or newer first; then " + fix_hint(static_cast<uint16_t>(cc), pkg.empty() ? "torch" : pkg);
   if (!cc) {
     if (pkg.empty()) return {};
+    if (pkg.find(' ') != std::string::npos)  // not a pip package: a source build or a bundled copy
+      return "rebuild " + pkg + " with your GPU's architecture in its CUDA architectures (CMAKE_CUDA_ARCHITECTURES / -arch; CUDA 12.8+ for Blackwell), or install a release built for it";
     return "install a build of " + pkg + " made for your GPU's architecture and the installed torch/CUDA line (`smwatch doctor` prints which)";
   }
   if ((pkg.empty() || pkg == "torch") && gen && !ctx.torch_cuda.empty() && version_less(ctx.torch_cuda, gen->first_cuda)) {
@@ -822,20 +848,40 @@ void derive_capability_range(std::map<std::string, std::string>& v) {
       return 0;
     }
   };
+  // PyTorch's "not compatible" warning lists the build's architectures instead of a range.
+  if (first_nonempty(v, "min_cc").empty() && !first_nonempty(v, "supported").empty()) {
+    int lo_sm = 0, hi_sm = 0;
+    const std::string list = v["supported"];
+    for (size_t at = 0; (at = list.find("sm_", at)) != std::string::npos; at += 3) {
+      int n = 0;
+      std::from_chars(list.data() + at + 3, list.data() + list.size(), n);
+      if (n <= 0) continue;
+      lo_sm = lo_sm ? std::min(lo_sm, n) : n;
+      hi_sm = std::max(hi_sm, n);
+    }
+    if (lo_sm) v["min_cc"] = std::to_string(lo_sm / 10) + "." + std::to_string(lo_sm % 10);
+    if (hi_sm) v["max_cc"] = std::to_string(hi_sm / 10) + "." + std::to_string(hi_sm % 10);
+    if (first_nonempty(v, "cc_text").empty() && !first_nonempty(v, "cc").empty()) v["cc_text"] = v["cc"];
+  }
   int cc = num(first_nonempty(v, "cc_text")), lo = num(first_nonempty(v, "min_cc")), hi = num(first_nonempty(v, "max_cc"));
   std::string gpu = first_nonempty(v, "gpu"), sm = "sm_" + std::to_string(cc);
   if (!cc) return;
   const GpuGeneration* gen = find_generation(static_cast<uint16_t>(cc));
   const std::string torch_fix = fix_hint(static_cast<uint16_t>(cc), "torch");
-  if (lo && cc < lo) {
+  v["older_line_fix"] = "";
+  const bool too_old = !first_nonempty(v, "too_old").empty() || (!lo && !hi && cc < 50);
+  if ((lo && cc < lo) || too_old) {
     v["range_verdict"] = "below";
     v["severity"] = "error";
-    v["range_title"] = "PyTorch no longer supports the " + gpu + " (" + sm + "): its oldest GPU is " + first_nonempty(v, "min_cc");
-    v["range_cause"] = "This PyTorch build's CUDA line starts at compute capability " + first_nonempty(v, "min_cc") +
-                       ", above the GPU's " + first_nonempty(v, "cc_text") + ": kernels will fail with \"no kernel image is available\".";
+    v["range_title"] = "PyTorch no longer supports the " + gpu + " (" + sm + ")" +
+                       (lo ? ": its oldest GPU is " + first_nonempty(v, "min_cc") : std::string(": the GPU is too old for it"));
+    v["range_cause"] = "This PyTorch build's CUDA line starts at compute capability " +
+                       (lo ? first_nonempty(v, "min_cc") : std::string("a newer one")) + ", above the GPU's " +
+                       first_nonempty(v, "cc_text") + ": kernels will fail with \"no kernel image is available\".";
     v["range_fix"] = "Install a PyTorch build from an older CUDA line that still includes " + sm +
-                     " (cu126 covers compute capability 5.0-9.0; cu128 7.0-12.0), or build from source with TORCH_CUDA_ARCH_LIST=\"" +
-                     first_nonempty(v, "cc_text") + "\".";
+                     " (cu126 covers compute capability 5.0-9.0; cu128 7.0-12.0), e.g. pip install torch --index-url https://download.pytorch.org/whl/cu126, or build from source with TORCH_CUDA_ARCH_LIST=\"" +
+                     first_nonempty(v, "cc_text") + "\"";
+    v["older_line_fix"] = v["range_fix"];
   } else if (hi && cc / 10 > hi / 10) {
     v["range_verdict"] = "above";
     v["severity"] = "error";
@@ -1067,6 +1113,7 @@ void ExplainStream::process_front(bool partial_window) {
     r.f.line = i + 1;
     r.f.text = std::move(h.text);
     r.f.values = std::move(h.values);
+    if (r.f.values["failing_package"].empty()) st.unlocated = true;
     st.records.push_back(std::move(r));
   }
   // Release what can be told now: a context finding once a failure it explains was seen.

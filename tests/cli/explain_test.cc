@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iostream>
 #include <set>
 #include <sstream>
 
@@ -79,6 +80,76 @@ TEST(ExplainLogs, EveryFixtureGivesExactlyTheExpectedFindings) {
     EXPECT_EQ(got, wanted);
   }
   EXPECT_GE(logs, 10u);
+}
+
+
+// The corpus: excerpts of real logs from public issues (tests/cli/corpus/,
+// README there). Each names the cause it must be recognised as, and what the
+// fix must say (the fix the thread arrived at) and the package it must name.
+TEST(ExplainCorpus, RealLogsFromPublicIssues) {
+  size_t logs = 0, recognised = 0;
+  std::set<std::string> kinds;
+  std::string failures;
+  for (const auto& entry : fs::directory_iterator(SMWATCH_CORPUS_DIR)) {
+    if (entry.path().extension() != ".log") continue;
+    ++logs;
+    const std::string name = entry.path().filename().string();
+    std::istringstream in(slurp(entry.path().string()));
+    std::string body, source;
+    std::vector<std::string> want_kinds, fixes, not_ids;
+    std::string package, severity;
+    bool none = false;
+    for (std::string line; std::getline(in, line);) {
+      if (!line.starts_with("#! ")) {
+        body += line + "\n";
+        continue;
+      }
+      std::string key = line.substr(3, line.find(':') == std::string::npos ? std::string::npos : line.find(':') - 3);
+      std::string value = line.find(": ") == std::string::npos ? "" : line.substr(line.find(": ") + 2);
+      if (key == "source") source = value;
+      else if (key == "kind") want_kinds.push_back(value);
+      else if (key == "fix") fixes.push_back(value);
+      else if (key == "package") package = value;
+      else if (key == "severity") severity = value;
+      else if (key == "not") not_ids.push_back(value);
+      else if (key == "none") none = true;
+    }
+    EXPECT_TRUE(source.starts_with("http") || none) << name << ": every corpus log names its source";
+    auto findings = explain_text(body);
+    bool ok = true;
+    std::string why;
+    if (none) {
+      for (const auto& f : findings)
+        if (f.severity == "error") ok = false, why += " unexpected " + f.id;
+    }
+    for (const auto& kind : want_kinds) {
+      kinds.insert(kind);
+      const Finding* f = find(findings, kind);
+      if (!f) {
+        ok = false;
+        why += " missing " + kind;
+        continue;
+      }
+      if (!severity.empty() && f->severity != severity) ok = false, why += " severity " + f->severity;
+      for (const auto& fix : fixes)
+        if (f->fix.find(fix) == std::string::npos && kind == want_kinds.front())
+          ok = false, why += " fix lacks '" + fix + "': " + f->fix;
+      if (!package.empty() && kind == want_kinds.front()) {
+        auto value = [&](const char* k) { return f->values.count(k) ? f->values.at(k) : std::string(); };
+        if (value("failing_package") != package && value("package") != package && value("importer_package") != package)
+          ok = false, why += " package '" + value("failing_package") + "' is not " + package;
+      }
+    }
+    for (const auto& id : not_ids)
+      if (find(findings, id)) ok = false, why += " wrongly " + id;
+    if (ok) ++recognised;
+    else failures += name + ":" + why + "  [" + ids(findings) + "]\n";
+  }
+  std::cout << "corpus: " << recognised << " of " << logs << " logs recognised with the expected fix, " << kinds.size()
+            << " kinds\n";
+  EXPECT_GE(logs, 40u);
+  EXPECT_GE(kinds.size(), 20u);
+  EXPECT_EQ(failures, "") << recognised << " of " << logs;
 }
 
 TEST(ExplainLogs, PyTorchWarningNamesGpuArchAndTheFixFromTheGpuTable) {
