@@ -624,7 +624,6 @@ std::vector<std::pair<std::string, std::string>> PythonEnv::required_by(std::str
                                   req[end] == '_' || req[end] == '.'))
         ++end;
       if (dist_name(req.substr(0, end)) != want) continue;
-      if (contains(req, "extra ==") || contains(req, "extra==")) continue;  // optional extras
       out.emplace_back(d.name, req.substr(0, req.find(';')));
     }
   }
