@@ -13,6 +13,9 @@
 #include "signatures_embed.h"  // generated from cli/signatures.json by embed.cmake
 #include "smwatch/arch.h"
 #include "smwatch/demangle.h"
+#include "smwatch/scan.h"
+
+#include <filesystem>
 
 namespace smwatch::cli {
 
@@ -44,11 +47,13 @@ const char* const kTargetValues[] = {"sm", "cc", "gpus", "gpu_desc", "first_cuda
 //   env_pin        the pin that resolves a version mismatch, from the installed requirements
 //   serving_fix    SGLang advice that fits the failing package
 //   range_title, range_cause, range_fix, range_verdict   PyTorch's capability-range warning, read ("derive": "capability-range")
+//   failing_in     " in <failing_package>", or nothing
+//   so_code        what a library the log names holds here (--python / explain on this machine: smscan's reading)
 //   older_line_fix the fix when the GPU is older than the build's oldest architecture (an older CUDA line)
 const char* const kContextValues[] = {"log_gpu", "log_sm", "versions", "failing_package", "failing_where",
                                       "importer", "importer_package", "package_fix", "env_note", "env_pin",
                                       "serving_fix", "range_title", "range_cause", "range_fix", "range_verdict",
-                                      "older_line_fix"};
+                                      "older_line_fix", "failing_in", "so_code"};
 
 struct SignatureSet::Signature {
   std::string id, severity, title, cause, fix;
@@ -702,6 +707,9 @@ struct ExplainStream::State {
   std::set<std::string> matched_ids;
   size_t released = 0;
   bool unlocated = false;  // some finding has no failing_package yet
+  std::string so_path;     // the last shared library a line named by absolute path
+  size_t so_line = 0;
+  std::map<std::string, std::string> so_code;  // path -> what it holds (at most 16 read)
 };
 
 namespace {
@@ -738,6 +746,18 @@ void learn_position(ExplainStream::State& st, const PendingLine& pl) {
       st.hint_line = pl.number;
       hint = true;
       break;
+    }
+  }
+  if (size_t so = line.find(".so"); so != std::string::npos) {
+    static const std::regex kSoPath(R"((/[^\s'"():,]+\.so(?:\.[0-9]+)*)(?![A-Za-z0-9_]))");
+    std::smatch m;
+    try {
+      std::string head = line.substr(0, kMaxMatchChars);
+      if (std::regex_search(head, m, kSoPath)) {
+        st.so_path = m[1].str();
+        st.so_line = pl.number;
+      }
+    } catch (const std::regex_error&) {
     }
   }
   // A C++ error names the library after the message (its stack follows it):
@@ -801,6 +821,7 @@ void locate(const ExplainStream::State& st, const std::string& matched, size_t a
     pkg = st.hint_package;
     where = st.hint_where;
   }
+  if (!st.so_path.empty() && at - st.so_line <= kFrameReach) values["so_path"] = st.so_path;
   values["failing_package"] = pkg;
   values["failing_where"] = where.size() > 200 ? where.substr(0, 200) + "..." : where;
   if (last) {
@@ -949,7 +970,40 @@ void ExplainStream::idle() {
 
 namespace {
 
-void render(Record& r, const LogContext& ctx, const PythonEnv* env) {
+// What a shared library the log names holds, read with the inspector (only
+// for a regular file that exists here: the log may come from this machine).
+std::string describe_library(const std::string& path, int cc) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return {};
+  FileScan scan = scan_file(path, ScanOptions{.kernels = false, .probe_kernels = false, .budget = nullptr});
+  if (!scan.read_error.empty()) return {};
+  std::set<std::string> sass, ptx;
+  bool runs = false, jit = false;
+  for (const auto& c : scan.containers)
+    for (const auto& img : c.images) {
+      (img.kind == CodeKind::kSass ? sass : ptx).insert(img.kind == CodeKind::kSass ? img.arch.sm_name() : img.arch.compute_name());
+      if (cc) {
+        Usability u = usability(img.kind, img.arch, static_cast<uint16_t>(cc));
+        runs = runs || u == Usability::kSass;
+        jit = jit || u == Usability::kJit;
+      }
+    }
+  if (sass.empty() && ptx.empty()) return path + " (here) holds no GPU code.";
+  auto join = [](const std::set<std::string>& s) {
+    std::string out;
+    for (const auto& x : s) out += (out.empty() ? "" : " ") + x;
+    return out;
+  };
+  std::string out = path + " (here) holds " + (sass.empty() ? std::string("no SASS") : "SASS " + join(sass)) + ", " +
+                    (ptx.empty() ? std::string("no PTX") : "PTX " + join(ptx));
+  if (cc) {
+    const std::string sm = "sm_" + std::to_string(cc);
+    out += runs ? ": code that runs on " + sm : jit ? ": only PTX the driver must JIT for " + sm : ": nothing for " + sm;
+  }
+  return out + ".";
+}
+
+void render(Record& r, const LogContext& ctx, const PythonEnv* env, ExplainStream::State* st = nullptr) {
   const auto* sig = r.sig;
   auto& v = r.f.values;
   // Derived from the whole log (recomputed at the end, when more is known).
@@ -962,6 +1016,7 @@ void render(Record& r, const LogContext& ctx, const PythonEnv* env) {
   v["log_sm"] = ctx.gpu_cc ? "sm_" + std::to_string(ctx.gpu_cc) : std::string();
   v["versions"] = context_versions(ctx);
   v["package_fix"] = package_fix(ctx, cc, first_nonempty(v, "failing_package"));
+  v["failing_in"] = first_nonempty(v, "failing_package").empty() ? std::string() : " in " + v["failing_package"];
   // SGLang advice: graph capture and flashinfer can be switched off; a kernel of sgl-kernel cannot.
   if (first_nonempty(v, "failing_package") == "sgl-kernel")
     v["serving_fix"] = "The failing kernel is an sgl-kernel op: --disable-cuda-graph and --disable-flashinfer do not avoid it. Install the sgl-kernel build for your GPU and torch's CUDA line" +
@@ -1006,9 +1061,18 @@ void render(Record& r, const LogContext& ctx, const PythonEnv* env) {
     v["env_note"] = note;
     v["env_pin"] = pin;
   }
+  v["so_code"] = "";
+  if (st && !first_nonempty(v, "so_path").empty()) {
+    const std::string& path = v["so_path"];
+    const std::string key = path + '\x1f' + std::to_string(ctx.gpu_cc);  // the verdict depends on the GPU known so far
+    auto it = st->so_code.find(key);
+    if (it == st->so_code.end() && st->so_code.size() < 16) it = st->so_code.emplace(key, describe_library(path, ctx.gpu_cc)).first;
+    if (it != st->so_code.end()) v["so_code"] = it->second;
+  }
   r.f.severity = first_nonempty(v, "severity").empty() ? sig->severity : v["severity"];
   r.f.title = expand(sig->title, v);
   r.f.cause = expand(sig->cause, v);
+  if (!v["so_code"].empty() && r.f.severity == "error") r.f.cause += " " + v["so_code"];
   r.f.fix = expand(sig->fix, v);
 }
 
@@ -1123,7 +1187,7 @@ void ExplainStream::process_front(bool partial_window) {
     if (!req.empty() && std::none_of(req.begin(), req.end(), [&](const std::string& id) { return st.matched_ids.count(id) > 0; }))
       continue;
     r.released = true;
-    render(r, ctx_, env_);
+    render(r, ctx_, env_, read_libraries_ ? &st : nullptr);
     if (on_finding_) on_finding_(r.f);
   }
 }
@@ -1138,7 +1202,7 @@ void ExplainStream::finish() {
   final_.clear();
   for (auto& r : st_->records) {
     if (!r.released) continue;
-    render(r, ctx_, env_);
+    render(r, ctx_, env_, read_libraries_ ? st_.get() : nullptr);
     final_.push_back(r.f);
   }
   std::stable_sort(final_.begin(), final_.end(), [](const Finding& a, const Finding& b) { return a.line < b.line; });

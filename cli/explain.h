@@ -124,6 +124,10 @@ class ExplainStream {
 
   const std::vector<Finding>& findings() const { return final_; }
   const LogContext& context() const { return ctx_; }
+  // Read the shared libraries the log names by absolute path, where they
+  // exist on this machine, and say what device code they hold (the command
+  // does; explain_text and the fuzzers do not touch files).
+  void read_libraries(bool on) { read_libraries_ = on; }
   size_t lines() const { return line_no_; }
   size_t dropped_findings() const { return dropped_; }
 
@@ -139,6 +143,7 @@ class ExplainStream {
   std::unique_ptr<State> st_;
   std::string partial_;
   bool partial_cut_ = false;
+  bool read_libraries_ = false;
   size_t line_no_ = 0;  // lines pushed so far
   size_t dropped_ = 0;
   std::vector<Finding> final_;

@@ -314,6 +314,7 @@ int cmd_explain(const std::vector<std::string>& files, bool json, bool list, con
           printed_fix[f.id + "@" + std::to_string(f.line)] = f.fix;
         },
         env ? &*env : nullptr);
+    stream.read_libraries(true);
     std::string error;
     if (!stream_log(file, stream, error)) {
       g_log->error("{}", error);

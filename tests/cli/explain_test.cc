@@ -402,6 +402,20 @@ TEST(ExplainCommand, SignaturesFileChoice) {
   EXPECT_NE(list.out.find("pytorch-unsupported-gpu"), std::string::npos);
 }
 
+// A library the log names that exists here is read with the inspector.
+TEST(ExplainCommand, NamedLibraryIsReadHere) {
+  const std::string so = fs::canonical(SMWATCH_FIXTURE_DIR "/sm80.so").string();
+  auto r = test::run({"explain", "--json", "--python", "none"}, {},
+                     "OSError: " + so + ": kernel launch failed\n"
+                     "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+                     "|   0  NVIDIA GeForce RTX 5090        On  |\n");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  const std::string cause = doc["findings"][0]["cause"];
+  EXPECT_NE(cause.find(so + " (here) holds SASS sm_80, no PTX: nothing for sm_120."), std::string::npos) << cause;
+  EXPECT_EQ(doc["context"]["gpu_sm"], "sm_120");
+}
+
 // explain answers as it reads: a pipe that stays open (a server that hangs
 // after its error, or one that keeps logging) gets its answer before EOF.
 TEST(ExplainCommand, AnswersBeforeTheEndOfAPipe) {
