@@ -79,22 +79,29 @@ Exit status: 0 no failure recorded; 1 failures, or kernels missing for a what-if
 target; 2 no report could be read.)";
 
 constexpr const char* kExplainHelp = R"(Read a crash log, traceback or server log (FILE, or standard input) and recognise
-known CUDA failure signatures: PyTorch's "not compatible" warning, "no kernel image
-is available", invalid device function, PTX/driver mismatches (CUDA errors 200,
-209, 218, 221, 222), the driver's own log lines, Triton's ptxas that does not know
-the GPU, Python version mismatches, SGLang/flashinfer context, and smwatch's own
-JSONL records. For each: the line, the cause and a concrete fix.
+known CUDA failure signatures: PyTorch's GPU warnings (the capability range read),
+"no kernel image is available", invalid device function, PTX/driver mismatches
+(CUDA errors 35, 200, 209, 218, 221, 222), Triton/ptxas/LLVM that do not know the
+GPU, NCCL and cuBLAS errors, FlashAttention's and flashinfer's architecture checks,
+missing CUDA libraries, bitsandbytes' CPU fallback, Python version mismatches,
+SGLang/flashinfer context, and smwatch's own JSONL records. For each: the line, the
+cause, and a concrete fix naming the package and its replacement, read from the
+whole log (paths, frames, versions, the GPU). Streams: each finding is printed as
+soon as it is recognised, in bounded memory, so a pipe from a running server works.
 
 Examples:
   smwatch explain server.log
-  python train.py 2>&1 | smwatch explain
-  kubectl logs pod/sglang-0 | smwatch explain --json -
+  python serve.py 2>&1 | smwatch explain
+  kubectl logs -f pod/sglang-0 | smwatch explain --json -
+  smwatch explain --python ~/venvs/serve/bin/python crash.log
   smwatch explain --list-signatures
 
-Signatures come from signatures.json (--signatures, $SMWATCH_SIGNATURES, or
-share/smwatch/signatures.json next to the installation; else the built-in copy).
+--python PY checks versions against that interpreter's installed packages (default:
+the Python smwatch is installed with; none: skip). Signatures come from
+signatures.json (--signatures, $SMWATCH_SIGNATURES, or share/smwatch/signatures.json
+next to the installation; else the built-in copy).
 Exit status: 0 something was recognised; 1 nothing recognised; 2 error (unreadable
-input or signatures file).)";
+input or signatures file, or a --python that cannot be asked).)";
 
 constexpr const char* kDoctorHelp = R"(Check this machine: the GPUs and their compute capability, the driver and the
 newest CUDA it supports, and every library with device code in the site-packages

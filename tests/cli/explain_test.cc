@@ -328,6 +328,26 @@ TEST(ExplainLogs, SmwatchRecordsAreReadAsJson) {
   EXPECT_TRUE(explain_text(R"j(echo '"type":"failure"' is how records start)j" "\n").empty());
 }
 
+// Fed in chunks of any size, the stream finds what the whole text gives.
+TEST(ExplainRobustness, ChunksGiveTheSameFindings) {
+  for (const auto& entry : fs::directory_iterator(SMWATCH_LOG_DIR)) {
+    if (entry.path().extension() != ".log") continue;
+    const std::string text = slurp(entry.path().string());
+    for (size_t chunk : {1u, 7u, 4096u}) {
+      ExplainStream stream(SignatureSet::builtin());
+      for (size_t pos = 0; pos < text.size(); pos += chunk) stream.feed(std::string_view(text).substr(pos, chunk));
+      stream.finish();
+      EXPECT_EQ(ids(stream.findings()), ids(explain_text(text))) << entry.path().filename() << " in chunks of " << chunk;
+    }
+  }
+  // A line longer than kMaxLineBytes is kept cut, and counted as one line.
+  ExplainStream stream(SignatureSet::builtin());
+  stream.feed("CUDA error: invalid device function " + std::string(3 * kMaxLineBytes, 'x') + "\nnext\n");
+  stream.finish();
+  ASSERT_EQ(stream.findings().size(), 1u);
+  EXPECT_EQ(stream.lines(), 2u);
+}
+
 TEST(ExplainRobustness, OddInputs) {
   EXPECT_TRUE(explain_text("").empty());
   EXPECT_TRUE(explain_text(std::string(1 << 20, 'a')).empty());
