@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <array>
 #include <charconv>
 #include <cstdlib>
 #include <regex>
@@ -310,6 +311,7 @@ Result<SignatureSet> SignatureSet::parse(std::string_view json_text, const std::
     for (const auto& name : sig->dedupe)
       if (!known.count(name)) return make_error(where + ": dedupe value '" + name + "' is not produced");
     set.max_lines_ = std::max(set.max_lines_, sig->lines);
+    for (const auto& n : sig->needles) set.min_needle_ = std::min(set.min_needle_, n.size());
     set.signatures_.push_back(std::move(sig));
   }
   for (const auto& sig : set.signatures_)
@@ -1084,13 +1086,16 @@ void ExplainStream::process_front(bool partial_window) {
   (void)partial_window;
   const PendingLine& first = st.window.front();
   const size_t i = first.number;
-  learn_context(first.text, first.low, i, ctx_);
-  learn_position(st, first);
+  // Every context rule looks for at least 3 characters: shorter lines teach nothing.
+  if (first.low.size() >= 3) {
+    learn_context(first.text, first.low, i, ctx_);
+    learn_position(st, first);
+  }
 
   // The window: this line and the ones after it that have arrived.
   const size_t avail = std::min(st.window.size(), sigs_.max_lines_);
   std::string win_low, win_text;
-  std::vector<size_t> low_end(avail + 1, 0), text_end(avail + 1, 0);
+  std::array<size_t, 11> low_end{}, text_end{};  // "lines" is at most 10
   for (size_t k = 0; k < avail; ++k) {
     if (k) {
       win_low += '\n';
@@ -1108,7 +1113,13 @@ void ExplainStream::process_front(bool partial_window) {
     std::string text;
   };
   std::vector<Hit> here;
+  // A window shorter than every needle cannot match (the common case of `yes`-like input).
+  // Needles hold no line break, so one must fit in a single line of the window.
+  size_t longest = 0;
+  for (size_t k = 0; k < avail; ++k) longest = std::max(longest, st.window[k].low.size());
+  const bool too_short = longest < sigs_.min_needle_;
   for (const auto& sig : sigs_.signatures_) {
+    if (too_short) break;
     const size_t n = std::min(avail, sig->lines);
     std::string_view low(win_low.data(), low_end[n]);
     if (std::none_of(sig->needles.begin(), sig->needles.end(), [&](const std::string& nd) { return contains(low, nd); }))

@@ -102,6 +102,7 @@ class SignatureSet {
   std::vector<std::unique_ptr<Signature>> signatures_;
   std::string origin_;
   size_t max_lines_ = 1;
+  size_t min_needle_ = static_cast<size_t>(-1);  // shortest needle (lower case bytes)
 };
 
 class ExplainStream {
