@@ -140,6 +140,9 @@ TEST(ExplainCorpus, RealLogsFromPublicIssues) {
           ok = false, why += " package '" + value("failing_package") + "' is not " + package;
       }
     }
+    for (const auto& f : findings)
+      for (const std::string* t : {&f.title, &f.cause, &f.fix})
+        if (t->find("(unknown)") != std::string::npos) ok = false, why += " '(unknown)' in " + f.id + ": " + *t;
     for (const auto& id : not_ids)
       if (find(findings, id)) ok = false, why += " wrongly " + id;
     if (ok) ++recognised;
