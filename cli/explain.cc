@@ -784,17 +784,28 @@ void learn_position(ExplainStream::State& st, const PendingLine& pl) {
 
 // Where the failing code lives, for a match on line `at`: the line itself,
 // a torch.ops namespace, the innermost frame, a recent path or library name.
+// A library named on a line (a path into site-packages, or a known library
+// name), not counting traceback frames.
+std::string named_on_line(const std::string& text, const std::string& low, std::string& where) {
+  if (contains(text, "File \"") && contains(text, "\", line ")) return {};
+  std::string pkg = package_in_path(text, where);
+  if (!pkg.empty()) return pkg;
+  for (const auto& lib : kNamedLibraries)
+    if (contains(low, lib.needle)) {
+      where = lib.where;
+      return lib.package;
+    }
+  return {};
+}
+
 void locate(const ExplainStream::State& st, const std::string& matched, size_t at,
             std::map<std::string, std::string>& values) {
   std::string where;
-  std::string pkg = package_in_path(matched, where);
-  if (pkg.empty())
-    for (const auto& lib : kNamedLibraries)
-      if (contains(lower(matched.substr(0, kMaxMatchChars)), lib.needle)) {
-        pkg = lib.package;
-        where = lib.where;
-        break;
-      }
+  std::string pkg = named_on_line(matched, lower(matched.substr(0, kMaxMatchChars)), where);
+  // A C++ error names the library on the lines right after the message (its
+  // stack follows it): the lines of the window after this one.
+  for (size_t k = 1; pkg.empty() && k < st.window.size(); ++k)
+    pkg = named_on_line(st.window[k].text, st.window[k].low, where);
   const ExplainStream::State::Frame* last = nullptr;
   if (!st.frames.empty() && at - st.frames.back().line <= kFrameReach) last = &st.frames.back();
   if (pkg.empty() && !st.ops_ns.empty() && at - st.ops_line <= kFrameReach) {
