@@ -55,7 +55,20 @@ except Exception:
 print(json.dumps({"executable": sys.executable, "version": sys.version.split()[0], "site": dirs, "packages": pkgs}))
 )";
 
-// Runs argv, returns its standard output; false when it could not run or failed.
+// "12.8" -> 12080, the form cuDriverGetVersion uses.
+int cuda_version_number(const char* text) {
+  int major = 0, minor = 0;
+  std::string_view s = text;
+  size_t dot = s.find('.');
+  std::from_chars(s.data(), s.data() + (dot == std::string_view::npos ? s.size() : dot), major);
+  if (dot != std::string_view::npos) std::from_chars(s.data() + dot + 1, s.data() + s.size(), minor);
+  return major * 1000 + minor * 10;
+}
+
+std::string cuda_text(int version) { return fmt::format("{}.{}", version / 1000, (version % 1000) / 10); }
+
+}  // namespace
+
 bool capture(const std::vector<std::string>& command, std::string& out, std::string& error) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
@@ -97,19 +110,6 @@ bool capture(const std::vector<std::string>& command, std::string& out, std::str
   return true;
 }
 
-// "12.8" -> 12080, the form cuDriverGetVersion uses.
-int cuda_version_number(const char* text) {
-  int major = 0, minor = 0;
-  std::string_view s = text;
-  size_t dot = s.find('.');
-  std::from_chars(s.data(), s.data() + (dot == std::string_view::npos ? s.size() : dot), major);
-  if (dot != std::string_view::npos) std::from_chars(s.data() + dot + 1, s.data() + s.size(), minor);
-  return major * 1000 + minor * 10;
-}
-
-std::string cuda_text(int version) { return fmt::format("{}.{}", version / 1000, (version % 1000) / 10); }
-
-}  // namespace
 
 int run_doctor(std::ostream& real_out, const DoctorOptions& options, const std::string& exe_dir) {
   // With --json only the document goes out; the text is written aside.

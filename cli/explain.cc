@@ -2,15 +2,21 @@
 
 #include <algorithm>
 #include <cctype>
+#include <array>
+#include <charconv>
 #include <cstdlib>
 #include <regex>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "doctor.h"  // capture()
 #include "signatures_embed.h"  // generated from cli/signatures.json by embed.cmake
 #include "smwatch/arch.h"
 #include "smwatch/demangle.h"
+#include "smwatch/scan.h"
+
+#include <filesystem>
 
 namespace smwatch::cli {
 
@@ -27,10 +33,36 @@ constexpr size_t kMaxTextChars = 400;  // of a matched line, kept for display
 // source of these facts).
 const char* const kTargetValues[] = {"sm", "cc", "gpus", "gpu_desc", "first_cuda", "pytorch_line", "fix_hint"};
 
+// Values every signature has, from the whole log (LogContext), from the
+// traceback around the match, and from the Python environment (--python):
+//   log_gpu        the GPU the log names ("NVIDIA GeForce RTX 5090 (sm_120)")
+//   log_sm         its architecture ("sm_120")
+//   versions       versions the log printed ("torch 2.6.0+cu126, driver 550.54 (CUDA 12.4)")
+//   failing_package the distribution the failing code belongs to (frames, paths, torch.ops namespace, library names)
+//   failing_where  what named it ("site-packages/xformers/ops/fmha/cutlass.py")
+//   importer       the module whose import failed (the frame above the error)
+//   importer_package its distribution ("compressed-tensors")
+//   package_fix    the concrete replacement for code without this GPU's architecture: driver too old,
+//                  or which wheel line for which package (arch.cc's fix_hint for the GPU and package)
+//   env_note       what --python's environment has installed and requires (mismatch findings)
+//   env_pin        the pin that resolves a version mismatch, from the installed requirements
+//   serving_fix    SGLang advice that fits the failing package
+//   range_title, range_cause, range_fix, range_verdict   PyTorch's capability-range warning, read ("derive": "capability-range")
+//   failing_in     " in <failing_package>", or nothing
+//   so_code        what a library the log names holds here (--python / explain on this machine: smscan's reading)
+//   older_line_fix the fix when the GPU is older than the build's oldest architecture (an older CUDA line)
+const char* const kContextValues[] = {"log_gpu", "log_sm", "versions", "failing_package", "failing_where",
+                                      "importer", "importer_package", "package_fix", "env_note", "env_pin",
+                                      "serving_fix", "range_title", "range_cause", "range_fix", "range_verdict",
+                                      "older_line_fix", "failing_in", "so_code"};
+
 struct SignatureSet::Signature {
   std::string id, severity, title, cause, fix;
   std::vector<std::string> needles;  // lower case; one must occur before the regex runs
   std::regex re;
+  std::regex unless;                 // a line (window) matching this is not a match (e.g. a WARNING line)
+  bool has_unless = false;
+  std::string derive;                // C++ reading of the values: "capability-range"
   std::vector<std::string> captures;     // names of groups 1..n
   size_t lines = 1;                      // window: this line and the next lines - 1
   std::string target;                    // value naming a GPU/arch, "" = none
@@ -99,11 +131,13 @@ std::string expand(const std::string& tmpl, const std::map<std::string, std::str
     out.append(tmpl, i, open - i);
     std::string inner = tmpl.substr(open + 1, close - open - 1);
     std::string value;
+    bool literal = false;
     for (size_t start = 0;;) {
       size_t bar = inner.find('|', start);
       std::string name = inner.substr(start, bar - start);
       if (name.size() >= 2 && name.front() == '\'' && name.back() == '\'') {
         value = name.substr(1, name.size() - 2);
+        literal = true;
         break;
       }
       auto it = values.find(name);
@@ -114,7 +148,7 @@ std::string expand(const std::string& tmpl, const std::map<std::string, std::str
       if (bar == std::string::npos) break;
       start = bar + 1;
     }
-    out += value.empty() ? "(unknown)" : value;
+    out += value.empty() && !literal ? "(unknown)" : value;
     i = close + 1;
   }
   return out;
@@ -170,12 +204,6 @@ std::vector<std::string> string_list(const json& sig, const char* key, const std
   return out;
 }
 
-struct Match {
-  const SignatureSet::Signature* sig;
-  size_t line;  // 0-based
-  std::string text;
-  std::map<std::string, std::string> values;
-};
 
 }  // namespace
 
@@ -233,6 +261,18 @@ Result<SignatureSet> SignatureSet::parse(std::string_view json_text, const std::
     } catch (const std::regex_error& e) {
       return make_error(where + ": bad regex: " + e.what());
     }
+    std::string unless;
+    if (!text("unless", false, unless)) return make_error(where + ": \"unless\" must be a regex string");
+    if (!unless.empty()) {
+      try {
+        sig->unless = std::regex(unless, std::regex::ECMAScript | std::regex::optimize | std::regex::icase);
+        sig->has_unless = true;
+      } catch (const std::regex_error& e) {
+        return make_error(where + ": bad \"unless\" regex: " + e.what());
+      }
+    }
+    if (!text("derive", false, sig->derive) || (!sig->derive.empty() && sig->derive != "capability-range"))
+      return make_error(where + ": \"derive\" must be \"capability-range\"");
     std::string error;
     sig->captures = string_list(j, "captures", where, error);
     sig->json_fields = string_list(j, "json", where, error);
@@ -264,11 +304,14 @@ Result<SignatureSet> SignatureSet::parse(std::string_view json_text, const std::
         return make_error(where + ": \"" + ref + "\" is not one of its captures or json fields");
     if (!sig->target.empty()) known.insert(std::begin(kTargetValues), std::end(kTargetValues));
     if (!sig->demangle.empty()) known.insert("demangled");
+    known.insert(std::begin(kContextValues), std::end(kContextValues));
     for (const std::string* tmpl : {&sig->title, &sig->cause, &sig->fix})
       for (const auto& name : placeholders(*tmpl))
         if (!known.count(name)) return make_error(where + ": {" + name + "} names no value of this signature");
     for (const auto& name : sig->dedupe)
       if (!known.count(name)) return make_error(where + ": dedupe value '" + name + "' is not produced");
+    set.max_lines_ = std::max(set.max_lines_, sig->lines);
+    for (const auto& n : sig->needles) set.min_needle_ = std::min(set.min_needle_, n.size());
     set.signatures_.push_back(std::move(sig));
   }
   for (const auto& sig : set.signatures_)
@@ -292,105 +335,906 @@ const SignatureSet& SignatureSet::builtin() {
   return set;
 }
 
-std::vector<Finding> SignatureSet::explain(std::string_view log) const {
-  // Split into lines (a final line without '\n' counts too).
-  std::vector<std::string> lines, lowered;
-  for (size_t pos = 0; pos < log.size();) {
-    size_t nl = log.find('\n', pos);
-    std::string_view line = log.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.push_back(strip_ansi(line));
-    lowered.push_back(lower(lines.back().substr(0, kMaxMatchChars)));
-    if (nl == std::string_view::npos) break;
-    pos = nl + 1;
-  }
+// ---- The log's context ---------------------------------------------------------
 
-  std::vector<Match> matches;
-  std::set<std::string> matched_ids;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    std::vector<Match> here;
-    for (const auto& sig : signatures_) {
-      const size_t last = std::min(lines.size(), i + sig->lines);
-      std::string window_low = lowered[i];
-      for (size_t k = i + 1; k < last; ++k) window_low += "\n" + lowered[k];
-      if (std::none_of(sig->needles.begin(), sig->needles.end(),
-                       [&](const std::string& n) { return window_low.find(n) != std::string::npos; }))
-        continue;
-      std::string window = lines[i].substr(0, kMaxMatchChars);
-      for (size_t k = i + 1; k < last; ++k) window += "\n" + lines[k].substr(0, kMaxMatchChars);
-      window.resize(std::min(window.size(), kMaxMatchChars * sig->lines));
-      std::smatch m;
-      try {
-        if (!std::regex_search(window, m, sig->re)) continue;
-      } catch (const std::regex_error&) {
-        continue;  // too complex for this input: skip rather than fail the whole log
-      }
-      // A window match belongs to the line it starts on; the next window finds the rest.
-      if (static_cast<size_t>(m.position(0)) > lines[i].size()) continue;
-      Match match{sig.get(), i, {}, {}};
-      for (size_t g = 0; g < sig->captures.size(); ++g)
-        match.values[sig->captures[g]] = m[g + 1].matched ? m[g + 1].str() : "";
-      if (!sig->json_fields.empty()) {
-        size_t brace = lines[i].find('{');
-        json rec = brace == std::string::npos ? json() : json::parse(lines[i].substr(brace), nullptr, false);
-        if (!rec.is_object()) continue;  // looked like a record but is not one
-        for (const auto& f : sig->json_fields) match.values[f] = rec.contains(f) ? json_value_text(rec[f]) : "";
-      }
-      if (!sig->demangle.empty()) match.values["demangled"] = smwatch::demangle(match.values[sig->demangle]);
-      if (!sig->target.empty() && !match.values[sig->target].empty())
-        add_target_values(match.values[sig->target], match.values);
-      // The lines the match spans, for display.
-      size_t end_line = i + static_cast<size_t>(std::count(window.begin(), window.begin() + m.position(0) + m.length(0), '\n'));
-      for (size_t k = i; k <= end_line && k < lines.size(); ++k) {
-        std::string t = lines[k].size() > kMaxTextChars ? lines[k].substr(0, kMaxTextChars) + "..." : lines[k];
-        match.text += (k == i ? "" : "\n") + t;
-      }
-      here.push_back(std::move(match));
+namespace {
+
+// "12.6" < "12.8"; "570.86.10" compares as 570, 86, 10.
+bool version_less(std::string_view a, std::string_view b) {
+  auto next = [](std::string_view& s) {
+    unsigned v = 0;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    s.remove_prefix(static_cast<size_t>(r.ptr - s.data()));
+    if (!s.empty() && s.front() == '.') s.remove_prefix(1);
+    else s = {};
+    return v;
+  };
+  for (int i = 0; i < 4; ++i) {
+    if (a.empty() && b.empty()) return false;
+    unsigned x = next(a), y = next(b);
+    if (x != y) return x < y;
+  }
+  return false;
+}
+
+// "12080" (cuDriverGetVersion's form) -> "12.8".
+std::string cuda_from_number(std::string_view digits) {
+  unsigned v = 0;
+  std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (v < 1000) return {};
+  return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
+}
+
+// A GPU name as logs print it ("NVIDIA H100 80GB HBM3", "NVIDIA RTX PRO 6000
+// Blackwell Workstation Edition"): the longest leading run of words the GPU
+// table knows.
+int cc_of_gpu_name(const std::string& name) {
+  std::string n = name;
+  while (!n.empty()) {
+    if (auto t = smwatch::parse_target(n); t && find_generation(t->cc)) return t->cc;
+    size_t sp = n.find_last_of(' ');
+    if (sp == std::string::npos) break;
+    n.resize(sp);
+    while (!n.empty() && n.back() == ' ') n.pop_back();
+  }
+  return 0;
+}
+
+// Python module (first component) -> the distribution that installs it.
+std::string dist_of_module(std::string_view module) {
+  std::string top(module.substr(0, module.find('.')));
+  static const std::map<std::string, std::string> kKnown = {
+      {"sgl_kernel", "sgl-kernel"}, {"flash_attn", "flash-attn"}, {"flash_attn_2_cuda", "flash-attn"},
+      {"flash_attn_3", "flash-attn-3"}, {"flash_attn_interface", "flash-attn-3"},
+      {"flashinfer", "flashinfer-python"}, {"compressed_tensors", "compressed-tensors"},
+      {"vllm_flash_attn", "vllm-flash-attn"}, {"llama_cpp", "llama-cpp-python"}, {"auto_gptq", "auto-gptq"},
+      {"awq", "autoawq"}, {"awq_ext", "autoawq-kernels"}, {"exllamav2", "exllamav2"}, {"mamba_ssm", "mamba-ssm"},
+      {"causal_conv1d", "causal-conv1d"}, {"sklearn", "scikit-learn"}, {"cv2", "opencv-python"},
+      {"PIL", "pillow"}, {"yaml", "pyyaml"}, {"google", "protobuf"}, {"intel_extension_for_pytorch", "intel-extension-for-pytorch"},
+      {"transformer_engine", "transformer-engine"}, {"deep_gemm", "deep-gemm"}, {"triton_kernels", "triton-kernels"},
+  };
+  if (auto it = kKnown.find(top); it != kKnown.end()) return it->second;
+  return dist_name(top);
+}
+
+// torch.ops namespaces -> the distribution that registers them.
+std::string dist_of_ops_namespace(const std::string& ns) {
+  static const std::map<std::string, std::string> kKnown = {
+      {"sgl_kernel", "sgl-kernel"}, {"_C", "vllm"}, {"_C_cache_ops", "vllm"}, {"_moe_C", "vllm"},
+      {"_vllm_fa2_C", "vllm-flash-attn"}, {"_vllm_fa3_C", "vllm-flash-attn"}, {"vllm", "vllm"},
+      {"flash_attn", "flash-attn"}, {"flash_attn_3", "flash-attn-3"}, {"xformers", "xformers"},
+      {"bitsandbytes", "bitsandbytes"}, {"torchvision", "torchvision"}, {"torchaudio", "torchaudio"},
+      {"fbgemm", "fbgemm-gpu"}, {"mamba_ssm", "mamba-ssm"}, {"_flashmla_C", "sgl-kernel"}, {"trtllm", "tensorrt-llm"},
+  };
+  if (auto it = kKnown.find(ns); it != kKnown.end()) return it->second;
+  return {};
+}
+
+// The package a path names: ".../site-packages/<pkg>/..." and its peers.
+// Returns the distribution and sets `where` to the part that named it.
+std::string package_in_path(std::string_view line, std::string& where, std::string* module = nullptr) {
+  for (std::string_view marker : {"site-packages/", "dist-packages/"}) {
+    size_t at = line.rfind(marker);
+    if (at == std::string_view::npos) continue;
+    size_t start = at + marker.size();
+    size_t end = start;
+    while (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) || line[end] == '_' ||
+                                 line[end] == '.' || line[end] == '-'))
+      ++end;
+    std::string_view top = line.substr(start, end - start);
+    if (top.empty() || top.ends_with(".dist-info") || top.ends_with(".egg-info")) continue;
+    if (top.ends_with(".py")) top.remove_suffix(3);
+    else if (size_t so = top.find(".cpython"); so != std::string_view::npos) top = top.substr(0, so);
+    else if (size_t abi = top.find(".abi3"); abi != std::string_view::npos) top = top.substr(0, abi);
+    else if (top.ends_with(".so")) top.remove_suffix(3);
+    if (top.empty()) continue;
+    // The path up to the end of the file name, for display.
+    size_t stop = line.find_first_of("\"': ,)", start);
+    where = std::string(line.substr(at, (stop == std::string_view::npos ? line.size() : stop) - at));
+    if (module) {
+      std::string m(line.substr(start, (stop == std::string_view::npos ? line.size() : stop) - start));
+      if (m.ends_with(".py")) m.resize(m.size() - 3);
+      if (m.ends_with("/__init__")) m.resize(m.size() - 9);
+      for (char& c : m)
+        if (c == '/') c = '.';
+      *module = m;
     }
-    // A more specific signature on the same line hides the general one.
-    for (const auto& m : here) matched_ids.insert(m.sig->id);
-    for (auto& m : here) {
-      bool hidden = std::any_of(here.begin(), here.end(), [&](const Match& other) {
-        return std::find(other.sig->supersedes.begin(), other.sig->supersedes.end(), m.sig->id) !=
-               other.sig->supersedes.end();
-      });
-      if (!hidden) matches.push_back(std::move(m));
+    return dist_of_module(top);
+  }
+  return {};
+}
+
+// Library and source names that say which project the failing code is.
+struct NamedLibrary {
+  const char* needle;  // lower case
+  const char* package;
+  const char* where;
+};
+const NamedLibrary kNamedLibraries[] = {
+    {"libbitsandbytes_cuda", "bitsandbytes", "libbitsandbytes_cuda*.so"},
+    {"libbitsandbytes_cpu", "bitsandbytes", "libbitsandbytes_cpu.so"},
+    {"ggml-cuda", "llama.cpp (ggml-cuda)", "ggml-cuda"},
+    {"ggml_cuda", "llama.cpp (ggml-cuda)", "ggml-cuda"},
+    {"third_party/flash-attention/hopper", "the bundled flash-attention (third_party/flash-attention/hopper)",
+     "third_party/flash-attention/hopper"},
+    {"xformers\\third_party\\flash-attention", "xformers", "xformers' bundled flash-attention (third_party\\flash-attention)"},
+    {"xformers/third_party/flash-attention", "xformers", "xformers' bundled flash-attention (third_party/flash-attention)"},
+    {"_c_flashattention", "xformers", "xformers _C_flashattention"},
+    {"flash_attn_2_cuda", "flash-attn", "flash_attn_2_cuda"},
+    {"flash_attn_cuda", "flash-attn", "flash_attn_cuda"},
+    {"onnxruntime", "onnxruntime-gpu", "onnxruntime"},
+    {"ctranslate2", "ctranslate2", "ctranslate2"},
+    {"libnccl", "nccl", "libnccl.so"},
+    {"vllm_flash_attn", "vllm-flash-attn", "vllm_flash_attn"},
+    {"sgl_kernel", "sgl-kernel", "sgl_kernel"},
+    {"sgl-kernel", "sgl-kernel", "sgl-kernel"},
+    {"flashinfer", "flashinfer-python", "flashinfer"},
+    {"xformers", "xformers", "xformers"},
+    {"libtorch_cuda", "torch", "libtorch_cuda.so"},
+};
+
+struct GpuRule {
+  const char* needle;  // lower case
+  std::regex re;       // groups: name, then major, minor or sm number (see kind)
+  int kind;            // 0: name only; 1: name, major, minor; 2: sm number only; 3: name, sm number
+};
+const std::vector<GpuRule>& gpu_rules() {
+  static const std::vector<GpuRule> rules = [] {
+    auto R = [](const char* re) { return std::regex(re, std::regex::ECMAScript | std::regex::optimize); };
+    std::vector<GpuRule> r;
+    r.push_back({"nvidia", R(R"(\|\s+\d+\s+(NVIDIA [A-Za-z0-9][A-Za-z0-9 .-]*?)\s+(?:On|Off)\s+\|)"), 0});
+    r.push_back({"capability", R(R"(Found GPU\d+ (.+?) which is of (?:cuda|CUDA|compute) capability (?:\(CC\) )?(\d+)\.(\d+))"), 1});
+    r.push_back({"capability", R(R"(([A-Za-z][^:\n]*?) with CUDA capability sm_(\d+))"), 3});
+    r.push_back({"compute capability", R(R"(Device \d+: (NVIDIA [^,]+), compute capability (\d+)\.(\d+))"), 1});
+    r.push_back({"major=", R(R"(name='([^']+)', major=(\d+), minor=(\d+))"), 1});
+    r.push_back({"gpu ", R(R"(GPU \d+: (NVIDIA [A-Za-z0-9][A-Za-z0-9 .-]*?)\s*(?:\(UUID|$|,))"), 0});
+    r.push_back({"sm_", R(R"((?:gpu-name|--gpu-architecture|-arch)[= ]sm_(\d+)[af]?\b)"), 2});
+    r.push_back({"sm_", R(R"('sm_(\d+)[af]?' is not a recognized processor)"), 2});
+    r.push_back({"sm_", R(R"(\.target sm_(\d+)[af]?\b)"), 2});
+    return r;
+  }();
+  return rules;
+}
+
+struct VersionRules {
+  std::regex package, driver, nvsmi_cuda, driver_number, found_version, torch_cuda;
+};
+const VersionRules& version_rules() {
+  static const VersionRules v = [] {
+    auto R = [](const char* re, bool icase = false) {
+      auto f = std::regex::ECMAScript | std::regex::optimize;
+      if (icase) f |= std::regex::icase;
+      return std::regex(re, f);
+    };
+    VersionRules r;
+    r.package = R(R"((?:^|[^A-Za-z0-9_./-])(torch|pytorch|vllm|sglang|sgl[-_]kernel|triton|flashinfer(?:[-_]python)?|transformers|xformers|flash[-_]attn|bitsandbytes|compressed[-_]tensors|nccl|llama[-_]cpp[-_]python|jax|jaxlib)(?: API server)?(?:\s+version)?(?:==|\s*[:=]\s*|\s+|-)v?(\d+\.\d+(?:\.\d+)*(?:\.?(?:post|dev|rc)\d+)*(?:\+[A-Za-z0-9.]+)?)(?![\w.]))", true);
+    r.driver = R(R"((?:Driver Version|driver version)\s*:?\s*(\d{3}\.\d+(?:\.\d+)?))", true);
+    r.nvsmi_cuda = R(R"(CUDA Version\s*:\s*(\d+\.\d+))");
+    r.driver_number = R(R"(cudaDriverVersion\s*[:=]?\s*(\d{4,5}))");
+    r.found_version = R(R"(driver on your system is too old \(found version (\d{4,5})\))");
+    r.torch_cuda = R(R"(CUDA used to build PyTorch\s*:\s*(\d+\.\d+))");
+    return r;
+  }();
+  return v;
+}
+
+bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
+
+// Learns from one line what the whole log says about the stack.
+void learn_context(const std::string& line, const std::string& low, size_t line_no, LogContext& ctx) {
+  std::smatch m;
+  try {
+    for (const auto& rule : gpu_rules()) {
+      if (!contains(low, rule.needle) || !std::regex_search(line, m, rule.re)) continue;
+      std::string name;
+      int cc = 0;
+      if (rule.kind == 0) {
+        name = m[1].str();
+        cc = cc_of_gpu_name(name);
+      } else if (rule.kind == 1) {
+        name = m[1].str();
+        cc = std::stoi(m[2].str()) * 10 + std::stoi(m[3].str());
+      } else if (rule.kind == 2) {
+        cc = std::stoi(m[1].str());
+      } else {
+        name = m[1].str();
+        cc = std::stoi(m[2].str());
+      }
+      while (!name.empty() && name.back() == ' ') name.pop_back();
+      if (name.size() > 80) name.resize(80);
+      if (cc < 10 || cc > 999) cc = 0;
+      // A name with its capability beats a bare name; the first GPU named wins otherwise.
+      if (ctx.gpu_cc == 0 || (ctx.gpu_name.empty() && !name.empty()) || (rule.kind == 1 && ctx.gpu_name.empty())) {
+        if (!name.empty()) ctx.gpu_name = name;
+        if (cc) ctx.gpu_cc = cc;
+        ctx.gpu_line = line_no + 1;
+      } else if (!name.empty() && ctx.gpu_name.empty()) {
+        ctx.gpu_name = name;
+      }
+      break;
+    }
+    const VersionRules& v = version_rules();
+    static const char* const kVersionNeedles[] = {"torch", "vllm", "sglang", "sgl", "triton", "flashinfer",
+                                                  "transformers", "xformers", "flash", "bitsandbytes",
+                                                  "compressed", "nccl", "llama", "jax"};
+    if (std::any_of(std::begin(kVersionNeedles), std::end(kVersionNeedles), [&](const char* n) { return contains(low, n); })) {
+      std::string rest = line.substr(0, 2000);
+      for (std::sregex_iterator it(rest.begin(), rest.end(), v.package), end; it != end; ++it) {
+        std::string name = dist_name((*it)[1].str());
+        if (name == "pytorch") name = "torch";
+        if (name == "flashinfer") name = "flashinfer-python";
+        std::string ver = (*it)[2].str();
+        if (!ctx.versions.count(name)) ctx.versions[name] = ver;
+        if (name == "torch" && ctx.torch_cuda.empty()) {
+          size_t cu = ver.find("+cu");
+          if (cu != std::string::npos && ver.size() >= cu + 5) {
+            std::string digits = ver.substr(cu + 3);
+            ctx.torch_cuda = digits.substr(0, digits.size() - 1) + "." + digits.substr(digits.size() - 1);
+          }
+        }
+      }
+    }
+    if (contains(low, "driver") && std::regex_search(line, m, v.driver) && !ctx.versions.count("driver"))
+      ctx.versions["driver"] = m[1].str();
+    if (contains(line, "CUDA Version") && std::regex_search(line, m, v.nvsmi_cuda) && !ctx.versions.count("driver_cuda"))
+      ctx.versions["driver_cuda"] = m[1].str();
+    if (contains(line, "cudaDriverVersion") && std::regex_search(line, m, v.driver_number) && !ctx.versions.count("driver_cuda"))
+      ctx.versions["driver_cuda"] = cuda_from_number(m[1].str());
+    if (contains(low, "too old (found version") && std::regex_search(line, m, v.found_version))
+      ctx.versions["driver_cuda"] = cuda_from_number(m[1].str());
+    if (contains(line, "CUDA used to build PyTorch") && std::regex_search(line, m, v.torch_cuda))
+      ctx.torch_cuda = m[1].str();
+  } catch (const std::exception&) {
+    // regex complexity or a number out of range: learn nothing from this line
+  }
+}
+
+std::string context_versions(const LogContext& ctx) {
+  std::string out;
+  for (const auto& [name, ver] : ctx.versions) {
+    if (name == "driver" || name == "driver_cuda") continue;
+    out += (out.empty() ? "" : ", ") + name + " " + ver;
+  }
+  if (ctx.versions.count("driver") || ctx.versions.count("driver_cuda")) {
+    out += (out.empty() ? "" : ", ") + std::string("driver");
+    if (ctx.versions.count("driver")) out += " " + ctx.versions.at("driver");
+    if (ctx.versions.count("driver_cuda")) out += " (supports CUDA " + ctx.versions.at("driver_cuda") + ")";
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---- The Python environment ------------------------------------------------------
+
+std::string dist_name(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out += (l == '_' || l == '.') ? '-' : l;
+  }
+  return out;
+}
+
+const PythonEnv::Dist* PythonEnv::find(std::string_view name) const {
+  auto it = dists.find(dist_name(name));
+  return it == dists.end() ? nullptr : &it->second;
+}
+
+std::vector<std::pair<std::string, std::string>> PythonEnv::required_by(std::string_view name) const {
+  const std::string want = dist_name(name);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, d] : dists) {
+    for (const auto& req : d.requires_) {
+      size_t end = 0;
+      while (end < req.size() && (std::isalnum(static_cast<unsigned char>(req[end])) || req[end] == '-' ||
+                                  req[end] == '_' || req[end] == '.'))
+        ++end;
+      if (dist_name(req.substr(0, end)) != want) continue;
+      out.emplace_back(d.name, req.substr(0, req.find(';')));
     }
   }
+  return out;
+}
 
-  std::vector<Finding> findings;
+Result<PythonEnv> query_python_env(const std::string& python) {
+  static const char* const kProbe = R"(
+import json, sys
+from importlib import metadata
+out = []
+for d in metadata.distributions():
+    try:
+        out.append([d.metadata["Name"] or "", d.version or "", list(d.requires or [])])
+    except Exception:
+        pass
+print(json.dumps({"executable": sys.executable, "dists": out}))
+)";
+  std::string text, error;
+  if (!capture({python, "-c", kProbe}, text, error)) return make_error(error);
+  json doc = json::parse(text, nullptr, false);
+  if (!doc.is_object() || !doc.contains("dists") || !doc["dists"].is_array())
+    return make_error("'" + python + "' printed no distribution list");
+  PythonEnv env;
+  env.python = doc.value("executable", python);
+  for (const auto& d : doc["dists"]) {
+    if (!d.is_array() || d.size() != 3 || !d[0].is_string() || !d[1].is_string() || !d[2].is_array()) continue;
+    PythonEnv::Dist dist{d[0].get<std::string>(), d[1].get<std::string>(), {}};
+    for (const auto& r : d[2])
+      if (r.is_string()) dist.requires_.push_back(r.get<std::string>());
+    std::string key = dist_name(dist.name);
+    if (!key.empty() && !env.dists.count(key)) env.dists.emplace(key, std::move(dist));
+  }
+  return env;
+}
+
+// ---- The streaming matcher ---------------------------------------------------------
+
+namespace {
+
+struct PendingLine {
+  std::string text;  // ANSI stripped, at most kMaxLineBytes
+  std::string low;   // lower case, first kMaxMatchChars
+  size_t number;     // 0-based
+};
+
+struct Record {
+  const SignatureSet::Signature* sig;
+  Finding f;
+  bool released = false;
+};
+
+std::string first_nonempty(const std::map<std::string, std::string>& v, const char* a) {
+  auto it = v.find(a);
+  return it == v.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+struct ExplainStream::State {
+  std::deque<PendingLine> window;
+  // Traceback frames seen lately: the importer of a failed import is the
+  // last frame before the error.
+  struct Frame {
+    std::string module, package, where;
+    size_t line;
+  };
+  std::deque<Frame> frames;
+  // The last library/package a line named, and the last torch.ops namespace.
+  std::string hint_package, hint_where;
+  size_t hint_line = 0;
+  std::string ops_ns;
+  size_t ops_line = 0;
+  std::vector<Record> records;  // bounded by kMaxFindings
   std::map<std::string, size_t> by_key;
-  for (auto& m : matches) {
-    const auto& req = m.sig->requires_ids;
-    if (!req.empty() &&
-        std::none_of(req.begin(), req.end(), [&](const std::string& id) { return matched_ids.count(id) > 0; }))
-      continue;  // context without the failure it explains
-    std::string key = m.sig->id;
-    if (!m.sig->dedupe_set) {
-      for (const auto& name : m.sig->captures) key += '\x1f' + m.values[name];
-      for (const auto& name : m.sig->json_fields) key += '\x1f' + m.values[name];
-    } else {
-      for (const auto& name : m.sig->dedupe) key += '\x1f' + m.values[name];
+  std::set<std::string> matched_ids;
+  size_t released = 0;
+  bool unlocated = false;  // some finding has no failing_package yet
+  std::string so_path;     // the last shared library a line named by absolute path
+  size_t so_line = 0;
+  std::map<std::string, std::string> so_code;  // path -> what it holds (at most 16 read)
+};
+
+namespace {
+
+constexpr size_t kFrameReach = 60;  // a frame or path further back than this many lines says nothing
+
+void learn_position(ExplainStream::State& st, const PendingLine& pl) {
+  const std::string& line = pl.text;
+  const std::string& low = pl.low;
+  if (contains(line, "Traceback (most recent call last)")) st.frames.clear();
+  std::string where, module;
+  if (contains(line, "File \"") && contains(line, "\", line ")) {
+    std::string pkg = package_in_path(line, where, &module);
+    if (pkg.empty()) {  // a frame outside site-packages: the user's code or a source checkout
+      size_t q = line.find("File \"") + 6;
+      size_t e = line.find('"', q);
+      where = line.substr(q, e - q);
     }
-    if (auto it = by_key.find(key); it != by_key.end()) {
-      Finding& f = findings[it->second];
+    st.frames.push_back({module, pkg, where, pl.number});
+    if (st.frames.size() > 64) st.frames.pop_front();
+    return;
+  }
+  bool hint = false;
+  if (std::string pkg = package_in_path(line, where); !pkg.empty()) {
+    st.hint_package = pkg;
+    st.hint_where = where;
+    st.hint_line = pl.number;
+    hint = true;
+  } else {
+    for (const auto& lib : kNamedLibraries) {
+      if (!contains(low, lib.needle)) continue;
+      st.hint_package = lib.package;
+      st.hint_where = lib.where;
+      st.hint_line = pl.number;
+      hint = true;
+      break;
+    }
+  }
+  if (size_t so = line.find(".so"); so != std::string::npos) {
+    static const std::regex kSoPath(R"((/[^\s'"():,]+\.so(?:\.[0-9]+)*)(?![A-Za-z0-9_]))");
+    std::smatch m;
+    try {
+      std::string head = line.substr(0, kMaxMatchChars);
+      if (std::regex_search(head, m, kSoPath)) {
+        st.so_path = m[1].str();
+        st.so_line = pl.number;
+      }
+    } catch (const std::regex_error&) {
+    }
+  }
+  // A C++ error names the library after the message (its stack follows it):
+  // findings just before this line that named no package get this one.
+  if (hint && st.unlocated)
+    for (auto& r : st.records) {
+      auto& v = r.f.values;
+      if (!v["failing_package"].empty() || r.f.line > pl.number || pl.number - r.f.line + 1 > kFrameReach) continue;
+      v["failing_package"] = st.hint_package;
+      v["failing_where"] = st.hint_where;
+    }
+  if (size_t at = line.find("torch.ops."); at != std::string::npos) {
+    size_t s = at + 10, e = s;
+    while (e < line.size() && (std::isalnum(static_cast<unsigned char>(line[e])) || line[e] == '_')) ++e;
+    std::string ns = line.substr(s, e - s);
+    if (!ns.empty() && ns != "aten" && ns != "prims" && ns != "higher_order") {
+      st.ops_ns = ns;
+      st.ops_line = pl.number;
+    }
+  }
+}
+
+// Where the failing code lives, for a match on line `at`: the line itself,
+// a torch.ops namespace, the innermost frame, a recent path or library name.
+// A library named on a line (a path into site-packages, or a known library
+// name), not counting traceback frames.
+std::string named_on_line(const std::string& text, const std::string& low, std::string& where) {
+  if (contains(text, "File \"") && contains(text, "\", line ")) return {};
+  std::string pkg = package_in_path(text, where);
+  if (!pkg.empty()) return pkg;
+  for (const auto& lib : kNamedLibraries)
+    if (contains(low, lib.needle)) {
+      where = lib.where;
+      return lib.package;
+    }
+  return {};
+}
+
+void locate(const ExplainStream::State& st, const std::string& matched, size_t at,
+            std::map<std::string, std::string>& values) {
+  std::string where;
+  std::string pkg = named_on_line(matched, lower(matched.substr(0, kMaxMatchChars)), where);
+  // A C++ error names the library on the lines right after the message (its
+  // stack follows it): the lines of the window after this one.
+  for (size_t k = 1; pkg.empty() && k < st.window.size(); ++k)
+    pkg = named_on_line(st.window[k].text, st.window[k].low, where);
+  const ExplainStream::State::Frame* last = nullptr;
+  if (!st.frames.empty() && at - st.frames.back().line <= kFrameReach) last = &st.frames.back();
+  if (pkg.empty() && !st.ops_ns.empty() && at - st.ops_line <= kFrameReach) {
+    pkg = dist_of_ops_namespace(st.ops_ns);
+    where = "torch.ops." + st.ops_ns;
+  }
+  if (pkg.empty() && last && !last->package.empty()) {
+    pkg = last->package;
+    where = last->where;
+    // torch's own dispatch and compile layers run other packages' kernels: the caller says whose.
+    if (pkg == "torch") {
+      for (auto it = st.frames.rbegin(); it != st.frames.rend(); ++it) {
+        if (it->package.empty() || it->package == "torch" || it->package == "triton") continue;
+        static const std::set<std::string> kKernelPackages = {
+            "xformers", "flash-attn", "flash-attn-3", "sgl-kernel", "flashinfer-python", "bitsandbytes",
+            "vllm-flash-attn", "mamba-ssm", "causal-conv1d", "auto-gptq", "autoawq", "exllamav2", "deep-gemm"};
+        if (kKernelPackages.count(it->package)) {
+          pkg = it->package;
+          where = it->where;
+        }
+        break;
+      }
+    }
+  }
+  if (pkg.empty() && !st.hint_package.empty() && at - st.hint_line <= kFrameReach) {
+    pkg = st.hint_package;
+    where = st.hint_where;
+  }
+  if (!st.so_path.empty() && at - st.so_line <= kFrameReach) values["so_path"] = st.so_path;
+  values["failing_package"] = pkg;
+  values["failing_where"] = where.size() > 200 ? where.substr(0, 200) + "..." : where;
+  if (last) {
+    values["importer"] = last->module;
+    values["importer_package"] = last->package;
+  }
+}
+
+// The concrete replacement for code that has nothing for this GPU.
+std::string package_fix(const LogContext& ctx, int cc, const std::string& pkg) {
+  const GpuGeneration* gen = cc ? find_generation(static_cast<uint16_t>(cc)) : nullptr;
+  auto drv = ctx.versions.find("driver_cuda");
+  if (gen && drv != ctx.versions.end() && !drv->second.empty() && version_less(drv->second, gen->first_cuda))
+    return "the driver supports CUDA " + drv->second + " only, older than CUDA " + gen->first_cuda +
+           ", the first for sm_" + std::to_string(cc) + ": update the NVIDIA driver to one for CUDA " + gen->first_cuda +
+           " or newer first; then " + fix_hint(static_cast<uint16_t>(cc), pkg.empty() ? "torch" : pkg);
+  if (!cc) {
+    if (pkg.empty()) return {};
+    if (pkg.find(' ') != std::string::npos)  // not a pip package: a source build or a bundled copy
+      return "rebuild " + pkg + " with your GPU's architecture in its CUDA architectures (CMAKE_CUDA_ARCHITECTURES / -arch; CUDA 12.8+ for Blackwell), or install a release built for it";
+    return "install a build of " + pkg + " made for your GPU's architecture and the installed torch/CUDA line (`smwatch doctor` prints which)";
+  }
+  if ((pkg.empty() || pkg == "torch") && gen && !ctx.torch_cuda.empty() && version_less(ctx.torch_cuda, gen->first_cuda)) {
+    auto tv = ctx.versions.find("torch");
+    return "torch " + (tv == ctx.versions.end() ? std::string() : tv->second + " ") + "is built with CUDA " + ctx.torch_cuda +
+           ", older than CUDA " + gen->first_cuda + " (the first for sm_" + std::to_string(cc) + "): " +
+           fix_hint(static_cast<uint16_t>(cc), "torch");
+  }
+  if (pkg.empty()) return fix_hint(static_cast<uint16_t>(cc));
+  if (pkg.find(' ') != std::string::npos)  // "the bundled flash-attention (...)", "llama.cpp (ggml-cuda)"
+    return "rebuild " + pkg + " with sm_" + std::to_string(cc) + " in its CUDA architectures (CUDA " +
+           (gen ? gen->first_cuda : "12.8") + " or newer), or install a release that includes it";
+  return fix_hint(static_cast<uint16_t>(cc), pkg);
+}
+
+// PyTorch's "Found GPU0 X which is of cuda capability 12.1 ... (8.0) - (12.0)": read the range.
+void derive_capability_range(std::map<std::string, std::string>& v) {
+  auto num = [](const std::string& s) {
+    size_t dot = s.find('.');
+    if (dot == std::string::npos) return 0;
+    try {
+      return std::stoi(s.substr(0, dot)) * 10 + std::stoi(s.substr(dot + 1));
+    } catch (...) {
+      return 0;
+    }
+  };
+  // PyTorch's "not compatible" warning lists the build's architectures instead of a range.
+  if (first_nonempty(v, "min_cc").empty() && !first_nonempty(v, "supported").empty()) {
+    int lo_sm = 0, hi_sm = 0;
+    const std::string list = v["supported"];
+    for (size_t at = 0; (at = list.find("sm_", at)) != std::string::npos; at += 3) {
+      int n = 0;
+      std::from_chars(list.data() + at + 3, list.data() + list.size(), n);
+      if (n <= 0) continue;
+      lo_sm = lo_sm ? std::min(lo_sm, n) : n;
+      hi_sm = std::max(hi_sm, n);
+    }
+    if (lo_sm) v["min_cc"] = std::to_string(lo_sm / 10) + "." + std::to_string(lo_sm % 10);
+    if (hi_sm) v["max_cc"] = std::to_string(hi_sm / 10) + "." + std::to_string(hi_sm % 10);
+    if (first_nonempty(v, "cc_text").empty() && !first_nonempty(v, "cc").empty()) v["cc_text"] = v["cc"];
+  }
+  int cc = num(first_nonempty(v, "cc_text")), lo = num(first_nonempty(v, "min_cc")), hi = num(first_nonempty(v, "max_cc"));
+  std::string gpu = first_nonempty(v, "gpu"), sm = "sm_" + std::to_string(cc);
+  if (!cc) return;
+  const GpuGeneration* gen = find_generation(static_cast<uint16_t>(cc));
+  const std::string torch_fix = fix_hint(static_cast<uint16_t>(cc), "torch");
+  v["older_line_fix"] = "";
+  const bool too_old = !first_nonempty(v, "too_old").empty() || (!lo && !hi && cc < 50);
+  if ((lo && cc < lo) || too_old) {
+    v["range_verdict"] = "below";
+    v["severity"] = "error";
+    v["range_title"] = "PyTorch no longer supports the " + gpu + " (" + sm + ")" +
+                       (lo ? ": its oldest GPU is " + first_nonempty(v, "min_cc") : std::string(": the GPU is too old for it"));
+    v["range_cause"] = "This PyTorch build's CUDA line starts at compute capability " +
+                       (lo ? first_nonempty(v, "min_cc") : std::string("a newer one")) + ", above the GPU's " +
+                       first_nonempty(v, "cc_text") + ": kernels will fail with \"no kernel image is available\".";
+    v["range_fix"] = "Install a PyTorch build from an older CUDA line that still includes " + sm +
+                     " (cu126 covers compute capability 5.0-9.0; cu128 7.0-12.0), e.g. pip install torch --index-url https://download.pytorch.org/whl/cu126, or build from source with TORCH_CUDA_ARCH_LIST=\"" +
+                     first_nonempty(v, "cc_text") + "\"";
+    v["older_line_fix"] = v["range_fix"];
+  } else if (hi && cc / 10 > hi / 10) {
+    v["range_verdict"] = "above";
+    v["severity"] = "error";
+    v["range_title"] = "PyTorch has no code for the " + gpu + " (" + sm + "): its newest GPU is " + first_nonempty(v, "max_cc");
+    v["range_cause"] = "Compute capability " + first_nonempty(v, "cc_text") + " is a newer major than this build's maximum " +
+                       first_nonempty(v, "max_cc") + ": its SASS does not run there, and kernels will fail with \"no kernel image is available\".";
+    v["range_fix"] = torch_fix;
+  } else if (hi && cc > hi) {
+    v["range_verdict"] = "false-alarm";
+    v["severity"] = "warning";
+    v["range_title"] = "A false alarm: the " + gpu + " (" + sm + ") runs this PyTorch's sm_" + std::to_string(hi) + " code";
+    v["range_cause"] = "Compute capability " + first_nonempty(v, "cc_text") + " is a newer minor of the same major as the build's maximum " +
+                       first_nonempty(v, "max_cc") + "; SASS for sm_" + std::to_string(hi) + " runs on it unchanged" +
+                       (gen ? std::string(" (") + gen->gpus + ")" : std::string()) +
+                       ". PyTorch's check compares the numbers only (the warning is gone in torch 2.11).";
+    v["range_fix"] = "Nothing to fix for this warning; it can be ignored (or upgrade torch to 2.11 or newer, which no longer prints it). Look at the other findings for the real failure, if any.";
+  } else {
+    v["range_verdict"] = "inside";
+    v["severity"] = "warning";
+    v["range_title"] = "PyTorch's capability check for the " + gpu + " (" + sm + ")";
+    v["range_cause"] = "The GPU's compute capability is inside the build's range.";
+    v["range_fix"] = "Nothing to fix for this warning.";
+  }
+}
+
+}  // namespace
+
+ExplainStream::ExplainStream(const SignatureSet& sigs, Callback on_finding, const PythonEnv* env)
+    : sigs_(sigs), on_finding_(std::move(on_finding)), env_(env), st_(std::make_unique<State>()) {}
+ExplainStream::~ExplainStream() = default;
+
+void ExplainStream::feed(std::string_view bytes) {
+  while (!bytes.empty()) {
+    size_t nl = bytes.find('\n');
+    std::string_view piece = bytes.substr(0, nl);
+    if (!partial_cut_) {
+      size_t room = kMaxLineBytes - partial_.size();
+      if (piece.size() > room) {
+        partial_.append(piece.substr(0, room));
+        partial_cut_ = true;
+      } else {
+        partial_.append(piece);
+      }
+    }
+    if (nl == std::string_view::npos) break;
+    push_line(partial_);
+    partial_.clear();
+    partial_cut_ = false;
+    bytes.remove_prefix(nl + 1);
+  }
+}
+
+void ExplainStream::push_line(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  PendingLine pl;
+  pl.text = strip_ansi(line);
+  pl.low = lower(std::string_view(pl.text).substr(0, kMaxMatchChars));
+  pl.number = line_no_++;
+  st_->window.push_back(std::move(pl));
+  while (st_->window.size() >= sigs_.max_lines_) process_front(false);
+}
+
+void ExplainStream::idle() {
+  while (!st_->window.empty()) process_front(true);
+}
+
+namespace {
+
+// What a shared library the log names holds, read with the inspector (only
+// for a regular file that exists here: the log may come from this machine).
+std::string describe_library(const std::string& path, int cc) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return {};
+  FileScan scan = scan_file(path, ScanOptions{.kernels = false, .probe_kernels = false, .budget = nullptr});
+  if (!scan.read_error.empty()) return {};
+  std::set<std::string> sass, ptx;
+  bool runs = false, jit = false;
+  for (const auto& c : scan.containers)
+    for (const auto& img : c.images) {
+      (img.kind == CodeKind::kSass ? sass : ptx).insert(img.kind == CodeKind::kSass ? img.arch.sm_name() : img.arch.compute_name());
+      if (cc) {
+        Usability u = usability(img.kind, img.arch, static_cast<uint16_t>(cc));
+        runs = runs || u == Usability::kSass;
+        jit = jit || u == Usability::kJit;
+      }
+    }
+  if (sass.empty() && ptx.empty()) return path + " (here) holds no GPU code.";
+  auto join = [](const std::set<std::string>& s) {
+    std::string out;
+    for (const auto& x : s) out += (out.empty() ? "" : " ") + x;
+    return out;
+  };
+  std::string out = path + " (here) holds " + (sass.empty() ? std::string("no SASS") : "SASS " + join(sass)) + ", " +
+                    (ptx.empty() ? std::string("no PTX") : "PTX " + join(ptx));
+  if (cc) {
+    const std::string sm = "sm_" + std::to_string(cc);
+    out += runs ? ": code that runs on " + sm : jit ? ": only PTX the driver must JIT for " + sm : ": nothing for " + sm;
+  }
+  return out + ".";
+}
+
+void render(Record& r, const LogContext& ctx, const PythonEnv* env, ExplainStream::State* st = nullptr) {
+  const auto* sig = r.sig;
+  auto& v = r.f.values;
+  // Derived from the whole log (recomputed at the end, when more is known).
+  int cc = ctx.gpu_cc;
+  if (auto it = v.find("cc"); it != v.end() && !it->second.empty()) {  // the finding's own GPU wins
+    if (auto t = smwatch::parse_target(it->second)) cc = t->cc;
+  }
+  v["log_gpu"] = ctx.gpu_name.empty() ? (ctx.gpu_cc ? "sm_" + std::to_string(ctx.gpu_cc) : std::string())
+                                      : ctx.gpu_name + (ctx.gpu_cc ? " (sm_" + std::to_string(ctx.gpu_cc) + ")" : std::string());
+  v["log_sm"] = ctx.gpu_cc ? "sm_" + std::to_string(ctx.gpu_cc) : std::string();
+  v["versions"] = context_versions(ctx);
+  v["package_fix"] = package_fix(ctx, cc, first_nonempty(v, "failing_package"));
+  v["failing_in"] = first_nonempty(v, "failing_package").empty() ? std::string() : " in " + v["failing_package"];
+  // SGLang advice: graph capture and flashinfer can be switched off; a kernel of sgl-kernel cannot.
+  if (first_nonempty(v, "failing_package") == "sgl-kernel")
+    v["serving_fix"] = "The failing kernel is an sgl-kernel op: --disable-cuda-graph and --disable-flashinfer do not avoid it. Install the sgl-kernel build for your GPU and torch's CUDA line" +
+                       (cc ? std::string(": ") + fix_hint(static_cast<uint16_t>(cc), "sgl-kernel") : std::string(" (a cu128+ build for Blackwell GPUs)")) + ".";
+  else
+    v["serving_fix"] = "";
+  if (sig->derive == "capability-range") derive_capability_range(v);
+  // The Python environment: what is installed, what the importer requires, the pin.
+  v["env_note"] = "";
+  v["env_pin"] = "";
+  if (env) {
+    std::string pkg = first_nonempty(v, "package");
+    if (pkg.empty()) pkg = first_nonempty(v, "failing_package");
+    const std::string importer = first_nonempty(v, "importer_package");
+    std::string note, pin;
+    if (!pkg.empty() && pkg.find(' ') == std::string::npos) {
+      std::string dist = dist_of_module(pkg);
+      const PythonEnv::Dist* d = env->find(dist);
+      note = "In " + env->python + ": " + (d ? d->name + " " + d->version + " is installed" : dist + " is not installed");
+      if (!importer.empty() && dist_name(importer) != dist) {
+        const PythonEnv::Dist* imp = env->find(importer);
+        note += imp ? "; " + imp->name + " " + imp->version + " is installed" : "; " + importer + " is not installed";
+      }
+      auto reqs = env->required_by(dist);
+      std::string pinned_by;
+      for (const auto& [who, req] : reqs) {
+        note += "; " + who + " requires " + req;
+        if (pin.empty() && req.find("==") != std::string::npos) {
+          pin = req.substr(0, req.find(','));
+          pinned_by = who;
+        }
+      }
+      if (!importer.empty() && dist_name(importer) != dist)
+        for (const auto& [who, req] : env->required_by(importer)) note += "; " + who + " requires " + req;
+      if (!pin.empty()) {
+        std::string spec;
+        for (char c : pin)
+          if (c != ' ') spec += c;
+        pin = "pip install '" + spec + "' (the version " + pinned_by + " pins)";
+      }
+    }
+    v["env_note"] = note;
+    v["env_pin"] = pin;
+  }
+  v["so_code"] = "";
+  if (st && !first_nonempty(v, "so_path").empty()) {
+    const std::string& path = v["so_path"];
+    const std::string key = path + '\x1f' + std::to_string(ctx.gpu_cc);  // the verdict depends on the GPU known so far
+    auto it = st->so_code.find(key);
+    if (it == st->so_code.end() && st->so_code.size() < 16) it = st->so_code.emplace(key, describe_library(path, ctx.gpu_cc)).first;
+    if (it != st->so_code.end()) v["so_code"] = it->second;
+  }
+  r.f.severity = first_nonempty(v, "severity").empty() ? sig->severity : v["severity"];
+  r.f.title = expand(sig->title, v);
+  r.f.cause = expand(sig->cause, v);
+  if (!v["so_code"].empty() && r.f.severity == "error") r.f.cause += " " + v["so_code"];
+  r.f.fix = expand(sig->fix, v);
+}
+
+}  // namespace
+
+void ExplainStream::process_front(bool partial_window) {
+  State& st = *st_;
+  if (st.window.empty()) return;
+  (void)partial_window;
+  const PendingLine& first = st.window.front();
+  const size_t i = first.number;
+  // Every context rule looks for at least 3 characters: shorter lines teach nothing.
+  if (first.low.size() >= 3) {
+    learn_context(first.text, first.low, i, ctx_);
+    learn_position(st, first);
+  }
+
+  // The window: this line and the ones after it that have arrived.
+  const size_t avail = std::min(st.window.size(), sigs_.max_lines_);
+  std::string win_low, win_text;
+  std::array<size_t, 11> low_end{}, text_end{};  // "lines" is at most 10
+  for (size_t k = 0; k < avail; ++k) {
+    if (k) {
+      win_low += '\n';
+      win_text += '\n';
+    }
+    win_low += st.window[k].low;
+    win_text.append(st.window[k].text, 0, kMaxMatchChars);
+    low_end[k + 1] = win_low.size();
+    text_end[k + 1] = win_text.size();
+  }
+
+  struct Hit {
+    const SignatureSet::Signature* sig;
+    std::map<std::string, std::string> values;
+    std::string text;
+  };
+  std::vector<Hit> here;
+  // A window shorter than every needle cannot match (the common case of `yes`-like input).
+  // Needles hold no line break, so one must fit in a single line of the window.
+  size_t longest = 0;
+  for (size_t k = 0; k < avail; ++k) longest = std::max(longest, st.window[k].low.size());
+  const bool too_short = longest < sigs_.min_needle_;
+  for (const auto& sig : sigs_.signatures_) {
+    if (too_short) break;
+    const size_t n = std::min(avail, sig->lines);
+    std::string_view low(win_low.data(), low_end[n]);
+    if (std::none_of(sig->needles.begin(), sig->needles.end(), [&](const std::string& nd) { return contains(low, nd); }))
+      continue;
+    std::string window = win_text.substr(0, text_end[n]);
+    std::smatch m;
+    try {
+      if (!std::regex_search(window, m, sig->re)) continue;
+      if (sig->has_unless && std::regex_search(window.substr(0, first.text.size() < kMaxMatchChars ? first.text.size() : kMaxMatchChars), sig->unless))
+        continue;
+    } catch (const std::regex_error&) {
+      continue;  // too complex for this input: skip rather than fail the whole log
+    }
+    // A window match belongs to the line it starts on; the next window finds the rest.
+    if (static_cast<size_t>(m.position(0)) > std::min(first.text.size(), kMaxMatchChars)) continue;
+    Hit hit{sig.get(), {}, {}};
+    for (size_t g = 0; g < sig->captures.size(); ++g)
+      hit.values[sig->captures[g]] = m[g + 1].matched ? m[g + 1].str() : "";
+    if (!sig->json_fields.empty()) {
+      size_t brace = first.text.find('{');
+      json rec = brace == std::string::npos ? json() : json::parse(first.text.substr(brace), nullptr, false);
+      if (!rec.is_object()) continue;  // looked like a record but is not one
+      for (const auto& f : sig->json_fields) hit.values[f] = rec.contains(f) ? json_value_text(rec[f]) : "";
+    }
+    if (!sig->demangle.empty()) hit.values["demangled"] = smwatch::demangle(hit.values[sig->demangle]);
+    if (!sig->target.empty() && !hit.values[sig->target].empty()) add_target_values(hit.values[sig->target], hit.values);
+    locate(st, m.str(0), i, hit.values);
+    size_t end_line = static_cast<size_t>(std::count(window.begin(), window.begin() + m.position(0) + m.length(0), '\n'));
+    for (size_t k = 0; k <= end_line && k < avail; ++k) {
+      const std::string& t = st.window[k].text;
+      hit.text += (k == 0 ? "" : "\n") + (t.size() > kMaxTextChars ? t.substr(0, kMaxTextChars) + "..." : t);
+    }
+    here.push_back(std::move(hit));
+  }
+  st.window.pop_front();
+
+  // A more specific signature on the same line hides the general one.
+  for (const auto& h : here) st.matched_ids.insert(h.sig->id);
+  for (auto& h : here) {
+    bool hidden = std::any_of(here.begin(), here.end(), [&](const Hit& other) {
+      return std::find(other.sig->supersedes.begin(), other.sig->supersedes.end(), h.sig->id) != other.sig->supersedes.end();
+    });
+    if (hidden) continue;
+    std::string key = h.sig->id;
+    if (!h.sig->dedupe_set) {
+      for (const auto& name : h.sig->captures) key += '\x1f' + h.values[name];
+      for (const auto& name : h.sig->json_fields) key += '\x1f' + h.values[name];
+    } else {
+      for (const auto& name : h.sig->dedupe) key += '\x1f' + h.values[name];
+    }
+    if (auto it = st.by_key.find(key); it != st.by_key.end()) {
+      Finding& f = st.records[it->second].f;
       ++f.count;
-      if (f.more_lines.size() < kMaxLinesKept) f.more_lines.push_back(m.line + 1);
+      if (f.more_lines.size() < kMaxLinesKept) f.more_lines.push_back(i + 1);
       continue;
     }
-    by_key[key] = findings.size();
-    Finding f;
-    f.id = m.sig->id;
-    f.severity = m.sig->severity;
-    f.title = expand(m.sig->title, m.values);
-    f.cause = expand(m.sig->cause, m.values);
-    f.fix = expand(m.sig->fix, m.values);
-    f.line = m.line + 1;
-    f.text = std::move(m.text);
-    f.values = std::move(m.values);
-    findings.push_back(std::move(f));
+    if (st.records.size() >= kMaxFindings) {
+      ++dropped_;
+      continue;
+    }
+    st.by_key[key] = st.records.size();
+    Record r{h.sig, {}, false};
+    r.f.id = h.sig->id;
+    r.f.severity = h.sig->severity;
+    r.f.line = i + 1;
+    r.f.text = std::move(h.text);
+    r.f.values = std::move(h.values);
+    if (r.f.values["failing_package"].empty()) st.unlocated = true;
+    st.records.push_back(std::move(r));
   }
-  return findings;
+  // Release what can be told now: a context finding once a failure it explains was seen.
+  if (here.empty()) return;
+  for (auto& r : st.records) {
+    if (r.released) continue;
+    const auto& req = r.sig->requires_ids;
+    if (!req.empty() && std::none_of(req.begin(), req.end(), [&](const std::string& id) { return st.matched_ids.count(id) > 0; }))
+      continue;
+    r.released = true;
+    render(r, ctx_, env_, read_libraries_ ? &st : nullptr);
+    if (on_finding_) on_finding_(r.f);
+  }
+}
+
+void ExplainStream::finish() {
+  if (!partial_.empty()) {
+    push_line(partial_);
+    partial_.clear();
+    partial_cut_ = false;
+  }
+  idle();
+  final_.clear();
+  for (auto& r : st_->records) {
+    if (!r.released) continue;
+    render(r, ctx_, env_, read_libraries_ ? st_.get() : nullptr);
+    final_.push_back(r.f);
+  }
+  std::stable_sort(final_.begin(), final_.end(), [](const Finding& a, const Finding& b) { return a.line < b.line; });
+}
+
+std::vector<Finding> SignatureSet::explain(std::string_view log, const PythonEnv* env) const {
+  ExplainStream stream(*this, {}, env);
+  stream.feed(log);
+  stream.finish();
+  return stream.findings();
 }
 
 std::vector<Finding> explain_text(std::string_view log) { return SignatureSet::builtin().explain(log); }

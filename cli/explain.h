@@ -3,11 +3,20 @@
 // The signatures are data (cli/signatures.json, schema below); this file is
 // the matcher. It takes untrusted text of any size and content, so it is also
 // the entry point the fuzzers link (target smwatch_cli_core).
+//
+// The matcher streams: ExplainStream takes the log in chunks of any size,
+// keeps only a window of a few lines (each cut at kMaxLineBytes), a bounded
+// number of findings and a bounded summary of what the log said about the
+// stack (LogContext), and hands each finding out as soon as it is recognised.
+// Memory does not grow with the log.
 #pragma once
 
 #include <cstddef>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +40,38 @@ struct Finding {
   std::map<std::string, std::string> values;  // captures and derived values
 };
 inline constexpr size_t kMaxLinesKept = 20;
+inline constexpr size_t kMaxLineBytes = 64 * 1024;  // a longer line is kept cut (counted whole)
+inline constexpr size_t kMaxFindings = 256;         // distinct findings kept; more are counted only
+
+// What the whole log says about the stack, gathered line by line: the GPU,
+// versions printed anywhere (pip lists, collect_env, nvidia-smi, banners),
+// and the packages named by paths and frames. Bounded: a fixed set of keys.
+struct LogContext {
+  std::string gpu_name;  // "NVIDIA GeForce RTX 5090"
+  int gpu_cc = 0;        // 120; 0 = unknown
+  size_t gpu_line = 0;
+  std::map<std::string, std::string> versions;  // "torch" -> "2.6.0+cu126", "driver" -> "570.86", "driver_cuda" -> "12.8"
+  std::string torch_cuda;                       // "12.6" (from +cu126 or "CUDA used to build PyTorch")
+};
+
+// The Python environment the log's packages are checked against
+// (`smwatch explain --python`): installed distributions, versions and their
+// requirements. Names are normalised (lower case, '-' for '_' and '.').
+struct PythonEnv {
+  std::string python;  // the interpreter asked
+  struct Dist {
+    std::string name, version;
+    std::vector<std::string> requires_;  // "transformers>=4.51.0,<4.54", as in METADATA
+  };
+  std::map<std::string, Dist> dists;
+  const Dist* find(std::string_view name) const;
+  // Installed distributions whose requirements name `name`, with that requirement.
+  std::vector<std::pair<std::string, std::string>> required_by(std::string_view name) const;
+};
+// Asks `python` (run without a shell) for its distributions. Error when it cannot run.
+Result<PythonEnv> query_python_env(const std::string& python);
+// Normalised distribution name: "Flash_Attn" -> "flash-attn".
+std::string dist_name(std::string_view name);
 
 class SignatureSet {
  public:
@@ -51,13 +92,62 @@ class SignatureSet {
   std::vector<std::string> ids() const;
   const std::string& origin() const { return origin_; }
 
-  std::vector<Finding> explain(std::string_view log) const;
+  // The whole log at once (an ExplainStream fed once); findings by line.
+  std::vector<Finding> explain(std::string_view log, const PythonEnv* env = nullptr) const;
 
   struct Signature;  // defined in explain.cc
 
  private:
+  friend class ExplainStream;
   std::vector<std::unique_ptr<Signature>> signatures_;
   std::string origin_;
+  size_t max_lines_ = 1;
+  size_t min_needle_ = static_cast<size_t>(-1);  // shortest needle (lower case bytes)
+};
+
+class ExplainStream {
+ public:
+  // `on_finding` is called once per new finding, as soon as it is
+  // recognised (with what the log has shown so far).
+  using Callback = std::function<void(const Finding&)>;
+  explicit ExplainStream(const SignatureSet& sigs, Callback on_finding = {}, const PythonEnv* env = nullptr);
+  ~ExplainStream();
+
+  void feed(std::string_view bytes);  // any chunking; bytes after the end of input are not expected
+  // The input went quiet: match the lines still waiting for their window
+  // (multi-line signatures) with what is there, so a hung process's last
+  // message is answered without waiting for EOF.
+  void idle();
+  // End of input: match what is left, release nothing more. Then findings()
+  // holds every finding, ordered by line, with values and fixes recomputed
+  // from the whole log's context (a GPU named after the traceback counts).
+  void finish();
+
+  const std::vector<Finding>& findings() const { return final_; }
+  const LogContext& context() const { return ctx_; }
+  // Read the shared libraries the log names by absolute path, where they
+  // exist on this machine, and say what device code they hold (the command
+  // does; explain_text and the fuzzers do not touch files).
+  void read_libraries(bool on) { read_libraries_ = on; }
+  size_t lines() const { return line_no_; }
+  size_t dropped_findings() const { return dropped_; }
+
+  struct State;  // defined in explain.cc
+
+ private:
+  void push_line(std::string_view line);
+  void process_front(bool partial_window);
+  const SignatureSet& sigs_;
+  Callback on_finding_;
+  const PythonEnv* env_;
+  LogContext ctx_;
+  std::unique_ptr<State> st_;
+  std::string partial_;
+  bool partial_cut_ = false;
+  bool read_libraries_ = false;
+  size_t line_no_ = 0;  // lines pushed so far
+  size_t dropped_ = 0;
+  std::vector<Finding> final_;
 };
 
 // The matcher with the built-in signatures. Never throws, whatever the input.

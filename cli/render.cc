@@ -384,37 +384,6 @@ void render_report(std::ostream& out, const MergedReport& report, Format format)
   }
 }
 
-void render_findings(std::ostream& out, const std::vector<Finding>& findings, const std::string& source) {
-  const std::string name = source == "-" ? "standard input" : source;
-  if (findings.empty()) {
-    out << "smwatch explain: no known CUDA failure signature in " << printable(name) << "\n";
-    return;
-  }
-  size_t n = 0;
-  for (const auto& f : findings) {
-    // The log's lines and the signatures (--signatures FILE) are outside text.
-    out << fmt::format("[{}] {}:{}: {}: {}  ({})\n", ++n, printable(name), f.line, printable(f.severity),
-                       printable(f.title), printable(f.id));
-    std::istringstream text(f.text);
-    for (std::string line; std::getline(text, line);) out << "    | " << printable(line) << "\n";
-    out << "    cause: " << printable(f.cause) << "\n";
-    out << "    fix:   " << printable(f.fix) << "\n";
-    if (f.count > 1) {
-      std::string lines;
-      for (size_t l : f.more_lines) lines += " " + std::to_string(l);
-      out << fmt::format("    seen {} times (also line{}{}{})\n", f.count, f.more_lines.size() == 1 ? "" : "s", lines,
-                         f.count - 1 > f.more_lines.size() ? " ..." : "");
-    }
-    out << "\n";
-  }
-  size_t errors = 0;
-  for (const auto& f : findings) errors += f.severity == "error";
-  out << fmt::format("Summary: {} known problem{} in {} ({} error{}):\n", findings.size(), findings.size() == 1 ? "" : "s",
-                     printable(name), errors, errors == 1 ? "" : "s");
-  n = 0;
-  for (const auto& f : findings) out << fmt::format("  [{}] line {}: {}\n", ++n, f.line, printable(f.title));
-}
-
 json findings_to_json(const std::vector<Finding>& findings, const std::string& source) {
   json list = json::array();
   for (const auto& f : findings) {

@@ -23,7 +23,6 @@ void render_report(std::ostream& out, const MergedReport& report, Format format)
 nlohmann::json report_to_json(const MergedReport& report);
 
 // `source` names the log ("-" for standard input).
-void render_findings(std::ostream& out, const std::vector<Finding>& findings, const std::string& source);
 nlohmann::json findings_to_json(const std::vector<Finding>& findings, const std::string& source);
 
 std::string html_escape(const std::string& text);

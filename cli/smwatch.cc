@@ -4,11 +4,17 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
+#include <map>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -20,6 +26,7 @@
 #include "reports.h"
 #include "run.h"
 #include "smwatch/arch.h"
+#include "smwatch/python_env.h"
 #include "smwatch/report.h"
 #include "smwatch/text.h"
 
@@ -76,22 +83,29 @@ Exit status: 0 no failure recorded; 1 failures, or kernels missing for a what-if
 target; 2 no report could be read.)";
 
 constexpr const char* kExplainHelp = R"(Read a crash log, traceback or server log (FILE, or standard input) and recognise
-known CUDA failure signatures: PyTorch's "not compatible" warning, "no kernel image
-is available", invalid device function, PTX/driver mismatches (CUDA errors 200,
-209, 218, 221, 222), the driver's own log lines, Triton's ptxas that does not know
-the GPU, Python version mismatches, SGLang/flashinfer context, and smwatch's own
-JSONL records. For each: the line, the cause and a concrete fix.
+known CUDA failure signatures: PyTorch's GPU warnings (the capability range read),
+"no kernel image is available", invalid device function, PTX/driver mismatches
+(CUDA errors 35, 200, 209, 218, 221, 222), Triton/ptxas/LLVM that do not know the
+GPU, NCCL and cuBLAS errors, FlashAttention's and flashinfer's architecture checks,
+missing CUDA libraries, bitsandbytes' CPU fallback, Python version mismatches,
+SGLang/flashinfer context, and smwatch's own JSONL records. For each: the line, the
+cause, and a concrete fix naming the package and its replacement, read from the
+whole log (paths, frames, versions, the GPU). Streams: each finding is printed as
+soon as it is recognised, in bounded memory, so a pipe from a running server works.
 
 Examples:
   smwatch explain server.log
-  python train.py 2>&1 | smwatch explain
-  kubectl logs pod/sglang-0 | smwatch explain --json -
+  python serve.py 2>&1 | smwatch explain
+  kubectl logs -f pod/sglang-0 | smwatch explain --json -
+  smwatch explain --python ~/venvs/serve/bin/python crash.log
   smwatch explain --list-signatures
 
-Signatures come from signatures.json (--signatures, $SMWATCH_SIGNATURES, or
-share/smwatch/signatures.json next to the installation; else the built-in copy).
+--python PY checks versions against that interpreter's installed packages (default:
+the Python smwatch is installed with; none: skip). Signatures come from
+signatures.json (--signatures, $SMWATCH_SIGNATURES, or share/smwatch/signatures.json
+next to the installation; else the built-in copy).
 Exit status: 0 something was recognised; 1 nothing recognised; 2 error (unreadable
-input or signatures file).)";
+input or signatures file, or a --python that cannot be asked).)";
 
 constexpr const char* kDoctorHelp = R"(Check this machine: the GPUs and their compute capability, the driver and the
 newest CUDA it supports, and every library with device code in the site-packages
@@ -164,8 +178,108 @@ const smwatch::cli::SignatureSet* load_signatures(const std::string& option, smw
   return &smwatch::cli::SignatureSet::builtin();
 }
 
+// The reason the first write to standard output failed, kept for main's
+// message: output flushed as it goes (explain) fails long before the end.
+int g_stdout_errno = 0;
+
+// `smwatch explain` prints each finding when it is recognised (the log may
+// be a pipe that never ends), then a summary at the end of each input.
+void print_finding(std::ostream& out, size_t n, const std::string& name, const smwatch::cli::Finding& f) {
+  using smwatch::printable;
+  // The log's lines and the signatures (--signatures FILE) are outside text.
+  out << fmt::format("[{}] {}:{}: {}: {}  ({})\n", n, printable(name), f.line, printable(f.severity),
+                     printable(f.title), printable(f.id));
+  std::string_view text = f.text;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    out << "    | " << printable(text.substr(0, nl)) << "\n";
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  out << "    cause: " << printable(f.cause) << "\n";
+  out << "    fix:   " << printable(f.fix) << "\n\n";
+  errno = 0;
+  if (!out.flush() && g_stdout_errno == 0) g_stdout_errno = errno;
+}
+
+void print_summary(std::ostream& out, const std::string& name, const smwatch::cli::ExplainStream& stream,
+                   const std::map<std::string, std::string>& printed_fix) {
+  using smwatch::printable;
+  const auto& findings = stream.findings();
+  if (findings.empty()) {
+    out << "smwatch explain: no known CUDA failure signature in " << printable(name) << "\n";
+    return;
+  }
+  size_t errors = 0;
+  for (const auto& f : findings) errors += f.severity == "error";
+  out << fmt::format("Summary: {} known problem{} in {} ({} error{}):\n", findings.size(), findings.size() == 1 ? "" : "s",
+                     printable(name), errors, errors == 1 ? "" : "s");
+  size_t n = 0;
+  for (const auto& f : findings) {
+    out << fmt::format("  [{}] line {}: {}\n", ++n, f.line, printable(f.title));
+    if (f.count > 1) {
+      std::string lines;
+      for (size_t l : f.more_lines) lines += " " + std::to_string(l);
+      out << fmt::format("      seen {} times (also line{}{}{})\n", f.count, f.more_lines.size() == 1 ? "" : "s", lines,
+                         f.count - 1 > f.more_lines.size() ? " ..." : "");
+    }
+    // What the rest of the log added (a GPU or versions printed after the error).
+    auto it = printed_fix.find(f.id + "@" + std::to_string(f.line));
+    if (it != printed_fix.end() && it->second != f.fix) out << "      fix, with the whole log read: " << printable(f.fix) << "\n";
+  }
+  const auto& ctx = stream.context();
+  std::string facts;
+  if (!ctx.gpu_name.empty() || ctx.gpu_cc)
+    facts += "GPU " + (ctx.gpu_name.empty() ? std::string() : ctx.gpu_name + " ") +
+             (ctx.gpu_cc ? "(sm_" + std::to_string(ctx.gpu_cc) + ")" : std::string());
+  for (const auto& [k, v] : ctx.versions) facts += (facts.empty() ? "" : ", ") + k + " " + v;
+  if (!facts.empty()) out << "In this log: " << printable(facts) << "\n";
+  if (stream.dropped_findings())
+    out << fmt::format("({} more distinct findings were counted but not kept)\n", stream.dropped_findings());
+}
+
+// Reads one log (a file or "-") into the stream: in chunks, never the whole
+// log at once; when a pipe goes quiet, the lines still waiting are matched.
+bool stream_log(const std::string& file, smwatch::cli::ExplainStream& stream, std::string& error) {
+  int fd = 0;
+  if (file != "-") {
+    std::error_code ec;
+    if (fs::is_directory(file, ec)) {
+      error = file + ": is a directory (give a log file)";
+      return false;
+    }
+    fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      error = file + ": cannot open: " + std::strerror(errno);
+      return false;
+    }
+  }
+  std::vector<char> buf(64 * 1024);
+  bool ok = true;
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    int ready = poll(&p, 1, 500);
+    if (ready == 0) {
+      stream.idle();
+      continue;
+    }
+    ssize_t n = read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      error = (file == "-" ? std::string("standard input") : file) + ": read error: " + std::strerror(errno);
+      ok = false;
+      break;
+    }
+    if (n == 0) break;
+    stream.feed(std::string_view(buf.data(), static_cast<size_t>(n)));
+  }
+  if (fd != 0) close(fd);
+  stream.finish();
+  return ok;
+}
+
 int cmd_explain(const std::vector<std::string>& files, bool json, bool list, const std::string& signatures_option,
-                const std::string& exe_dir) {
+                const std::string& python_option, const std::string& exe_dir) {
   smwatch::cli::SignatureSet holder;
   const smwatch::cli::SignatureSet* sigs = load_signatures(signatures_option, holder, exe_dir);
   if (sigs == nullptr) return 2;
@@ -185,20 +299,56 @@ int cmd_explain(const std::vector<std::string>& files, bool json, bool list, con
                   << "): " << smwatch::printable(s.value("title", "")) << "\n";
     return 0;
   }
+  std::optional<smwatch::cli::PythonEnv> env;
+  // The environment smwatch is installed in, else python3 on PATH (python_env.h).
+  const smwatch::PythonChoice choice = smwatch::choose_python(python_option);
+  const std::string& python = choice.python;
+  if (!python.empty() && python != "none") {
+    auto got = smwatch::cli::query_python_env(python);
+    if (got) env = std::move(*got);
+    else if (!python_option.empty()) {
+      g_log->error("--python: {}", got.error().message);
+      return 2;
+    } else {
+      g_log->debug("no Python environment: {}", got.error().message);
+    }
+  }
   bool recognised = false, failed = false;
   nlohmann::json docs = nlohmann::json::array();
   for (const auto& file : files) {
-    std::string text, error;
-    if (!read_file(file, text, error)) {
+    const std::string name = file == "-" ? "standard input" : file;
+    size_t n = 0;
+    std::map<std::string, std::string> printed_fix;
+    smwatch::cli::ExplainStream stream(
+        *sigs,
+        [&](const smwatch::cli::Finding& f) {
+          if (json) return;
+          print_finding(std::cout, ++n, name, f);
+          printed_fix[f.id + "@" + std::to_string(f.line)] = f.fix;
+        },
+        env ? &*env : nullptr);
+    stream.read_libraries(true);
+    std::string error;
+    if (!stream_log(file, stream, error)) {
       g_log->error("{}", smwatch::printable(error));
       failed = true;
-      continue;
+      if (stream.lines() == 0) continue;
     }
-    auto findings = sigs->explain(text);
-    recognised = recognised || !findings.empty();
-    if (json) docs.push_back(smwatch::cli::findings_to_json(findings, file));
-    else smwatch::cli::render_findings(std::cout, findings, file);
+    recognised = recognised || !stream.findings().empty();
+    if (json) {
+      auto doc = smwatch::cli::findings_to_json(stream.findings(), file);
+      const auto& ctx = stream.context();
+      doc["context"] = {{"gpu", ctx.gpu_name}, {"gpu_sm", ctx.gpu_cc ? "sm_" + std::to_string(ctx.gpu_cc) : ""},
+                        {"versions", ctx.versions}, {"torch_cuda", ctx.torch_cuda}, {"lines", stream.lines()},
+                        {"python", env ? env->python : ""}};
+      docs.push_back(std::move(doc));
+    } else {
+      print_summary(std::cout, name, stream, printed_fix);
+    }
   }
+  if (env && !json)
+    std::cout << "(installed packages from " << smwatch::printable(python) << ": " << smwatch::printable(choice.origin)
+              << ")\n";
   if (json) {
     auto out = docs.size() == 1 ? docs[0] : nlohmann::json{{"schema", smwatch::cli::kExplainSchema}, {"logs", docs}};
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -333,6 +483,9 @@ int smwatch_main(int argc, char** argv) {
   explain->add_flag("--json", explain_json, "print the findings as JSON (schema smwatch.explain/1)");
   explain->add_option("--signatures", signatures, "use this signatures.json instead of the installed/built-in one");
   explain->add_flag("--list-signatures", list_signatures, "list the known signatures and exit");
+  std::string explain_python;
+  explain->add_option("--python", explain_python,
+                      "check versions against this interpreter's packages (default: the Python smwatch is installed with; none: skip)");
 
   auto* doctor = app.add_subcommand("doctor", kDoctorHelp);
   smwatch::cli::DoctorOptions doctor_options;
@@ -385,7 +538,7 @@ int smwatch_main(int argc, char** argv) {
   }
   if (*explain) {
     if (logs.empty()) logs.push_back("-");
-    return cmd_explain(logs, explain_json, list_signatures, signatures, exe_dir);
+    return cmd_explain(logs, explain_json, list_signatures, signatures, explain_python, exe_dir);
   }
   if (*doctor) return smwatch::cli::run_doctor(std::cout, doctor_options, exe_dir);
   return 2;
@@ -402,7 +555,7 @@ int main(int argc, char** argv) {
   const bool failed = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout);
   if (failed) {
     // Again for the reason: an earlier failed write leaves its bytes buffered.
-    const int err = errno != 0 ? errno : (errno = 0, std::fflush(stdout), errno);
+    const int err = errno != 0 ? errno : g_stdout_errno != 0 ? g_stdout_errno : (std::fflush(stdout), errno);
     std::fprintf(stderr, "%s: error: cannot write to standard output: %s\n", "smwatch",
                  err != 0 ? std::strerror(err) : "write failed");
     return 2;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iostream>
 #include <set>
 #include <sstream>
 
@@ -79,6 +80,79 @@ TEST(ExplainLogs, EveryFixtureGivesExactlyTheExpectedFindings) {
     EXPECT_EQ(got, wanted);
   }
   EXPECT_GE(logs, 10u);
+}
+
+
+// The corpus: excerpts of real logs from public issues (tests/cli/corpus/,
+// README there). Each names the cause it must be recognised as, and what the
+// fix must say (the fix the thread arrived at) and the package it must name.
+TEST(ExplainCorpus, RealLogsFromPublicIssues) {
+  size_t logs = 0, recognised = 0;
+  std::set<std::string> kinds;
+  std::string failures;
+  for (const auto& entry : fs::directory_iterator(SMWATCH_CORPUS_DIR)) {
+    if (entry.path().extension() != ".log") continue;
+    ++logs;
+    const std::string name = entry.path().filename().string();
+    std::istringstream in(slurp(entry.path().string()));
+    std::string body, source;
+    std::vector<std::string> want_kinds, fixes, not_ids;
+    std::string package, severity;
+    bool none = false;
+    for (std::string line; std::getline(in, line);) {
+      if (!line.starts_with("#! ")) {
+        body += line + "\n";
+        continue;
+      }
+      std::string key = line.substr(3, line.find(':') == std::string::npos ? std::string::npos : line.find(':') - 3);
+      std::string value = line.find(": ") == std::string::npos ? "" : line.substr(line.find(": ") + 2);
+      if (key == "source") source = value;
+      else if (key == "kind") want_kinds.push_back(value);
+      else if (key == "fix") fixes.push_back(value);
+      else if (key == "package") package = value;
+      else if (key == "severity") severity = value;
+      else if (key == "not") not_ids.push_back(value);
+      else if (key == "none") none = true;
+    }
+    EXPECT_TRUE(source.starts_with("http") || none) << name << ": every corpus log names its source";
+    auto findings = explain_text(body);
+    bool ok = true;
+    std::string why;
+    if (none) {
+      for (const auto& f : findings)
+        if (f.severity == "error") ok = false, why += " unexpected " + f.id;
+    }
+    for (const auto& kind : want_kinds) {
+      kinds.insert(kind);
+      const Finding* f = find(findings, kind);
+      if (!f) {
+        ok = false;
+        why += " missing " + kind;
+        continue;
+      }
+      if (!severity.empty() && f->severity != severity) ok = false, why += " severity " + f->severity;
+      for (const auto& fix : fixes)
+        if (f->fix.find(fix) == std::string::npos && kind == want_kinds.front())
+          ok = false, why += " fix lacks '" + fix + "': " + f->fix;
+      if (!package.empty() && kind == want_kinds.front()) {
+        auto value = [&](const char* k) { return f->values.count(k) ? f->values.at(k) : std::string(); };
+        if (value("failing_package") != package && value("package") != package && value("importer_package") != package)
+          ok = false, why += " package '" + value("failing_package") + "' is not " + package;
+      }
+    }
+    for (const auto& f : findings)
+      for (const std::string* t : {&f.title, &f.cause, &f.fix})
+        if (t->find("(unknown)") != std::string::npos) ok = false, why += " '(unknown)' in " + f.id + ": " + *t;
+    for (const auto& id : not_ids)
+      if (find(findings, id)) ok = false, why += " wrongly " + id;
+    if (ok) ++recognised;
+    else failures += name + ":" + why + "  [" + ids(findings) + "]\n";
+  }
+  std::cout << "corpus: " << recognised << " of " << logs << " logs recognised with the expected fix, " << kinds.size()
+            << " kinds\n";
+  EXPECT_GE(logs, 40u);
+  EXPECT_GE(kinds.size(), 20u);
+  EXPECT_EQ(failures, "") << recognised << " of " << logs;
 }
 
 TEST(ExplainLogs, PyTorchWarningNamesGpuArchAndTheFixFromTheGpuTable) {
@@ -157,6 +231,91 @@ TEST(ExplainLogs, PythonVersionMismatch) {
   EXPECT_EQ(top[0].id, "python-module-missing");
 }
 
+// The seed's own case: the traceback names the importer (compressed-tensors)
+// and the package to pin (transformers); --python adds what is installed
+// and what the installed packages require.
+TEST(ExplainLogs, ImporterOfAFailedImportIsNamed) {
+  auto findings = explain_text(slurp(log_path("compressed_tensors_masking_utils.log")));
+  const Finding* f = find(findings, "python-submodule-missing");
+  ASSERT_NE(f, nullptr) << ids(findings);
+  EXPECT_EQ(f->values.at("importer_package"), "compressed-tensors");
+  EXPECT_EQ(f->values.at("importer"), "compressed_tensors.utils.helpers");
+  EXPECT_EQ(f->values.at("package"), "transformers");
+  EXPECT_NE(f->title.find("compressed-tensors imports transformers.masking_utils"), std::string::npos) << f->title;
+  EXPECT_NE(f->fix.find("transformers version that compressed-tensors needs"), std::string::npos) << f->fix;
+
+  auto r = test::run({"explain", "--json", "--python", SMWATCH_TEST_DIR "/fake_python.sh",
+                      log_path("compressed_tensors_masking_utils.log")});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  const auto& v = doc["findings"][0]["values"];
+  const std::string note = v["env_note"];
+  EXPECT_NE(note.find("transformers 4.51.3 is installed"), std::string::npos) << note;
+  EXPECT_NE(note.find("compressed-tensors 0.11.0 is installed"), std::string::npos) << note;
+  EXPECT_NE(note.find("sglang requires transformers==4.51.1"), std::string::npos) << note;
+  EXPECT_EQ(v["env_pin"], "pip install 'transformers==4.51.1' (the version sglang pins)");
+  EXPECT_NE(std::string(doc["findings"][0]["fix"]).find("transformers==4.51.1"), std::string::npos);
+  EXPECT_EQ(test::run({"explain", "--python", "/nonexistent/python", log_path("compressed_tensors_masking_utils.log")}).status, 2);
+}
+
+TEST(ExplainLogs, CapabilityRangeIsRead) {
+  auto gb10 = explain_text("Found GPU0 NVIDIA GB10 which is of cuda capability 12.1. Minimum and Maximum cuda capability "
+                           "supported by this version of PyTorch is (8.0) - (12.0)\n");
+  ASSERT_EQ(gb10.size(), 1u) << ids(gb10);
+  EXPECT_EQ(gb10[0].severity, "warning");
+  EXPECT_EQ(gb10[0].values.at("range_verdict"), "false-alarm");
+  EXPECT_EQ(gb10[0].fix.find("cu126"), std::string::npos) << "no advice to downgrade: " << gb10[0].fix;
+  auto b200 = explain_text("Found GPU0 NVIDIA B200 which is of cuda capability 10.0. Minimum and Maximum cuda capability "
+                           "supported by this version of PyTorch is (5.0) - (9.0)\n");
+  ASSERT_EQ(b200.size(), 1u);
+  EXPECT_EQ(b200[0].values.at("range_verdict"), "above");
+  EXPECT_NE(b200[0].fix.find("cu128"), std::string::npos) << b200[0].fix;
+  auto p100 = explain_text("Found GPU0 Tesla P100-PCIE-16GB which is of cuda capability 6.0. Minimum and Maximum cuda "
+                           "capability supported by this version of PyTorch is (7.0) - (12.0)\n");
+  ASSERT_EQ(p100.size(), 1u);
+  EXPECT_EQ(p100[0].values.at("range_verdict"), "below");
+  EXPECT_NE(p100[0].fix.find("cu126"), std::string::npos) << p100[0].fix;
+}
+
+TEST(ExplainLogs, WholeLogNamesPackageGpuAndTheReplacement) {
+  // The GPU is named after the failure (nvidia-smi pasted below the traceback):
+  // the fix is recomputed with it at the end.
+  std::string log =
+      "Traceback (most recent call last):\n"
+      "  File \"/usr/lib/python3.12/site-packages/xformers/ops/fmha/cutlass.py\", line 100, in apply\n"
+      "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+      "torch 2.6.0+cu126\n"
+      "|   0  NVIDIA GeForce RTX 5090        On  |   00000000:01:00.0 Off |                  N/A |\n";
+  auto findings = explain_text(log);
+  const Finding* f = find(findings, "no-kernel-image");
+  ASSERT_NE(f, nullptr) << ids(findings);
+  EXPECT_EQ(f->values.at("failing_package"), "xformers");
+  EXPECT_EQ(f->values.at("log_sm"), "sm_120");
+  EXPECT_EQ(f->fix, fix_hint(120, "xformers") + ".");
+  // torch itself, older than the GPU: the wheel line is named.
+  auto t = explain_text(
+      "  File \"/v/lib/python3.11/site-packages/torch/nn/functional.py\", line 2, in linear\n"
+      "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+      "PyTorch version: 2.6.0+cu126\nGPU models and configuration: GPU 0: NVIDIA GeForce RTX 5090\n");
+  ASSERT_EQ(t.size(), 1u) << ids(t);
+  EXPECT_NE(t[0].fix.find("torch 2.6.0+cu126 is built with CUDA 12.6, older than CUDA 12.8"), std::string::npos) << t[0].fix;
+  // The driver older than the GPU's first CUDA.
+  auto d = explain_text("RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+                        "| NVIDIA-SMI 550.54.14   Driver Version: 550.54.14   CUDA Version: 12.4 |\n"
+                        "|   0  NVIDIA B200    On  |\n");
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_NE(d[0].fix.find("update the NVIDIA driver"), std::string::npos) << d[0].fix;
+  // An sgl-kernel op: graph capture switches do not help.
+  auto s = explain_text("  File \"/x/site-packages/torch/_ops.py\", line 1, in __call__\n"
+                        "    return self._op(*args, **kwargs)  # torch.ops.sgl_kernel.rmsnorm\n"
+                        "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+                        "[2025-06-16] sglang scheduler exception\n");
+  const Finding* ctx = find(s, "serving-stack-context");
+  ASSERT_NE(ctx, nullptr) << ids(s);
+  EXPECT_EQ(ctx->fix.find("--disable-cuda-graph --disable-flashinfer"), std::string::npos) << ctx->fix;
+  EXPECT_NE(ctx->fix.find("sgl-kernel"), std::string::npos);
+}
+
 TEST(ExplainLogs, SmwatchRecordsAreReadAsJson) {
   auto findings = explain_text(slurp(log_path("smwatch_records.log")));
   const Finding* f = find(findings, "smwatch-failure");
@@ -170,6 +329,26 @@ TEST(ExplainLogs, SmwatchRecordsAreReadAsJson) {
   EXPECT_NE(m->cause.find("sm_80 sm_90"), std::string::npos);
   // A line that only looks like a record is not one.
   EXPECT_TRUE(explain_text(R"j(echo '"type":"failure"' is how records start)j" "\n").empty());
+}
+
+// Fed in chunks of any size, the stream finds what the whole text gives.
+TEST(ExplainRobustness, ChunksGiveTheSameFindings) {
+  for (const auto& entry : fs::directory_iterator(SMWATCH_LOG_DIR)) {
+    if (entry.path().extension() != ".log") continue;
+    const std::string text = slurp(entry.path().string());
+    for (size_t chunk : {1u, 7u, 4096u}) {
+      ExplainStream stream(SignatureSet::builtin());
+      for (size_t pos = 0; pos < text.size(); pos += chunk) stream.feed(std::string_view(text).substr(pos, chunk));
+      stream.finish();
+      EXPECT_EQ(ids(stream.findings()), ids(explain_text(text))) << entry.path().filename() << " in chunks of " << chunk;
+    }
+  }
+  // A line longer than kMaxLineBytes is kept cut, and counted as one line.
+  ExplainStream stream(SignatureSet::builtin());
+  stream.feed("CUDA error: invalid device function " + std::string(3 * kMaxLineBytes, 'x') + "\nnext\n");
+  stream.finish();
+  ASSERT_EQ(stream.findings().size(), 1u);
+  EXPECT_EQ(stream.lines(), 2u);
 }
 
 TEST(ExplainRobustness, OddInputs) {
@@ -244,6 +423,45 @@ TEST(ExplainCommand, SignaturesFileChoice) {
   auto list = test::run({"explain", "--list-signatures"});
   EXPECT_EQ(list.status, 0);
   EXPECT_NE(list.out.find("pytorch-unsupported-gpu"), std::string::npos);
+}
+
+// A library the log names that exists here is read with the inspector.
+TEST(ExplainCommand, NamedLibraryIsReadHere) {
+  const std::string so = fs::canonical(SMWATCH_FIXTURE_DIR "/sm80.so").string();
+  auto r = test::run({"explain", "--json", "--python", "none"}, {},
+                     "OSError: " + so + ": kernel launch failed\n"
+                     "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+                     "|   0  NVIDIA GeForce RTX 5090        On  |\n");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  const std::string cause = doc["findings"][0]["cause"];
+  EXPECT_NE(cause.find(so + " (here) holds SASS sm_80, no PTX: nothing for sm_120."), std::string::npos) << cause;
+  EXPECT_EQ(doc["context"]["gpu_sm"], "sm_120");
+}
+
+// explain answers as it reads: a pipe that stays open (a server that hangs
+// after its error, or one that keeps logging) gets its answer before EOF.
+TEST(ExplainCommand, AnswersBeforeTheEndOfAPipe) {
+  const std::string nki = "RuntimeError: CUDA error: no kernel image is available for execution on the device";
+  auto quiet = test::run({"-c", "(echo '" + nki + "'; sleep 6) 2>/dev/null | timeout 3 '" SMWATCH_PATH "' explain"}, {}, "", "/bin/sh");
+  EXPECT_EQ(quiet.status, 124) << "the pipe never ended, smwatch was stopped";
+  EXPECT_NE(quiet.out.find("[1] standard input:1: error:"), std::string::npos) << quiet.out;
+  auto busy = test::run({"-c", "(echo '" + nki + "'; yes 'INFO 05-26 07:50:26 [core.py:396] still running') 2>/dev/null | timeout 3 '" SMWATCH_PATH "' explain"},
+                        {}, "", "/bin/sh");
+  EXPECT_EQ(busy.status, 124);
+  EXPECT_NE(busy.out.find("[1] standard input:1: error:"), std::string::npos) << busy.out.substr(0, 400);
+}
+
+// 120 MB of log (short lines, where the old reader needed about 35x the input)
+// under a 150 MB address-space limit: the window is bounded.
+TEST(ExplainCommand, LongInputInBoundedMemory) {
+  auto r = test::run({"-c", "(yes 'INFO worker 3 step 1234 loss 0.5' | head -c 120000000; "
+                            "echo 'RuntimeError: CUDA error: invalid device function') | "
+                            "(ulimit -v 150000; exec '" SMWATCH_PATH "' explain)"},
+                     {}, "", "/bin/sh");
+  EXPECT_EQ(r.status, 0) << r.err;
+  // 120,000,000 bytes of 33-byte lines: 3,636,363 whole lines, the message ends line 3,636,364.
+  EXPECT_NE(r.out.find("standard input:3636364: error:"), std::string::npos) << r.out.substr(0, 400);
 }
 
 TEST(ExplainCommand, HelpTeachesWithExamples) {
