@@ -547,18 +547,7 @@ int smwatch_main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int rc = smwatch_main(argc, argv);
-  // Every subcommand: output that did not reach standard output (a full disk,
-  // a closed descriptor) is an error, exit 2, never a silent success.
-  errno = 0;
-  std::cout.flush();
-  const bool failed = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout);
-  if (failed) {
-    // Again for the reason: an earlier failed write leaves its bytes buffered.
-    const int err = errno != 0 ? errno : g_stdout_errno != 0 ? g_stdout_errno : (std::fflush(stdout), errno);
-    std::fprintf(stderr, "%s: error: cannot write to standard output: %s\n", "smwatch",
-                 err != 0 ? std::strerror(err) : "write failed");
-    return 2;
-  }
-  return rc;
+  // Every subcommand: output that did not reach standard output is an error.
+  const int rc = smwatch_main(argc, argv);  // first: it may set g_stdout_errno
+  return smwatch::exit_after_stdout("smwatch", rc, g_stdout_errno);
 }

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <map>
 
 #include "smwatch/demangle.h"
@@ -233,6 +237,17 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
   if (report.unreadable) out << fmt::format(", {} unreadable", report.unreadable);
   if (report.damaged) out << fmt::format(", {} damaged", report.damaged);
   out << "\n";
+  // The first ten files with verdict `v` for target `t`, with their reasons.
+  auto list_files = [&](size_t t, Verdict v) {
+    size_t shown = 0;
+    for (size_t i = 0; i < report.tree.files.size(); ++i) {
+      const FileVerdict& fv = report.verdicts[i][t];
+      if (!report.tree.files[i].has_device_code() || fv.verdict != v) continue;
+      if (++shown > 10) continue;
+      out << "       " << printable(report.tree.files[i].path) << ": " << printable(fv.reason) << "\n";
+    }
+    if (shown > 10) out << fmt::format("       ... and {} more (--json lists all)\n", shown - 10);
+  };
   for (size_t t = 0; t < report.targets.size(); ++t) {
     const TargetSummary& s = report.summaries[t];
     out << paint(s.verdict, fmt::format("{:<8}", verdict_name(s.verdict))) << target_title(s.target) << ": ";
@@ -249,14 +264,7 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
     if (s.fail > 0) {
       out << "     " << fmt::format("{} file{} will fail at the first launch with \"no kernel image is available for execution on the device\":",
                                      s.fail, s.fail == 1 ? "" : "s") << "\n";
-      size_t shown = 0;
-      for (size_t i = 0; i < report.tree.files.size(); ++i) {
-        const FileVerdict& v = report.verdicts[i][t];
-        if (!report.tree.files[i].has_device_code() || v.verdict != Verdict::kFail) continue;
-        if (++shown > 10) continue;
-        out << "       " << printable(report.tree.files[i].path) << ": " << printable(v.reason) << "\n";
-      }
-      if (shown > 10) out << fmt::format("       ... and {} more (--json lists all)\n", shown - 10);
+      list_files(t, Verdict::kFail);
       out << "     fix: " << fix_hint(s.target.cc) << "\n";
     }
     if (s.partial > 0) {
@@ -264,14 +272,7 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
                                      "GPUs. Those kernels fail if called on it; libraries that pick kernels per GPU "
                                      "(cuBLAS, cuDNN...) never call them there. --kernels names them, --strict fails on them:",
                                      s.partial, s.partial == 1 ? " is" : "s are", s.target.sm_name()) << "\n";
-      size_t shown = 0;
-      for (size_t i = 0; i < report.tree.files.size(); ++i) {
-        const FileVerdict& v = report.verdicts[i][t];
-        if (!report.tree.files[i].has_device_code() || v.verdict != Verdict::kPartial) continue;
-        if (++shown > 10) continue;
-        out << "       " << printable(report.tree.files[i].path) << ": " << printable(v.reason) << "\n";
-      }
-      if (shown > 10) out << fmt::format("       ... and {} more (--json lists all)\n", shown - 10);
+      list_files(t, Verdict::kPartial);
     }
     if (s.fail == 0 && s.jit > 0) {
       out << "     note: PTX JIT works but compiles on first use and may run slower than SASS; "
@@ -501,6 +502,18 @@ void print_json(std::ostream& out, const ScanReport& report) {
     }
   }
   out << "\n  ]" << std::string_view(text).substr(at + placeholder.size()) << "\n";
+}
+
+int exit_after_stdout(const char* program, int rc, int first_errno) {
+  errno = 0;
+  std::cout.flush();
+  const bool failed = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout);
+  if (!failed) return rc;
+  // Again for the reason: an earlier failed write leaves its bytes buffered.
+  const int err = errno != 0 ? errno : first_errno != 0 ? first_errno : (std::fflush(stdout), errno);
+  std::fprintf(stderr, "%s: error: cannot write to standard output: %s\n", program,
+               err != 0 ? std::strerror(err) : "write failed");
+  return kExitError;
 }
 
 void print_cuobjdump_list(std::ostream& out, const FileScan& file) {

@@ -242,18 +242,6 @@ int smscan_main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int rc = smscan_main(argc, argv);
-  // A report that did not reach standard output (a full disk, a closed
-  // descriptor) is not a report: say so, and exit 2 whatever the verdicts.
-  errno = 0;
-  std::cout.flush();
-  const bool failed = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout);
-  if (failed) {
-    // Again for the reason: an earlier failed write leaves its bytes buffered.
-    const int err = errno != 0 ? errno : (errno = 0, std::fflush(stdout), errno);
-    std::fprintf(stderr, "%s: error: cannot write to standard output: %s\n", "smscan",
-                 err != 0 ? std::strerror(err) : "write failed");
-    return smwatch::kExitError;
-  }
-  return rc;
+  // A report that did not reach standard output is not a report: exit 2.
+  return smwatch::exit_after_stdout("smscan", smscan_main(argc, argv));
 }

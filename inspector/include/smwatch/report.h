@@ -70,6 +70,12 @@ void print_markdown(std::ostream& out, const ScanReport& report);
 // One self-contained page: inline CSS, no scripts, nothing fetched.
 void print_html(std::ostream& out, const ScanReport& report);
 
+// The end of a command (smscan, smwatch): output that did not reach standard
+// output (a full disk, a closed descriptor) is an error, said on stderr as
+// "PROGRAM: error: cannot write to standard output: REASON", exit 2; else
+// `rc`. `first_errno`: the reason of an earlier failed flush, when known.
+int exit_after_stdout(const char* program, int rc, int first_errno = 0);
+
 // `cuobjdump --list-elf --list-ptx` for one file, line for line.
 void print_cuobjdump_list(std::ostream& out, const FileScan& file);
 
