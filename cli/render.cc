@@ -127,15 +127,20 @@ std::string headline(const MergedReport& r, const Summary& s) {
                                  r.processes.size() == 1 ? "" : "es", r.module_count(), r.module_count() == 1 ? "" : "s",
                                  r.failure_count(), r.failure_count() == 1 ? "" : "s");
   for (const auto& [target, groups] : s.missing) text += fmt::format(", what-if {}: {} kernel{} without code", target, groups.size(), groups.size() == 1 ? "" : "s");
-  size_t copied = 0, generated = 0;
+  size_t from_library = 0, generated = 0, partial = 0;
   for (const auto& p : r.processes) {
-    copied += p.runtime_copied;
+    from_library += p.runtime_from_library;
     generated += p.runtime_generated;
+    partial += p.partial.size();
   }
-  if (copied + generated > 0)
-    text += fmt::format(", {} kernel{} chosen at run time ({} copied from a library's fatbins and judged against it, "
-                        "{} generated in the process for this GPU)",
-                        copied + generated, copied + generated == 1 ? "" : "s", copied, generated);
+  if (partial > 0)
+    text += fmt::format(", {} kernel{} PARTIAL on a what-if target (their fatbin lacks code for it, other fatbins of "
+                        "the same library have it: libraries that pick kernels per GPU never call them there)",
+                        partial, partial == 1 ? "" : "s");
+  if (from_library + generated > 0)
+    text += fmt::format(", {} kernel{} chosen at run time ({} by a library judged as a whole, {} generated in the "
+                        "process for this GPU)",
+                        from_library + generated, from_library + generated == 1 ? "" : "s", from_library, generated);
   if (s.crashed) text += fmt::format(", {} without an exit record (crashed or killed)", s.crashed);
   return text;
 }
@@ -334,7 +339,7 @@ json report_to_json(const MergedReport& r) {
   for (const auto& p : r.processes) {
     json j = {{"pid", p.pid},       {"ppid", p.ppid},         {"exe", p.exe},           {"cmdline", p.cmdline},
               {"report", p.file},   {"targets", p.targets},   {"gpus", p.gpus},         {"modules", p.modules},
-              {"failures", p.failures}, {"missing", p.missing}, {"crashed", !p.exit.has_value()}};
+              {"failures", p.failures}, {"missing", p.missing}, {"partial", p.partial}, {"crashed", !p.exit.has_value()}};
     j["exit"] = p.exit ? *p.exit : json(nullptr);
     processes.push_back(std::move(j));
   }

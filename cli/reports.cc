@@ -170,7 +170,7 @@ MergedReport read_reports(const std::vector<std::string>& paths) {
   std::stable_sort(report.processes.begin(), report.processes.end(), [](const ProcessReport& a, const ProcessReport& b) {
     return a.start != b.start ? a.start < b.start : a.pid < b.pid;
   });
-  judge_runtime_kernels(report);
+  judge_what_if(report);
   return report;
 }
 

@@ -22,7 +22,8 @@ struct ProcessReport {
   std::vector<std::string> targets;  // what-if targets it was run with
   std::vector<nlohmann::json> gpus, modules, failures, missing;
   std::vector<nlohmann::json> runtime_kernels;  // chosen or generated at run time (runtime_origin.h)
-  size_t runtime_copied = 0, runtime_generated = 0;
+  std::vector<nlohmann::json> partial;  // missing in one fatbin, served by others of its library
+  size_t runtime_from_library = 0, runtime_generated = 0;
   std::optional<nlohmann::json> exit;  // absent: the process crashed or was killed
   size_t records = 0;
 };

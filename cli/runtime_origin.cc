@@ -1,6 +1,5 @@
 #include "runtime_origin.h"
 
-#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -9,54 +8,52 @@
 #include "smwatch/verdict.h"
 
 namespace smwatch::cli {
-namespace {
 
-// A library's device code, read once per report whatever number of kernels
-// and processes name it.
-struct Library {
-  FileScan scan;
-  bool defines(const std::string& mangled) const {
-    for (const auto& c : scan.containers)
-      for (const auto& image : c.images)
-        if (std::find(image.kernels.begin(), image.kernels.end(), mangled) != image.kernels.end()) return true;
-    return false;
-  }
-};
-
-}  // namespace
-
-void judge_runtime_kernels(MergedReport& report) {
-  std::map<std::string, std::unique_ptr<Library>> libraries;
-  auto library = [&](const std::string& path) -> const Library& {
+void judge_what_if(MergedReport& report) {
+  // Each library's device code, read once (fatbin headers only) however many
+  // kernels and processes name it.
+  std::map<std::string, std::unique_ptr<FileScan>> libraries;
+  auto library = [&](const std::string& path) -> const FileScan& {
     auto& slot = libraries[path];
     if (!slot) {
-      slot = std::make_unique<Library>();
-      ScanOptions options;
-      options.kernels = true;  // which kernels it defines
-      if (!path.empty() && path.front() == '/') slot->scan = scan_file(path, options);
+      slot = std::make_unique<FileScan>();
+      if (!path.empty() && path.front() == '/') *slot = scan_file(path, {});
     }
     return *slot;
   };
+  auto fails_on = [](const FileScan& lib, const std::string& target_name) {
+    auto target = parse_target(target_name);
+    return target && judge_code(lib.containers, target->cc).verdict == Verdict::kFail;
+  };
   for (auto& p : report.processes) {
+    // Missing in a registered fatbin, while the same library has code for the target.
+    std::vector<nlohmann::json> missing;
+    for (auto& m : p.missing) {
+      const FileScan& lib = library(field_text(m, "source"));
+      if (lib.has_device_code() && !fails_on(lib, field_text(m, "target"))) {
+        m["origin"] = "library picks kernels per GPU";
+        p.partial.push_back(std::move(m));
+      } else {
+        missing.push_back(std::move(m));
+      }
+    }
+    p.missing = std::move(missing);
     for (const auto& k : p.runtime_kernels) {
-      const std::string mangled = field_text(k, "mangled");
-      const Library& lib = library(field_text(k, "caller"));
-      if (mangled.empty() || !lib.defines(mangled)) {
+      const FileScan& lib = library(field_text(k, "caller"));
+      if (!lib.has_device_code()) {
         ++p.runtime_generated;
         continue;
       }
-      ++p.runtime_copied;
-      for (const auto& name : p.targets) {
-        auto target = parse_target(name);
-        if (!target) continue;
-        if (judge_code(lib.scan.containers, target->cc).verdict != Verdict::kFail) continue;
-        nlohmann::json missing = k;
-        missing["type"] = "missing";
-        missing["target"] = target->sm_name();
-        missing["source"] = lib.scan.path;
-        missing["archs"] = compact_archs(lib.scan.containers);
-        missing["origin"] = "copied from library";
-        p.missing.push_back(std::move(missing));
+      ++p.runtime_from_library;
+      for (const auto& target : p.targets) {
+        if (!fails_on(lib, target)) continue;
+        nlohmann::json m = k;
+        m["type"] = "missing";
+        m["target"] = target;
+        m["source"] = lib.path;
+        m["archs"] = compact_archs(lib.containers);
+        m["origin"] = "chosen at run time by its library";
+        p.missing.push_back(std::move(m));
       }
     }
   }

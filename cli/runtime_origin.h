@@ -1,20 +1,24 @@
-// What-if judgement of kernels chosen or generated at run time (the shim's
-// "runtime_kernel" records), done here so that the host pays nothing: each
-// is judged against the device code of the library that loaded it.
+// The what-if judgement that needs a library's whole device code, done here
+// (smwatch report, smwatch run's summary) so that the host pays nothing.
 #pragma once
 
 #include "reports.h"
 
 namespace smwatch::cli {
 
-// For each runtime kernel of each process and each of its what-if targets:
-// - the loading library defines the kernel (it copied the image out of its
-//   own fatbins, as cuBLASLt does): missing on a target only when the library
-//   has nothing at all for it (smscan's FAIL); a "missing" record is added,
-//   with "origin": "copied from library";
-// - the library does not define it (NVRTC, Triton, XLA, cuDNN's fusion
-//   engine): generated for the GPU in use, never missing elsewhere.
-// Counts go to ProcessReport::runtime_copied / runtime_generated.
-void judge_runtime_kernels(MergedReport& report);
+// For each process and each of its what-if targets:
+// - kernels chosen or generated at run time (the shim's "runtime_kernel"
+//   records): when the library that loaded the image has device code of its
+//   own (cuBLASLt copying a cubin out of its fatbins), the kernel is missing on
+//   a target only if that library has nothing for it (smscan's FAIL), and a
+//   "missing" record with "origin": "chosen at run time by its library" is
+//   added; when it has none (NVRTC through CuPy, Triton, XLA), the code was
+//   generated for the GPU present and is never missing elsewhere;
+// - kernels the shim found missing in a registered fatbin: when other
+//   fatbins of the same file have code for the target (smscan's PARTIAL: the
+//   library picks kernels per GPU, as cuSOLVER does), the record moves from
+//   `missing` to `partial`, which is not counted as a failure.
+// Counts go to ProcessReport::runtime_from_library / runtime_generated.
+void judge_what_if(MergedReport& report);
 
 }  // namespace smwatch::cli

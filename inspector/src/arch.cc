@@ -228,6 +228,10 @@ std::string fix_hint(uint16_t target_cc, std::string_view package, std::string_v
   if (pkg.starts_with("nvidia-") && !*gen->last_cuda)
     return "pip install -U " + std::string(package) + " (its releases from CUDA " + gen->first_cuda +
            " on include " + sm + (version.empty() ? "" : "; this is " + std::string(version)) + ")";
+  if (*gen->last_cuda)  // "or newer" would point at CUDA 13, which cannot build for it
+    return "install a " + std::string(package) + " release built with CUDA " + gen->first_cuda + " to " +
+           gen->last_cuda + ".x that includes " + sm + " (CUDA 13 and newer cannot build for it), or build it from "
+           "source with such a toolkit and " + sm + " in TORCH_CUDA_ARCH_LIST / CMAKE_CUDA_ARCHITECTURES";
   return "install a " + std::string(package) + " release built with CUDA " + gen->first_cuda +
          " or newer that includes " + sm + " (look for a cu" + cuda_tag(gen->first_cuda) +
          "+ build of it), or build it from source with " + sm + " in TORCH_CUDA_ARCH_LIST / CMAKE_CUDA_ARCHITECTURES";

@@ -140,7 +140,7 @@ namespace smwatch::cli {
 namespace {
 
 // Kernels chosen at run time, judged against the library that loaded them.
-TEST(RuntimeKernels, JudgedAgainstTheLibraryThatLoadedThem) {
+TEST(WhatIf, RuntimeKernelsAreJudgedAgainstTheLibraryThatLoadedThem) {
   const std::string sm80 = SMWATCH_FIXTURE_DIR "/sm80.so", multi = SMWATCH_FIXTURE_DIR "/multi.so";
   auto record = [](const std::string& caller, const char* mangled) {
     return nlohmann::json({{"type", "runtime_kernel"}, {"pid", 7}, {"time", 1.0}, {"kernel", "k"},
@@ -148,22 +148,47 @@ TEST(RuntimeKernels, JudgedAgainstTheLibraryThatLoadedThem) {
                            {"caller", caller}, {"archs", "sm_90"}}).dump() + "\n";
   };
   std::string text = R"({"type":"process","pid":7,"time":1,"targets":["sm_120","sm_86"]})" "\n";
-  text += record(sm80, "_Z12scale_by_twoPfi");     // copied from sm80.so: nothing there for sm_120
-  text += record(multi, "_Z12scale_by_twoPfi");     // copied from multi.so: it has code for both
-  text += record(multi, "generated_by_nvrtc");      // not in multi.so: generated in the process
-  text += record("/no/such/lib.so", "_Z12scale_by_twoPfi");  // library gone: cannot be copied from it
+  text += record(sm80, "_Z12scale_by_twoPfi");      // sm80.so has nothing for sm_120: missing there
+  text += record(multi, "_Z12scale_by_twoPfi");     // multi.so has code for both
+  text += record(multi, "chosen_by_the_library");   // judged by the library as a whole too
+  text += record("/no/such/lib.so", "generated");   // no device code where it came from: generated
   MergedReport r;
   add_report_text(r, text, "p.jsonl");
-  judge_runtime_kernels(r);
+  judge_what_if(r);
   ASSERT_EQ(r.processes.size(), 1u);
   const ProcessReport& p = r.processes[0];
-  EXPECT_EQ(p.runtime_copied, 2u);
-  EXPECT_EQ(p.runtime_generated, 2u);
+  EXPECT_EQ(p.runtime_from_library, 3u);
+  EXPECT_EQ(p.runtime_generated, 1u);
   ASSERT_EQ(p.missing.size(), 1u);  // sm80.so on sm_120; on sm_86 its sm_80 SASS runs
   EXPECT_EQ(p.missing[0]["target"], "sm_120");
   EXPECT_EQ(p.missing[0]["source"], sm80);
-  EXPECT_EQ(p.missing[0]["origin"], "copied from library");
+  EXPECT_EQ(p.missing[0]["origin"], "chosen at run time by its library");
   EXPECT_EQ(r.missing_count(), 1u);
+}
+
+// A kernel the shim found missing in a registered fatbin counts as missing
+// only when its library has nothing for the target (cuSOLVER's getrf kernels
+// exist only from sm_80 on; on sm_75 it calls others).
+TEST(WhatIf, MissingInOneFatbinOfALibraryThatServesTheTargetIsPartial) {
+  const std::string split = SMWATCH_FIXTURE_DIR "/libkernels.a";  // sm_80 + compute_80 object, sm_90 object
+  const std::string sm80 = SMWATCH_FIXTURE_DIR "/sm80.so";
+  auto missing = [](const std::string& source, const char* target) {
+    return nlohmann::json({{"type", "missing"}, {"pid", 9}, {"time", 1.0}, {"target", target}, {"kernel", "k"},
+                           {"mangled", "k"}, {"source", source}, {"archs", "sm_90"}}).dump() + "\n";
+  };
+  std::string text = R"({"type":"process","pid":9,"time":1,"targets":["sm_80","sm_120"]})" "\n";
+  text += missing(split, "sm_80");   // the file has sm_80 code elsewhere: PARTIAL
+  text += missing(sm80, "sm_120");   // nothing in sm80.so for sm_120: missing
+  MergedReport r;
+  add_report_text(r, text, "q.jsonl");
+  judge_what_if(r);
+  const ProcessReport& p = r.processes[0];
+  ASSERT_EQ(p.missing.size(), 1u);
+  EXPECT_EQ(p.missing[0]["source"], sm80);
+  ASSERT_EQ(p.partial.size(), 1u);
+  EXPECT_EQ(p.partial[0]["source"], split);
+  EXPECT_EQ(r.missing_count(), 1u);
+  EXPECT_EQ(r.exit_code(), 1);
 }
 
 }  // namespace

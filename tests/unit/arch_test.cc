@@ -135,6 +135,9 @@ TEST(FixHint, NamesTheReleaseLineThePackageIsFrom) {
   std::string volta = fix_hint(70);
   EXPECT_NE(volta.find("CUDA 9.0 to 12.x"), std::string::npos) << volta;
   EXPECT_EQ(volta.find("or newer"), std::string::npos) << volta;
+  std::string volta_torch = fix_hint(70, "torch", "2.11.0");  // torch 2.11 (cu130) on a V100
+  EXPECT_NE(volta_torch.find("CUDA 9.0 to 12.x"), std::string::npos) << volta_torch;
+  EXPECT_EQ(volta_torch.find("or newer"), std::string::npos) << volta_torch;
 }
 
 }  // namespace
