@@ -197,10 +197,9 @@ class ElfStream {
     ByteView names(names_.bytes.data(), names_.bytes.size());
     const uint64_t names_base = names_.begin;
     if (strtab.sh_offset < names_base || !names.contains(strtab.sh_offset - names_base, strtab.sh_size)) {
-      scan_.problems.push_back(fmt::format(
-          "ELF section names at offset {:#x} are not within the {} KiB before the section table; fatbin sections "
-          "cannot be told apart",
-          strtab.sh_offset, limits_.names_window >> 10));
+      // A valid layout (Rust/lld put .shstrtab far before the section table),
+      // not damage: the names were simply not kept from the stream.
+      keep_unsectioned(strtab.sh_offset);
       return sections;
     }
     ByteView strings = *names.slice(strtab.sh_offset - names_base, strtab.sh_size);
@@ -217,6 +216,35 @@ class ElfStream {
       sections.push_back({std::string(name), s.sh_offset, s.sh_size});
     }
     return sections;
+  }
+
+  // The section names went by before they could be kept, so the containers
+  // read from the stream cannot be matched to .nv_fatbin. With none seen there
+  // is nothing to match; otherwise those whose walk read cleanly are kept as
+  // containers found outside the fatbin sections (as a library's embedded ones
+  // are), with a note, and the rest are dropped as bytes that only looked like
+  // a container.
+  void keep_unsectioned(uint64_t names_offset) {
+    if (candidates_.empty()) return;
+    size_t kept = 0;
+    for (auto& candidate : candidates_) {
+      if (!candidate.problems.empty() || candidate.containers.empty()) continue;
+      if (!options_.embedded) continue;  // --list: cuobjdump lists only the fatbin sections
+      for (auto& c : candidate.containers) {
+        c.section.clear();
+        c.embedded = true;
+        scan_.containers.push_back(std::move(c));
+        ++kept;
+      }
+      candidate.containers.clear();
+    }
+    scan_.notes.push_back(fmt::format(
+        "ELF section names at offset {:#x} are not within the {} KiB kept before the section table, so the fatbin "
+        "sections cannot be told apart in the stream: {}",
+        names_offset, limits_.names_window >> 10,
+        options_.embedded ? fmt::format("{} fatbin{} read cleanly judged as found outside them", kept,
+                                        kept == 1 ? "" : "s")
+                          : std::string("none listed")));
   }
 
   bool container_starts(const uint8_t* p) const { return plausible_container_start(ByteView(p, kLookahead)); }
@@ -451,7 +479,7 @@ ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipL
       if (result.inflated > total_cap) break;
       continue;  // the problem is on the zip; a partial member is not judged
     }
-    if (scan.has_device_code() || !scan.problems.empty() || !scan.members.empty())
+    if (scan.has_device_code() || !scan.problems.empty() || !scan.members.empty() || !scan.notes.empty())
       result.members.push_back(std::move(scan));
     else
       ++result.members_without_device_code;

@@ -11,7 +11,8 @@ import tempfile
 import time
 import zipfile
 
-TARGETS = ["sm_80", "sm_86", "sm_89", "sm_90", "sm_100", "sm_120"]
+TARGETS = ["sm_75", "sm_80", "sm_86", "sm_89", "sm_90", "sm_100", "sm_120"]
+NOT_FAIL = ("OK", "JIT", "PARTIAL")
 failures = []
 
 
@@ -93,17 +94,18 @@ def compare_with_cuobjdump(smscan, cuobjdump, wheel):
 
 def main():
     ap = argparse.ArgumentParser()
-    for a in ("smscan", "cuobjdump", "cache", "old-torch", "new-torch", "sgl", "flashinfer"):
+    for a in ("smscan", "cuobjdump", "cache", "old-torch", "new-torch", "sgl", "flashinfer", "cublas", "cudnn"):
         ap.add_argument("--" + a, required=True)
     args = ap.parse_args()
 
-    wheels = {k: wheel_for(args.cache, getattr(args, k.replace("-", "_")))
-              for k in ("old-torch", "new-torch", "sgl", "flashinfer")}
-    results, members = {}, {}
+    keys = ("old-torch", "new-torch", "cublas", "cudnn", "sgl", "flashinfer")
+    wheels = {k: wheel_for(args.cache, getattr(args, k.replace("-", "_"))) for k in keys}
+    results, members, exits = {}, {}, {}
     for key, wheel in wheels.items():
         doc, seconds, rc = smscan_json(args.smscan, wheel)
         name, version, verdicts = package_verdicts(doc)
         results[key] = verdicts
+        exits[key] = rc
         members[key] = {f["zip"]["member"]: {sm: v["verdict"] for sm, v in f["verdicts"].items()}
                         for f in doc["files"] if "zip" in f and f.get("verdicts")}
         with_code = doc["summary"]["files_with_device_code"]
@@ -123,20 +125,39 @@ def main():
             for p in f.get("problems", []) + ([f["error"]] if "error" in f else []):
                 print(f"    problem: {f['path']}: {p}")
 
-    print("\nVerdicts")
+    print("\nVerdicts (OK, JIT, PARTIAL, FAIL; PARTIAL: some fatbins of a file have code for the GPU, others only"
+          " for other GPUs, as in libraries that pick kernels per GPU)")
+    for key in keys:
+        check(exits[key] != 2, f"{getattr(args, key.replace('-', '_'))}: no damage, no unreadable member "
+                               f"(exit {exits[key]})")
+    # cuBLAS and cuDNN pick kernels per GPU: PARTIAL is expected, FAIL never,
+    # and without --strict the exit status is 0.
+    for key in ("cublas", "cudnn"):
+        spec, got = getattr(args, key), results[key]
+        for sm in TARGETS:
+            check(got.get(sm) in NOT_FAIL, f"{spec} not FAIL on {sm} (got {got.get(sm)})")
+            bad = [m for m, v in members[key].items() if v.get(sm) == "FAIL"]
+            check(not bad, f"{spec}: no member FAILs on {sm}" + (f" (FAIL: {', '.join(bad)})" if bad else ""))
+        check(exits[key] == 0, f"{spec} exits 0 without --strict (got {exits[key]})")
+
     old = results["old-torch"]
+    cuda_lib = "torch/lib/libtorch_cuda.so"
     check(old.get("sm_120") == "FAIL", f"{args.old_torch} FAILs on sm_120 (got {old.get('sm_120')})")
+    got = members["old-torch"].get(cuda_lib, {}).get("sm_120")
+    check(got == "FAIL", f"{args.old_torch} {cuda_lib} is a failing file on sm_120 (got {got})")
     # torch's own libraries must be OK on every GPU of its CUDA 12.4 line. The
-    # package as a whole may be JIT: the libcusparseLt it bundles has sparse
-    # GEMM kernels with only sm_80 SASS + compute_80 PTX (on sm_90 they would
-    # JIT; cusparseLt dispatches its sm_90a kernels there).
+    # package as a whole may be JIT or PARTIAL: the libcusparseLt it bundles
+    # has sparse GEMM kernels with only sm_80 SASS + compute_80 PTX (on sm_90
+    # they would JIT; cusparseLt dispatches its sm_90a kernels there).
     for sm in ("sm_80", "sm_86", "sm_89", "sm_90"):
-        check(old.get(sm) in ("OK", "JIT"), f"{args.old_torch} not FAIL on {sm} (got {old.get(sm)})")
-        for lib in ("torch/lib/libtorch_cuda.so", "torch/lib/libtorch_cuda_linalg.so"):
+        check(old.get(sm) in NOT_FAIL, f"{args.old_torch} not FAIL on {sm} (got {old.get(sm)})")
+        for lib in (cuda_lib, "torch/lib/libtorch_cuda_linalg.so"):
             got = members["old-torch"].get(lib, {}).get(sm)
             check(got == "OK", f"{args.old_torch} {lib} OK on {sm} (got {got})")
     new = results["new-torch"]
-    check(new.get("sm_120") == "OK", f"{args.new_torch} OK on sm_120 (got {new.get('sm_120')})")
+    check(new.get("sm_120") in NOT_FAIL, f"{args.new_torch} not FAIL on sm_120 (got {new.get('sm_120')})")
+    got = members["new-torch"].get(cuda_lib, {}).get("sm_120")
+    check(got == "OK", f"{args.new_torch} {cuda_lib} OK on sm_120 (got {got})")
 
     print("\nsmscan --list against cuobjdump --list-elf --list-ptx, every .so member")
     for key, wheel in wheels.items():

@@ -2,9 +2,11 @@
 // installed distributions, and the Markdown/HTML reports.
 #include <archive.h>
 #include <archive_entry.h>
+#include <elf.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -265,6 +267,85 @@ TEST_F(Zips, MembersAreScannedLikeFilesInMemoryOrStreamed) {
   EXPECT_LT(zip.peak_buffer, fs::file_size(fixture("multi.so")) / 2);
   {
   }
+}
+
+// A valid ELF laid out as Rust/lld link them: the section-name table far
+// before the section header table. The header table is copied `gap` bytes
+// past the end of the file and e_shoff pointed at the copy (the old bytes stay
+// as unreferenced data). With `drop_fatbin`, the .nv_fatbin contents are
+// zeroed first: a host ELF with no device code at all.
+std::vector<uint8_t> names_far_from_section_table(std::vector<uint8_t> elf, size_t gap, bool drop_fatbin) {
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, elf.data(), sizeof eh);
+  const size_t table_size = size_t{eh.e_shnum} * sizeof(Elf64_Shdr);
+  std::vector<uint8_t> table(elf.begin() + static_cast<ptrdiff_t>(eh.e_shoff),
+                             elf.begin() + static_cast<ptrdiff_t>(eh.e_shoff + table_size));
+  if (drop_fatbin) {
+    Elf64_Shdr names;
+    std::memcpy(&names, table.data() + size_t{eh.e_shstrndx} * sizeof(Elf64_Shdr), sizeof names);
+    for (size_t i = 0; i < eh.e_shnum; ++i) {
+      Elf64_Shdr s;
+      std::memcpy(&s, table.data() + i * sizeof(Elf64_Shdr), sizeof s);
+      if (std::strcmp(reinterpret_cast<const char*>(elf.data() + names.sh_offset + s.sh_name), ".nv_fatbin") == 0)
+        std::memset(elf.data() + s.sh_offset, 0, s.sh_size);
+    }
+  }
+  const size_t at = (elf.size() + gap + 7) & ~size_t{7};
+  elf.resize(at);
+  elf.insert(elf.end(), table.begin(), table.end());
+  eh.e_shoff = at;
+  std::memcpy(elf.data(), &eh, sizeof eh);
+  return elf;
+}
+
+TEST_F(Zips, SectionNamesFarBeforeTheSectionTableAreNoDamage) {
+  const size_t gap = size_t{17} << 20;  // over 16 MiB: streamed by smscan's default limits too
+  const std::vector<uint8_t> original = read_bytes(fixture("sm80.so"));
+  const std::string with_code = dir_ + "/far_names-1.0-py3-none-any.whl";
+  write_zip(with_code, {{"far_names/libsm80.so", names_far_from_section_table(original, gap, false)}});
+  const std::string without_code = dir_ + "/rust_like-1.0-py3-none-any.whl";
+  write_zip(without_code, {{"rust_like/router.abi3.so", names_far_from_section_table(original, gap, true)}});
+  ZipLimits limits;
+  limits.stream_above = 0;
+  limits.chunk = 4096;
+  {
+    // No container in the stream: nothing to tell apart, so nothing to say.
+    ZipScan zip = scan_zip(without_code, {}, limits);
+    EXPECT_TRUE(zip.self.problems.empty()) << zip.self.problems.front();
+    EXPECT_TRUE(zip.members.empty()) << zip.members.front().path;
+    EXPECT_EQ(zip.members_without_device_code, 1u);
+  }
+  {
+    // Containers that read cleanly are kept as found outside the fatbin
+    // sections, with a note; no problem.
+    ZipScan zip = scan_zip(with_code, {}, limits);
+    EXPECT_TRUE(zip.self.problems.empty()) << zip.self.problems.front();
+    ASSERT_EQ(zip.members.size(), 1u);
+    const FileScan& m = zip.members[0];
+    EXPECT_TRUE(m.problems.empty()) << m.problems.front();
+    EXPECT_EQ(test::image_names(m), test::image_names(scan_file(fixture("sm80.so"), {})));
+    for (const auto& c : m.containers) {
+      EXPECT_TRUE(c.embedded);
+      EXPECT_EQ(c.section, "");
+    }
+    ASSERT_EQ(m.notes.size(), 1u);
+    EXPECT_NE(m.notes[0].find("cannot be told apart"), std::string::npos) << m.notes[0];
+    ScanOptions list;
+    list.embedded = false;  // --list: only what cuobjdump lists, the fatbin sections
+    ZipScan listed = scan_zip(with_code, list, limits);
+    ASSERT_EQ(listed.members.size(), 1u);
+    EXPECT_TRUE(listed.members[0].containers.empty());
+    EXPECT_TRUE(listed.members[0].problems.empty()) << listed.members[0].problems.front();
+  }
+  // Through smscan with its default limits: a valid ELF is never damaged.
+  auto none = run_smscan({"-t", "sm_80,sm_120", without_code});
+  EXPECT_EQ(none.exit_code, 0) << none.out << none.err;
+  EXPECT_EQ(none.out.find("Problems"), std::string::npos) << none.out;
+  EXPECT_EQ(none.err.find("warning"), std::string::npos) << none.err;
+  auto some = run_smscan({"-t", "sm_80", with_code});
+  EXPECT_EQ(some.exit_code, 0) << some.out << some.err;
+  EXPECT_EQ(some.out.find("Problems"), std::string::npos) << some.out;
+  EXPECT_NE(some.out.find("far_names/libsm80.so"), std::string::npos) << some.out;
 }
 
 TEST_F(Zips, TreeWalkerPicksUpWheelsAndGroupsByDistribution) {

@@ -29,7 +29,10 @@ struct ZipLimits {
   // While streaming, one fatbin container at a time is held in memory.
   uint64_t max_container = uint64_t{512} << 20;
   // The section names (.shstrtab) are looked for in this many bytes before
-  // the section table, where linkers put them.
+  // the section table, where most linkers put them. Where they sit earlier
+  // (Rust/lld), no container seen means nothing to tell apart; otherwise the
+  // containers that read cleanly count as found outside the fatbin sections,
+  // with a note. Never a problem: the ELF is valid.
   uint64_t names_window = uint64_t{256} << 10;
   size_t chunk = size_t{1} << 20;  // bytes inflated per read
 };
