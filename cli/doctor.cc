@@ -149,8 +149,8 @@ int run_doctor(std::ostream& real_out, const DoctorOptions& options, const std::
   doc["driver"] = {{"found", native.driver_found}, {"version", native.driver_version}, {"error", native.error}};
   doc["gpus"] = gpus;
   const bool what_if_only = targets.empty();
-  for (const auto& spec : options.targets) {
-    auto list = parse_target_list(spec);
+  if (!options.targets.empty()) {  // what-ifs, after this machine's GPUs
+    auto list = resolve_targets(options.targets, [&] { return native_targets(native); });
     if (!list) {
       real_out << "error: --target: " << list.error().message << "\n";
       return 2;
@@ -159,9 +159,10 @@ int run_doctor(std::ostream& real_out, const DoctorOptions& options, const std::
       if (std::none_of(targets.begin(), targets.end(), [&](const Target& have) { return have.cc == t.cc; })) targets.push_back(t);
   }
   if (targets.empty()) {
-    targets.push_back(*parse_target("sm_120"));
-    out << "GPUs:    no GPU / no driver on this machine: judging for sm_120 (" << find_generation(120)->gpus
-        << ") as a what-if; choose others with --target\n";
+    const Target fallback = default_target();
+    targets.push_back(fallback);
+    out << "GPUs:    no GPU / no driver on this machine: judging for " << fallback.sm_name() << " ("
+        << find_generation(fallback.cc)->gpus << ") as a what-if; choose others with --target\n";
   }
 
   // 2. The Python environment.

@@ -26,6 +26,7 @@
 #include "reports.h"
 #include "run.h"
 #include "smwatch/arch.h"
+#include "smwatch/native.h"
 #include "smwatch/python_env.h"
 #include "smwatch/report.h"
 #include "smwatch/text.h"
@@ -402,7 +403,7 @@ int cmd_run(const std::vector<std::string>& command, const std::string& targets_
   }
   env.emplace_back("LD_PRELOAD", preload);
   if (!targets_spec.empty()) {
-    auto targets = smwatch::parse_target_list(targets_spec);
+    auto targets = smwatch::resolve_targets({targets_spec}, [] { return smwatch::native_targets(); });
     if (!targets) {
       g_log->error("--targets: {}", smwatch::printable(targets.error().message));
       return 125;

@@ -60,40 +60,6 @@ Exit status: 0 every target is OK, JIT or PARTIAL; 1 some target FAILs (or,
 with --strict, is PARTIAL);
 2 usage error, or a file could not be read (the rest is still scanned and reported).)";
 
-std::vector<smwatch::Target> resolve_targets(const std::vector<std::string>& specs, std::string& error) {
-  std::vector<smwatch::Target> targets;
-  auto add = [&](const smwatch::Target& t) {
-    for (const auto& have : targets)
-      if (have.cc == t.cc) return;
-    targets.push_back(t);
-  };
-  for (const auto& spec : specs) {
-    std::string_view rest = spec;
-    while (!rest.empty()) {
-      size_t comma = rest.find(',');
-      std::string item(rest.substr(0, comma));
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      if (item.empty()) continue;
-      if (item == "native") {
-        smwatch::NativeInfo native = smwatch::query_native_gpus();
-        if (native.gpus.empty()) {
-          error = "--target native: " + native.error;
-          return {};
-        }
-        for (const auto& gpu : native.gpus) add({gpu.cc, gpu.name});
-        continue;
-      }
-      auto target = smwatch::parse_target(item);
-      if (!target) {
-        error = target.error().message;
-        return {};
-      }
-      add(*target);
-    }
-  }
-  return targets;
-}
-
 int smscan_main(int argc, char** argv) {
   CLI::App app{kDescription, "smscan"};
   app.get_formatter()->column_width(30);
@@ -168,17 +134,14 @@ int smscan_main(int argc, char** argv) {
   // none, and asking the driver for "native" costs a cuInit (about a second).
   std::vector<smwatch::Target> targets;
   if (!list) {
-    if (target_specs.empty()) {
-      smwatch::NativeInfo native = smwatch::query_native_gpus();
-      target_specs.push_back(native.gpus.empty() ? "sm_120" : "native");
-      log->debug("default target: {} ({})", target_specs.back(), native.gpus.empty() ? native.error : "GPU present");
-    }
-    std::string error;
-    targets = resolve_targets(target_specs, error);
-    if (targets.empty()) {
-      log->error("{}", error.empty() ? "no target" : smwatch::printable(error));
+    // No --target: this machine's GPUs, else the default (resolve_targets).
+    auto resolved = smwatch::resolve_targets(target_specs, [] { return smwatch::native_targets(); });
+    if (!resolved) {
+      log->error("{}", smwatch::printable(resolved.error().message));
       return smwatch::kExitError;
     }
+    targets = std::move(*resolved);
+    if (target_specs.empty()) log->debug("default target: {}", targets.front().sm_name());
   }
 
   const bool show_progress = !no_progress && !quiet && isatty(STDERR_FILENO);

@@ -222,60 +222,24 @@ CUresult on_cuGetProcAddress(CUresult (*real)(const char*, void**, int, cuuint64
   return r;
 }
 
-using ModuleLoad = Hook<CUresult (*)(CUmodule*, const char*), &on_cuModuleLoad>;
-using ModuleLoadData = Hook<CUresult (*)(CUmodule*, const void*), &on_cuModuleLoadData>;
-using ModuleLoadDataEx = Hook<CUresult (*)(CUmodule*, const void*, unsigned, CUjit_option*, void**), &on_cuModuleLoadDataEx>;
-using ModuleLoadFatBinary = Hook<CUresult (*)(CUmodule*, const void*), &on_cuModuleLoadFatBinary>;
-using ModuleUnload = Hook<CUresult (*)(CUmodule), &on_cuModuleUnload>;
-using ModuleGetFunction = Hook<CUresult (*)(CUfunction*, CUmodule, const char*), &on_cuModuleGetFunction>;
-using LibraryLoadData = Hook<CUresult (*)(CUlibrary*, const void*, CUjit_option*, void**, unsigned, CUlibraryOption*,
-                                          void**, unsigned),
-                             &on_cuLibraryLoadData>;
-using LibraryLoadFromFile = Hook<CUresult (*)(CUlibrary*, const char*, CUjit_option*, void**, unsigned,
-                                              CUlibraryOption*, void**, unsigned),
-                                 &on_cuLibraryLoadFromFile>;
-using LibraryUnload = Hook<CUresult (*)(CUlibrary), &on_cuLibraryUnload>;
-using LibraryGetKernel = Hook<CUresult (*)(CUkernel*, CUlibrary, const char*), &on_cuLibraryGetKernel>;
-using LibraryGetModule = Hook<CUresult (*)(CUmodule*, CUlibrary), &on_cuLibraryGetModule>;
-using KernelGetFunction = Hook<CUresult (*)(CUfunction*, CUkernel), &on_cuKernelGetFunction>;
-using LaunchKernel = Hook<CUresult (*)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
-                                       unsigned, CUstream, void**, void**),
-                          &on_cuLaunchKernel>;
-using LaunchKernelEx = Hook<CUresult (*)(const CUlaunchConfig*, CUfunction, void**, void**), &on_cuLaunchKernelEx>;
-using LaunchCooperativeKernel = Hook<CUresult (*)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,
-                                                  unsigned, unsigned, CUstream, void**),
-                                     &on_cuLaunchCooperativeKernel>;
+// The hook of a handler: its wrappers and the real functions they call.
+#define SMWATCH_HOOK_TYPE(HANDLER, PARAMS) Hook<CUresult(*) PARAMS, &HANDLER>
+// The two cuGetProcAddress hooks, told apart by identity in wrap_by_name.
+using GetProcAddressV1 = Hook<CUresult (*)(const char*, void**, int, cuuint64_t), &on_cuGetProcAddress>;
 using GetProcAddressV2 = Hook<CUresult (*)(const char*, void**, int, cuuint64_t, CUdriverProcAddressQueryResult*),
                               &on_cuGetProcAddress_v2>;
-using GetProcAddressV1 = Hook<CUresult (*)(const char*, void**, int, cuuint64_t), &on_cuGetProcAddress>;
 
 struct HookEntry {
   const char* name;  // as asked of dlsym or cuGetProcAddress
   void* (*wrap)(void*);
 };
 
-// The names cuGetProcAddress is asked for are base names; dlsym may see the
-// per-thread-stream exports (_ptsz) too, which share the signature.
+// Every hooked name (hooks.def). The names cuGetProcAddress is asked for are
+// base names; dlsym may see the per-thread-stream exports (_ptsz) too.
 const HookEntry kHooks[] = {
-    {"cuModuleLoad", &ModuleLoad::wrap},
-    {"cuModuleLoadData", &ModuleLoadData::wrap},
-    {"cuModuleLoadDataEx", &ModuleLoadDataEx::wrap},
-    {"cuModuleLoadFatBinary", &ModuleLoadFatBinary::wrap},
-    {"cuModuleUnload", &ModuleUnload::wrap},
-    {"cuModuleGetFunction", &ModuleGetFunction::wrap},
-    {"cuLibraryLoadData", &LibraryLoadData::wrap},
-    {"cuLibraryLoadFromFile", &LibraryLoadFromFile::wrap},
-    {"cuLibraryUnload", &LibraryUnload::wrap},
-    {"cuLibraryGetKernel", &LibraryGetKernel::wrap},
-    {"cuLibraryGetModule", &LibraryGetModule::wrap},
-    {"cuKernelGetFunction", &KernelGetFunction::wrap},
-    {"cuLaunchKernel", &LaunchKernel::wrap},
-    {"cuLaunchKernel_ptsz", &LaunchKernel::wrap},
-    {"cuLaunchKernelEx", &LaunchKernelEx::wrap},
-    {"cuLaunchKernelEx_ptsz", &LaunchKernelEx::wrap},
-    {"cuLaunchCooperativeKernel", &LaunchCooperativeKernel::wrap},
-    {"cuLaunchCooperativeKernel_ptsz", &LaunchCooperativeKernel::wrap},
-    {"cuGetProcAddress_v2", &GetProcAddressV2::wrap},
+#define SMWATCH_HOOK(NAME, HANDLER, PARAMS, ARGS) {#NAME, &SMWATCH_HOOK_TYPE(HANDLER, PARAMS)::wrap},
+#include "hooks.def"
+#undef SMWATCH_HOOK
 };
 
 void* wrap_by_name(const char* name, void* real_function) {
@@ -366,56 +330,18 @@ typename H::Fn next_definition(std::atomic<void*>& cache, const char* name) {
 
 }  // namespace
 
-#define SMWATCH_EXPORT(HOOK, HANDLER, NAME, PARAMS, ARGS)                                          \
+// One exported function per hooks.def line. NAME appears only under # and ##:
+// cuda.h defines some driver names as macros (cuGetProcAddress is
+// cuGetProcAddress_v2), which must not be expanded here.
+#define SMWATCH_EXPORT(NAME, HANDLER, PARAMS, ARGS)                                                \
   extern "C" __attribute__((visibility("default"))) CUresult smwatch_export_##NAME PARAMS __asm__(#NAME); \
   static std::atomic<void*> g_next_##NAME{nullptr};                                              \
   extern "C" CUresult smwatch_export_##NAME PARAMS {                                             \
-    return HANDLER(next_definition<HOOK>(g_next_##NAME, #NAME), __builtin_return_address(0), UNPAREN ARGS); \
+    return HANDLER(next_definition<SMWATCH_HOOK_TYPE(HANDLER, PARAMS)>(g_next_##NAME, #NAME),      \
+                   __builtin_return_address(0), UNPAREN ARGS);                                    \
   }
 
-#define P(...) (__VA_ARGS__)
 #define UNPAREN(...) __VA_ARGS__
-SMWATCH_EXPORT(ModuleLoad, on_cuModuleLoad, cuModuleLoad, P(CUmodule* m, const char* p), P(m, p))
-SMWATCH_EXPORT(ModuleLoadData, on_cuModuleLoadData, cuModuleLoadData, P(CUmodule* m, const void* i), P(m, i))
-SMWATCH_EXPORT(ModuleLoadDataEx, on_cuModuleLoadDataEx, cuModuleLoadDataEx,
-               P(CUmodule* m, const void* i, unsigned n, CUjit_option* o, void** v), P(m, i, n, o, v))
-SMWATCH_EXPORT(ModuleLoadFatBinary, on_cuModuleLoadFatBinary, cuModuleLoadFatBinary, P(CUmodule* m, const void* i),
-               P(m, i))
-SMWATCH_EXPORT(ModuleUnload, on_cuModuleUnload, cuModuleUnload, P(CUmodule m), P(m))
-SMWATCH_EXPORT(ModuleGetFunction, on_cuModuleGetFunction, cuModuleGetFunction,
-               P(CUfunction* f, CUmodule m, const char* n), P(f, m, n))
-SMWATCH_EXPORT(LibraryLoadData, on_cuLibraryLoadData, cuLibraryLoadData,
-               P(CUlibrary* l, const void* c, CUjit_option* jo, void** jv, unsigned jn, CUlibraryOption* lo,
-                 void** lv, unsigned ln),
-               P(l, c, jo, jv, jn, lo, lv, ln))
-SMWATCH_EXPORT(LibraryLoadFromFile, on_cuLibraryLoadFromFile, cuLibraryLoadFromFile,
-               P(CUlibrary* l, const char* c, CUjit_option* jo, void** jv, unsigned jn, CUlibraryOption* lo,
-                 void** lv, unsigned ln),
-               P(l, c, jo, jv, jn, lo, lv, ln))
-SMWATCH_EXPORT(LibraryUnload, on_cuLibraryUnload, cuLibraryUnload, P(CUlibrary l), P(l))
-SMWATCH_EXPORT(LibraryGetKernel, on_cuLibraryGetKernel, cuLibraryGetKernel, P(CUkernel* k, CUlibrary l, const char* n),
-               P(k, l, n))
-SMWATCH_EXPORT(LibraryGetModule, on_cuLibraryGetModule, cuLibraryGetModule, P(CUmodule* m, CUlibrary l), P(m, l))
-SMWATCH_EXPORT(KernelGetFunction, on_cuKernelGetFunction, cuKernelGetFunction, P(CUfunction* f, CUkernel k), P(f, k))
-#define LAUNCH_PARAMS \
-  P(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, unsigned sh, \
-    CUstream st, void** pa, void** ex)
-SMWATCH_EXPORT(LaunchKernel, on_cuLaunchKernel, cuLaunchKernel, LAUNCH_PARAMS, P(f, gx, gy, gz, bx, by, bz, sh, st, pa, ex))
-SMWATCH_EXPORT(LaunchKernel, on_cuLaunchKernel, cuLaunchKernel_ptsz, LAUNCH_PARAMS,
-               P(f, gx, gy, gz, bx, by, bz, sh, st, pa, ex))
-SMWATCH_EXPORT(LaunchKernelEx, on_cuLaunchKernelEx, cuLaunchKernelEx,
-               P(const CUlaunchConfig* c, CUfunction f, void** pa, void** ex), P(c, f, pa, ex))
-SMWATCH_EXPORT(LaunchKernelEx, on_cuLaunchKernelEx, cuLaunchKernelEx_ptsz,
-               P(const CUlaunchConfig* c, CUfunction f, void** pa, void** ex), P(c, f, pa, ex))
-#define COOP_PARAMS \
-  P(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, unsigned sh, \
-    CUstream st, void** pa)
-SMWATCH_EXPORT(LaunchCooperativeKernel, on_cuLaunchCooperativeKernel, cuLaunchCooperativeKernel, COOP_PARAMS,
-               P(f, gx, gy, gz, bx, by, bz, sh, st, pa))
-SMWATCH_EXPORT(LaunchCooperativeKernel, on_cuLaunchCooperativeKernel, cuLaunchCooperativeKernel_ptsz, COOP_PARAMS,
-               P(f, gx, gy, gz, bx, by, bz, sh, st, pa))
-SMWATCH_EXPORT(GetProcAddressV1, on_cuGetProcAddress, cuGetProcAddress,
-               P(const char* s, void** pfn, int v, cuuint64_t fl), P(s, pfn, v, fl))
-SMWATCH_EXPORT(GetProcAddressV2, on_cuGetProcAddress_v2, cuGetProcAddress_v2,
-               P(const char* s, void** pfn, int v, cuuint64_t fl, CUdriverProcAddressQueryResult* st),
-               P(s, pfn, v, fl, st))
+#define SMWATCH_HOOK SMWATCH_EXPORT
+#include "hooks.def"
+#undef SMWATCH_HOOK

@@ -1,9 +1,10 @@
 // Internal interfaces of libsmwatch.so, the LD_PRELOAD shim. Nothing here is
-// exported: the version script (exports.map) lets out only the hooked names.
+// exported: the version script (made from hooks.def) lets out only the hooked names.
 //
 // The parts:
 //   libc_lookup.cc   glibc's real dlsym/dlvsym, found without calling dlsym
 //   interpose.cc     dlsym/dlvsym trampolines, cuGetProcAddress, exported cu* hooks
+//   hooks.def        the hooked driver functions, the one list of them
 //   tracker.cc       what was loaded (judged with the inspector), kernels, launches
 //   sink.cc          configuration, the JSONL report, log lines, fork and exit
 #pragma once

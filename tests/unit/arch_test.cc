@@ -64,6 +64,55 @@ TEST(ParseTarget, ListDeduplicates) {
   EXPECT_FALSE(parse_target_list("sm_120,bogus"));
 }
 
+TEST(ResolveTargets, SpacesAndDuplicatesAcrossSpecs) {
+  auto list = resolve_targets({" sm_90 ,  sm_120", "12.0", "H100,,80"});
+  ASSERT_TRUE(list) << list.error().message;
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].cc, 90);
+  EXPECT_EQ((*list)[0].label, "sm_90");  // the first naming is kept
+  EXPECT_EQ((*list)[1].cc, 120);
+  EXPECT_EQ((*list)[2].cc, 80);
+  EXPECT_FALSE(resolve_targets({" , ", ""}));        // given, but naming nothing
+  EXPECT_FALSE(resolve_targets({"sm_90", "bogus"}));  // one bad item fails the whole
+}
+
+TEST(ResolveTargets, NativeComesFromTheCallback) {
+  auto here = [] { return Result<std::vector<Target>>(std::vector<Target>{{89, "RTX 4090"}, {90, "H100"}}); };
+  auto list = resolve_targets({"sm_90,native", "native"}, here);
+  ASSERT_TRUE(list) << list.error().message;
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].label, "sm_90");
+  EXPECT_EQ((*list)[1].label, "RTX 4090");
+}
+
+TEST(ResolveTargets, NativeMissingIsAnError) {
+  auto none = [] { return Result<std::vector<Target>>(make_error("no NVIDIA driver")); };
+  auto failed = resolve_targets({"native"}, none);
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().message.find("native"), std::string::npos);
+  EXPECT_NE(failed.error().message.find("no NVIDIA driver"), std::string::npos);
+  auto empty = [] { return Result<std::vector<Target>>(std::vector<Target>{}); };
+  EXPECT_FALSE(resolve_targets({"native"}, empty));
+  // Without a callback (the image layer alone: the shim) "native" is unknown.
+  EXPECT_FALSE(resolve_targets({"native"}));
+  EXPECT_FALSE(parse_target_list("sm_90,native"));
+}
+
+TEST(ResolveTargets, DefaultIsThisMachineElseSm120) {
+  auto none = [] { return Result<std::vector<Target>>(make_error("no NVIDIA driver")); };
+  for (const auto& list : {resolve_targets({}), resolve_targets({}, none)}) {
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->size(), 1u);
+    EXPECT_EQ((*list)[0].cc, 120);
+    EXPECT_EQ((*list)[0].cc, default_target().cc);
+  }
+  auto here = [] { return Result<std::vector<Target>>(std::vector<Target>{{90, "H100"}}); };
+  auto list = resolve_targets({}, here);
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].label, "H100");
+}
+
 TEST(GpuTable, FactsDocRows) {
   // First CUDA per CC, facts doc section 2 (CUDA 11.8 for sm_89 and sm_90).
   struct Row { uint16_t cc; const char* cuda; };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -56,7 +57,23 @@ const GpuGeneration* find_generation(uint16_t cc);
 Result<Arch> parse_arch(std::string_view text);
 // Everything parse_arch takes, or a GPU name: "RTX 5090", "H100", "B200", "GB10".
 Result<Target> parse_target(std::string_view text);
-// A comma-separated list of targets (no "native": the caller resolves that).
+// The target when none is given and this machine has no GPU: sm_120, the
+// newest consumer GPU (smscan's default, doctor's what-if).
+Target default_target();
+
+// The GPUs of this machine as targets, or why there are none. The image layer
+// cannot ask the driver: the files layer's native_targets() (native.h) can.
+using NativeTargets = std::function<Result<std::vector<Target>>()>;
+
+// The one reader of target lists (smscan -t, smwatch run -t, smwatch doctor
+// -t, SMWATCH_TARGETS). Each spec is a comma-separated list of what
+// parse_target takes, or "native" (every GPU `native` finds); spaces around
+// items are ignored, empty items skipped, a compute capability named twice is
+// kept once (the first naming). With no specs at all: the default - the GPUs
+// `native` finds, else default_target(). Errors: an unknown target, "native"
+// without `native` or when it finds no GPU, and specs that name nothing.
+Result<std::vector<Target>> resolve_targets(const std::vector<std::string>& specs, const NativeTargets& native = {});
+// resolve_targets of one spec, without "native" (the shim's SMWATCH_TARGETS).
 Result<std::vector<Target>> parse_target_list(std::string_view text);
 
 // The kinds of image a fatbin holds. LTO-IR (nvcc code=lto_XY, entry kind 8)

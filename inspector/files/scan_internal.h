@@ -1,4 +1,4 @@
-// What scan.cc shares with the other readers of inspector/src (zip.cc):
+// What scan.cc shares with the other readers of inspector/files (zip.cc):
 // not part of the library's interface.
 #pragma once
 

@@ -47,4 +47,13 @@ NativeInfo query_native_gpus() {
   return info;
 }
 
+Result<std::vector<Target>> native_targets(const NativeInfo& native) {
+  if (native.gpus.empty()) return make_error(native.error.empty() ? "no GPU found" : native.error);
+  std::vector<Target> targets;
+  for (const auto& gpu : native.gpus) targets.push_back({gpu.cc, gpu.name});
+  return targets;
+}
+
+Result<std::vector<Target>> native_targets() { return native_targets(query_native_gpus()); }
+
 }  // namespace smwatch

@@ -80,6 +80,17 @@ TEST(Cli, NativeWithoutAGpuIsAClearError) {
   EXPECT_NE(r.err.find("native"), std::string::npos) << r.err;
 }
 
+TEST(Cli, TargetListsReadLikeTheOtherCommands) {
+  // The same resolver as smwatch run and doctor: spaces after commas,
+  // repeated targets once.
+  auto spaced = run_smscan({"-t", "sm_90, sm_120", fixture("sm80.so")});
+  EXPECT_EQ(spaced.exit_code, 1) << spaced.err;  // sm_80 code FAILs on both
+  EXPECT_NE(spaced.out.find("sm_90"), std::string::npos);
+  EXPECT_NE(spaced.out.find("sm_120"), std::string::npos);
+  auto once = run_smscan({"-t", "sm_90", "-t", "9.0,H100", fixture("sm80.so")});
+  EXPECT_EQ(once.out, run_smscan({"-t", "sm_90", fixture("sm80.so")}).out);
+}
+
 TEST(Cli, ListMatchesCuobjdumpNaming) {
   // Full cuobjdump equality runs in tests/cuobjdump_diff.sh; this checks the
   // naming rules that were measured against it.

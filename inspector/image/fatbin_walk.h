@@ -2,7 +2,8 @@
 // bounds-checked byte source with ByteView's read/contains/slice/size: a view
 // in memory (fatbin.cc) or a file read through a small window (file_region.cc,
 // so that listing a 500 MB section does not map its pages). Private to
-// inspector/src.
+// the inspector: image/ and files/ (whose CMakeLists puts this folder on its
+// private include path) use it; it is not installed.
 #pragma once
 
 #include <fmt/format.h>

@@ -24,4 +24,11 @@ struct NativeInfo {
 
 NativeInfo query_native_gpus();
 
+// The GPUs of this machine as targets, each labelled with the driver's name
+// for it; an error (the driver's reason) when there are none. What "native"
+// means to resolve_targets (arch.h): resolve_targets(specs, native_targets).
+Result<std::vector<Target>> native_targets();
+// The same from an answer already in hand (no second cuInit).
+Result<std::vector<Target>> native_targets(const NativeInfo& native);
+
 }  // namespace smwatch

@@ -158,24 +158,48 @@ Result<Target> parse_target(std::string_view text) {
                     "' (try sm_120, 12.0, 120, compute_80, or a name such as \"RTX 5090\", H100, B200, GB10)");
 }
 
-Result<std::vector<Target>> parse_target_list(std::string_view text) {
+Target default_target() { return *parse_target("sm_120"); }
+
+Result<std::vector<Target>> resolve_targets(const std::vector<std::string>& specs, const NativeTargets& native) {
   std::vector<Target> targets;
-  while (true) {
-    size_t comma = text.find(',');
-    std::string_view item = text.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) {
-      auto target = parse_target(item);
-      if (!target) return target.error();
-      if (std::none_of(targets.begin(), targets.end(), [&](const Target& t) { return t.cc == target->cc; }))
-        targets.push_back(*target);
+  auto add = [&](const Target& t) {
+    if (std::none_of(targets.begin(), targets.end(), [&](const Target& have) { return have.cc == t.cc; }))
+      targets.push_back(t);
+  };
+  if (specs.empty()) {
+    if (native)
+      if (auto here = native(); here && !here->empty()) {
+        for (const auto& t : *here) add(t);
+        return targets;
+      }
+    return std::vector<Target>{default_target()};
+  }
+  for (std::string_view text : specs) {
+    while (true) {
+      size_t comma = text.find(',');
+      std::string_view item = text.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (item == "native" && native) {
+        auto here = native();
+        if (!here) return make_error("native: " + here.error().message);
+        if (here->empty()) return make_error("native: no GPU found");
+        for (const auto& t : *here) add(t);
+      } else if (!item.empty()) {
+        auto target = parse_target(item);
+        if (!target) return target.error();
+        add(*target);
+      }
+      if (comma == std::string_view::npos) break;
+      text.remove_prefix(comma + 1);
     }
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
   }
   if (targets.empty()) return make_error("empty target list");
   return targets;
+}
+
+Result<std::vector<Target>> parse_target_list(std::string_view text) {
+  return resolve_targets({std::string(text)});
 }
 
 Usability usability(CodeKind kind, Arch arch, uint16_t target_cc) {
