@@ -206,48 +206,15 @@ void scan_host_elf(ByteView file, const MappedFile* open_file, ByteView elf, uin
                             options, scan);
 }
 
-void scan_bare_cubin(ByteView bytes, const ScanOptions& options, FileScan& scan) {
-  auto cubin = read_cubin(bytes);
-  if (!cubin) {
-    scan.problems.push_back(cubin.error().message);
+// A bare cubin or PTX text: one container of one image.
+void scan_single_image(ByteView bytes, CodeKind kind, const ScanOptions& options, FileScan& scan) {
+  auto container = single_image_container(bytes, kind, options.kernels);
+  if (!container) {
+    scan.problems.push_back(container.error().message);
     return;
   }
-  FatbinContainer container;
-  container.size = bytes.size();
-  FatbinImage image;
-  image.kind = CodeKind::kSass;
-  image.arch = cubin->arch;
-  image.payload_size = image.stored_size = image.uncompressed_size = bytes.size();
-  if (options.kernels) {
-    image.kernels = std::move(cubin->kernels);
-    image.kernels_read = true;
-  }
-  container.images.push_back(std::move(image));
-  scan.containers.push_back(std::move(container));
-  scan.format = FileFormat::kCubin;
-}
-
-void scan_ptx_text(ByteView bytes, const ScanOptions& options, FileScan& scan) {
-  auto ptx = read_ptx(bytes.as_chars());
-  if (!ptx) {
-    scan.problems.push_back(ptx.error().message);
-    return;
-  }
-  FatbinContainer container;
-  container.size = bytes.size();
-  FatbinImage image;
-  image.kind = CodeKind::kPtx;
-  image.arch = ptx->target;
-  image.version_major = ptx->isa_major;
-  image.version_minor = ptx->isa_minor;
-  image.payload_size = image.stored_size = image.uncompressed_size = bytes.size();
-  if (options.kernels) {
-    image.kernels = std::move(ptx->kernels);
-    image.kernels_read = true;
-  }
-  container.images.push_back(std::move(image));
-  scan.containers.push_back(std::move(container));
-  scan.format = FileFormat::kPtx;
+  scan.containers.push_back(std::move(*container));
+  scan.format = kind == CodeKind::kSass ? FileFormat::kCubin : FileFormat::kPtx;
 }
 
 bool has_ptx_extension(const std::string& path) {
@@ -281,7 +248,7 @@ FileScan scan_source(ByteView bytes, const MappedFile* open_file, std::string pa
                           scan);
     scan.format = FileFormat::kFatbin;
   } else if (looks_like_cubin(bytes)) {
-    scan_bare_cubin(bytes, options, scan);
+    scan_single_image(bytes, CodeKind::kSass, options, scan);
   } else if (looks_like_elf(bytes)) {
     scan_host_elf(bytes, open_file, bytes, 0, "", -1, options, scan);
     scan.format = FileFormat::kHostElf;
@@ -299,7 +266,7 @@ FileScan scan_source(ByteView bytes, const MappedFile* open_file, std::string pa
       }
     scan.format = FileFormat::kArchive;
   } else if (looks_like_ptx(bytes.as_chars())) {
-    scan_ptx_text(bytes, options, scan);
+    scan_single_image(bytes, CodeKind::kPtx, options, scan);
   }
   return scan;
 }

@@ -39,4 +39,28 @@ void read_image_kernels(FatbinImage& image, ByteView stored, std::vector<std::st
   image.kernels_read = true;
 }
 
+Result<FatbinContainer> single_image_container(ByteView bytes, CodeKind kind, bool with_kernels) {
+  FatbinImage image;
+  image.kind = kind;
+  image.payload_size = image.stored_size = image.uncompressed_size = bytes.size();
+  if (kind == CodeKind::kSass) {
+    auto cubin = read_cubin(bytes);
+    if (!cubin) return cubin.error();
+    image.arch = cubin->arch;
+    if (with_kernels) image.kernels = std::move(cubin->kernels);
+  } else {
+    auto ptx = read_ptx(bytes.as_chars());
+    if (!ptx) return ptx.error();
+    image.arch = ptx->target;
+    image.version_major = ptx->isa_major;
+    image.version_minor = ptx->isa_minor;
+    if (with_kernels) image.kernels = std::move(ptx->kernels);
+  }
+  image.kernels_read = with_kernels;
+  FatbinContainer container;
+  container.size = bytes.size();
+  container.images.push_back(std::move(image));
+  return container;
+}
+
 }  // namespace smwatch

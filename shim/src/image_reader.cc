@@ -90,20 +90,6 @@ size_t readable(const void* p, size_t wanted) {
   return readable_by_probe(p, wanted);
 }
 
-void add_single_image(LoadedImage& out, CodeKind kind, Arch arch, size_t size, uint16_t isa_major = 0,
-                      uint16_t isa_minor = 0) {
-  FatbinContainer container;
-  container.size = size;
-  FatbinImage image;
-  image.kind = kind;
-  image.arch = arch;
-  image.payload_size = image.stored_size = image.uncompressed_size = size;
-  image.version_major = isa_major;
-  image.version_minor = isa_minor;
-  container.images.push_back(image);
-  out.containers.push_back(container);
-}
-
 void parse_bytes(LoadedImage& out, const uint8_t* p, size_t available) {
   ByteView head(p, std::min<size_t>(available, 64));
   if (looks_like_fatbin(head)) {
@@ -118,16 +104,14 @@ void parse_bytes(LoadedImage& out, const uint8_t* p, size_t available) {
     auto extent = elf_extent(ByteView(p, readable(p, 64)));
     size_t want = extent ? std::min<uint64_t>(*extent, kMaxImage) : 64;
     size_t have = readable(p, want);
-    auto cubin = read_cubin(ByteView(p, have));
+    auto container = single_image_container(ByteView(p, have), CodeKind::kSass, true);
     out.base = p;
     out.size = have;
-    if (!cubin) {
-      out.problems.push_back(cubin.error().message);
+    if (!container) {
+      out.problems.push_back(container.error().message);
       return;
     }
-    add_single_image(out, CodeKind::kSass, cubin->arch, have);
-    out.containers.back().images.back().kernels = cubin->kernels;
-    out.containers.back().images.back().kernels_read = true;
+    out.containers.push_back(std::move(*container));
   } else {
     // PTX text, NUL-terminated: find its end one readable page at a time.
     size_t length = 0;
@@ -142,17 +126,14 @@ void parse_bytes(LoadedImage& out, const uint8_t* p, size_t available) {
       }
       length += have;
     }
-    std::string_view text(reinterpret_cast<const char*>(p), length);
-    auto ptx = read_ptx(text);
+    auto container = single_image_container(ByteView(p, length), CodeKind::kPtx, true);
     out.base = p;
     out.size = length;
-    if (!ptx) {
-      out.problems.push_back("image is neither fatbin, cubin nor PTX (" + ptx.error().message + ")");
+    if (!container) {
+      out.problems.push_back("image is neither fatbin, cubin nor PTX (" + container.error().message + ")");
       return;
     }
-    add_single_image(out, CodeKind::kPtx, ptx->target, length, ptx->isa_major, ptx->isa_minor);
-    out.containers.back().images.back().kernels = ptx->kernels;
-    out.containers.back().images.back().kernels_read = true;
+    out.containers.push_back(std::move(*container));
   }
 }
 

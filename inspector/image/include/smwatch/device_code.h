@@ -7,6 +7,7 @@
 
 #include "smwatch/bytes.h"
 #include "smwatch/fatbin.h"
+#include "smwatch/result.h"
 
 namespace smwatch {
 
@@ -15,5 +16,10 @@ namespace smwatch {
 // setting image.kernels_read. LTO-IR is NVVM bitcode: its names stay unread,
 // with no problem. Damage is added to `problems` and leaves the names unread.
 void read_image_kernels(FatbinImage& image, ByteView stored, std::vector<std::string>& problems);
+
+// A bare cubin or PTX text (a file, or an image handed to the driver) as a
+// container of its own with one image, so that the judge sees one shape.
+// Returns an error message when the bytes are neither.
+Result<FatbinContainer> single_image_container(ByteView bytes, CodeKind kind, bool with_kernels);
 
 }  // namespace smwatch
