@@ -23,7 +23,7 @@ template <typename T>
 T take(const uint8_t*& data, size_t& size) {
   T v{};
   const size_t n = size < sizeof(T) ? size : sizeof(T);
-  std::memcpy(&v, data, n);
+  if (n > 0) std::memcpy(&v, data, n);  // data may be null when nothing is left
   data += n;
   size -= n;
   return v;
