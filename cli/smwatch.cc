@@ -458,7 +458,7 @@ int smwatch_main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", kRunHelp);
   std::string targets, report_dir;
   bool quiet = false;
-  run->add_option("-t,--targets", targets, "what-if GPUs, comma-separated: sm_120, 12.0, \"RTX 5090\", B200...");
+  run->add_option("-t,--targets", targets, "what-if GPUs, comma-separated: sm_120, 12.0, \"RTX 5090\", B200, native (this machine's GPUs)...");
   run->add_option("--report", report_dir, "report directory (default: a new /tmp/smwatch-run-XXXXXX, kept)");
   run->add_flag("-q,--quiet", quiet, "print no summary (the reports are still written)");
   run->prefix_command();  // everything from COMMAND on belongs to COMMAND
@@ -494,7 +494,7 @@ int smwatch_main(int argc, char** argv) {
                      "Python interpreter whose packages to scan (default: the environment smwatch is installed in, "
                      "else python3 on PATH)");
   doctor->add_option("--path", doctor_options.extra_paths, "more files or directories to scan; repeatable");
-  doctor->add_option("-t,--target", doctor_options.targets, "more GPUs to judge for (what-if); repeatable");
+  doctor->add_option("-t,--target", doctor_options.targets, "more GPUs to judge for (what-if), as for smscan -t (names, numbers, native); repeatable");
   doctor->add_flag("--json", doctor_options.json, "print JSON instead of text");
 
   // `smwatch run [OPTIONS] -- COMMAND...`: everything after the first "--"
