@@ -9,5 +9,5 @@ target=${1:-${CUDA_HOME:-/usr/local/cuda}/lib64}
 echo "+ build/inspector/smscan -t sm_120,sm_100,A100,H100 $target"
 build/inspector/smscan -t sm_120,sm_100,A100,H100 "$target"
 status=$?
-echo "(smscan exit status: $status - 0 all OK or JIT, 1 some target FAILs, 2 unreadable input)"
+echo "(smscan exit status: $status - 0 all OK, JIT or PARTIAL, 1 some target FAILs, 2 unreadable input)"
 exit 0
