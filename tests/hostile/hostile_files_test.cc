@@ -58,17 +58,8 @@ void expect_inside(const FileScan& s, uint64_t size, const std::string& what) {
   }
 }
 
-long max_rss_kb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss;
-}
-
-template <typename T>
-void put(Bytes& b, size_t at, T v) {
-  if (b.size() < at + sizeof v) b.resize(at + sizeof v);
-  std::memcpy(&b[at], &v, sizeof v);
-}
+using test::max_rss_kb;
+using test::put;
 
 // One fatbin entry, written field by field (layout: docs/fatbin-format.md).
 struct Entry {

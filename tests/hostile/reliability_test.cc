@@ -39,17 +39,8 @@ using test::run_smscan;
 using test::scratch_dir;
 using test::write_bytes;
 
-long max_rss_kb(int who = RUSAGE_SELF) {
-  rusage u{};
-  getrusage(who, &u);
-  return u.ru_maxrss;
-}
-
-template <typename T>
-void put(Bytes& b, size_t at, T v) {
-  if (b.size() < at + sizeof v) b.resize(at + sizeof v);
-  std::memcpy(&b[at], &v, sizeof v);
-}
+using test::max_rss_kb;
+using test::put;
 
 // A bare fatbin of one sm_80 ELF entry holding `payload`, compressed with
 // `flag` (entry_flags), declaring `uncompressed` bytes.

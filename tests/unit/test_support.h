@@ -1,6 +1,9 @@
 // Shared helpers for the tests: fixture paths, running smscan, scratch dirs.
 #pragma once
 
+#include <sys/resource.h>
+
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -21,5 +24,19 @@ CommandResult run_smscan(const std::vector<std::string>& args);
 
 // (kind, arch) of every image in file order: "sm_80", "ptx:compute_90".
 std::vector<std::string> image_names(const FileScan& scan);
+
+// Peak RSS in KiB of this process (RUSAGE_SELF) or its waited-for children.
+inline long max_rss_kb(int who = RUSAGE_SELF) {
+  rusage u{};
+  getrusage(who, &u);
+  return u.ru_maxrss;
+}
+
+// Writes `v` little-endian at `at`, growing the buffer as needed (hand-made files).
+template <typename T>
+void put(std::vector<uint8_t>& b, size_t at, T v) {
+  if (b.size() < at + sizeof v) b.resize(at + sizeof v);
+  std::memcpy(&b[at], &v, sizeof v);
+}
 
 }  // namespace smwatch::test
