@@ -1,14 +1,15 @@
 # The inspector's layers go one way down: image/ includes only image/
-# headers, files/ only image/ and files/, report/ anything of the three; the
-# shim (shim/) links only the image layer, so it includes only its headers.
+# headers, record/ only its own, files/ only image/ and files/, report/ image/,
+# files/ and report/; the shim (shim/) links only the image and record
+# layers, so it includes only their headers.
 # Run as a test: cmake -DSOURCE_DIR=<repo> -P layers.cmake; fails naming
 # every #include "smwatch/xxx.h" that reaches up.
 cmake_minimum_required(VERSION 3.25)
 set(root ${SOURCE_DIR}/inspector)
 set(bad "")
 # folder : the layers whose headers it may include
-foreach(rule "inspector/image:image" "inspector/files:image;files" "inspector/report:image;files;report"
-             "shim:image")
+foreach(rule "inspector/image:image" "inspector/record:record" "inspector/files:image;files"
+             "inspector/report:image;files;report" "shim:image;record")
   string(REPLACE ":" ";" parts "${rule}")
   list(GET parts 0 layer)
   list(SUBLIST parts 1 -1 allowed)

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "smwatch/arch.h"
+#include "smwatch/record.h"
 
 // Code on dlsym's pass-through path, which sanitizer runtimes enter while
 // they initialise: no instrumentation there.
@@ -41,13 +42,12 @@ bool active();
 // from then on every hook only passes calls through.
 void fail_open(const char* where, const char* what);
 
-// Appends one complete record (a JSON object text, no newline) to this
-// process's report with a single write(2), whole or not at all: a record that
-// does not fit (file size limit, full disk) is dropped and counted, and a
-// partly written one is cut off again. Every record but the last keeps room
-// for the exit record behind it, so a full disk still ends with one.
-enum class RecordKind { kNormal, kExit };
-void write_record(const std::string& json_object, RecordKind kind = RecordKind::kNormal);
+// Appends one record (smwatch/record.h) to this process's report as one line
+// with a single write(2), whole or not at all: a record that does not fit
+// (file size limit, full disk) is dropped and counted, and a partly written
+// one is cut off again. Every record but the exit record keeps room for the
+// exit record behind it, so a full disk still ends with one.
+void write_record(const record::Record& record);
 // Records dropped so far because they did not fit.
 uint64_t records_dropped();
 // One line on stderr, "smwatch: " + line, with every control character in

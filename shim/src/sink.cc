@@ -14,7 +14,6 @@
 #include <mutex>
 #include <new>
 
-#include <nlohmann/json.hpp>
 
 #include "shim.h"
 #include "smwatch/text.h"
@@ -156,19 +155,17 @@ void open_report_locked() {
   s.path = dir + "/" + name;
   s.length = 0;
   s.file_state = FileState::kOpen;
-  nlohmann::json process = {{"type", "process"},
-                            {"pid", getpid()},
-                            {"time", now_seconds()},
-                            {"ppid", getppid()},
-                            {"cmdline", read_proc("/proc/self/cmdline")},
-                            {"smwatch", kVersion}};
+  record::Process process;
+  process.pid = getpid();
+  process.time = now_seconds();
+  process.ppid = getppid();
+  process.cmdline = read_proc("/proc/self/cmdline");
+  process.smwatch = kVersion;
   char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  process["exe"] = n > 0 ? std::string(exe, static_cast<size_t>(n)) : "";
-  nlohmann::json targets = nlohmann::json::array();
-  for (const auto& t : s.config.targets) targets.push_back(t.sm_name());
-  process["targets"] = targets;
-  write_record(process.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  process.exe = n > 0 ? std::string(exe, static_cast<size_t>(n)) : "";
+  for (const auto& t : s.config.targets) process.targets.push_back(t.sm_name());
+  write_record(process);
 }
 
 }  // namespace
@@ -209,16 +206,17 @@ uint64_t records_dropped() {
   return g_sink->dropped;
 }
 
-void write_record(const std::string& json_object, RecordKind kind) {
+void write_record(const record::Record& record) {
   ensure_initialized();
   std::lock_guard<std::recursive_mutex> guard(g_sink->lock);
   open_report_locked();
   Sink& s = *g_sink;
   if (s.file_state != FileState::kOpen) return;
-  const std::string line = json_object + "\n";
+  const std::string line = record::encode(record) + "\n";
   // Room kept behind every other record for the exit record: its size grows
   // only with the number of what-if targets.
-  const uint64_t reserve = kind == RecordKind::kExit ? 0 : 1024 + 64 * s.config.targets.size();
+  const bool is_exit = std::holds_alternative<record::Exit>(record);
+  const uint64_t reserve = is_exit ? 0 : 1024 + 64 * s.config.targets.size();
   std::string why;
   struct rlimit limit {};
   if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&

@@ -16,7 +16,6 @@
 #include <tuple>
 #include <unordered_map>
 
-#include <nlohmann/json.hpp>
 
 #include "image_reader.h"
 #include "shim.h"
@@ -26,7 +25,11 @@
 namespace smwatch::shim {
 namespace {
 
-using nlohmann::json;
+// Every record's pid and time.
+void stamp(record::Common& r) {
+  r.pid = getpid();
+  r.time = now_seconds();
+}
 
 struct Module {
   uint64_t id = 0;
@@ -50,10 +53,6 @@ struct Kernel {
   std::vector<std::string> missing_targets;  // what-if targets without code for it
   bool launched = false;
 };
-
-// The module record's "origin" (docs/report-format.md).
-constexpr const char* kOriginFile = "file";
-constexpr const char* kOriginRuntime = "runtime";
 
 struct Gpu {
   bool known = false;
@@ -147,15 +146,14 @@ void query_gpu_locked(Tracker& t) {
   if (name) name(buf, sizeof buf - 1, dev);
   if (version) version(&driver);
   t.gpu = {true, static_cast<uint16_t>(major * 10 + minor), buf};
-  write_record(json({{"type", "gpu"},
-                     {"pid", getpid()},
-                     {"time", now_seconds()},
-                     {"ordinal", static_cast<int>(dev)},
-                     {"name", t.gpu.name},
-                     {"cc", std::to_string(major) + "." + std::to_string(minor)},
-                     {"arch", sm(t.gpu.cc)},
-                     {"driver", driver}})
-                   .dump(-1, ' ', false, json::error_handler_t::replace));
+  record::Gpu gpu;
+  stamp(gpu);
+  gpu.ordinal = static_cast<int>(dev);
+  gpu.name = t.gpu.name;
+  gpu.cc = std::to_string(major) + "." + std::to_string(minor);
+  gpu.arch = sm(t.gpu.cc);
+  gpu.driver = driver;
+  write_record(gpu);
 }
 
 // The targets to judge for: the GPU in use first, then the what-if list.
@@ -191,12 +189,19 @@ void record_failure(Tracker& t, const char* call, CUresult result, const Module*
   } else if (result == CUDA_ERROR_JIT_COMPILER_NOT_FOUND || result == CUDA_ERROR_INVALID_PTX) {
     fix = "PTX JIT is not possible here: install a build with SASS for " + gpu;
   }
-  json record = {{"type", "failure"},   {"pid", getpid()},        {"time", now_seconds()},
-                 {"call", call},        {"error", static_cast<int>(result)}, {"error_name", error_name(result)},
-                 {"kernel", kernel},    {"mangled", mangled},     {"source", source},
-                 {"archs", archs},      {"gpu_arch", gpu},        {"caller", object_of(caller)},
-                 {"fix", fix}};
-  write_record(record.dump(-1, ' ', false, json::error_handler_t::replace));
+  record::Failure record;
+  stamp(record);
+  record.call = call;
+  record.error = static_cast<int>(result);
+  record.error_name = error_name(result);
+  record.kernel = kernel;
+  record.mangled = mangled;
+  record.source = source;
+  record.archs = archs;
+  record.gpu_arch = gpu;
+  record.caller = object_of(caller);
+  record.fix = fix;
+  write_record(record);
   std::string line = std::string(error_name(result)) + " (" + std::to_string(static_cast<int>(result)) + ") from " +
                      call;
   if (!kernel.empty()) line += ": kernel " + kernel;
@@ -239,22 +244,27 @@ void on_module_load(const char* call, void* handle, bool is_library, const void*
     ++t.modules_loaded;
     bool has_code = false;
     for (const auto& c : m->image.containers) has_code |= !c.images.empty();
-    json verdicts = json::object();
+    record::Module record;
     for (uint16_t cc : judged_targets(t)) {
       // Runtime-chosen code is judged here for the GPU in use only.
       if (!m->registered && !(t.gpu.known && cc == t.gpu.cc)) continue;
       CodeVerdict v = judge_code(m->image.containers, cc);
-      verdicts[sm(cc)] = has_code ? verdict_name(v.verdict) : "UNKNOWN";
+      record.verdicts[sm(cc)] = has_code ? verdict_name(v.verdict) : "UNKNOWN";
       if (t.gpu.known && cc == t.gpu.cc && v.verdict == Verdict::kJit)
         log(LogLevel::kInfo, m->source + ": no " + sm(cc) + " SASS, the driver JIT-compiles its PTX (slower first launch)");
     }
-    json record = {{"type", "module"},  {"pid", getpid()},     {"time", now_seconds()},
-                   {"call", call},      {"handle", fmt_pointer(handle)}, {"library", is_library},
-                   {"source", m->source}, {"caller", m->caller}, {"archs", m->archs},
-                   {"origin", m->registered ? kOriginFile : kOriginRuntime},
-                   {"verdicts", verdicts}, {"result", static_cast<int>(result)},
-                   {"result_name", error_name(result)}, {"problems", m->image.problems}};
-    write_record(record.dump(-1, ' ', false, json::error_handler_t::replace));
+    stamp(record);
+    record.call = call;
+    record.handle = fmt_pointer(handle);
+    record.library = is_library;
+    record.source = m->source;
+    record.caller = m->caller;
+    record.archs = m->archs;
+    record.origin = m->registered ? record::kOriginFile : record::kOriginRuntime;
+    record.result = static_cast<int>(result);
+    record.result_name = error_name(result);
+    record.problems = m->image.problems;
+    write_record(record);
     if (result != CUDA_SUCCESS) record_failure(t, call, result, m.get(), "", caller);
     if (result == CUDA_SUCCESS && handle) t.modules[handle] = std::move(m);
   });
@@ -347,17 +357,25 @@ void on_launch(const char* call, CUfunction function, CUresult result) {
     k->launched = true;
     if (!k->module->registered && !config().targets.empty()) {
       ++t.runtime_kernels;
-      json record = {{"type", "runtime_kernel"}, {"pid", getpid()}, {"time", now_seconds()},
-                     {"kernel", demangle(k->mangled)}, {"mangled", k->mangled}, {"source", k->module->source},
-                     {"caller", k->module->caller}, {"archs", k->module->archs}};
-      write_record(record.dump(-1, ' ', false, json::error_handler_t::replace));
+      record::RuntimeKernel record;
+      stamp(record);
+      record.kernel = demangle(k->mangled);
+      record.mangled = k->mangled;
+      record.source = k->module->source;
+      record.caller = k->module->caller;
+      record.archs = k->module->archs;
+      write_record(record);
     }
     for (const auto& target : k->missing_targets) {
       ++t.missing_per_target[target];
-      json record = {{"type", "missing"},  {"pid", getpid()},       {"time", now_seconds()},
-                     {"target", target},   {"kernel", demangle(k->mangled)}, {"mangled", k->mangled},
-                     {"source", k->module->source}, {"archs", k->module->archs}};
-      write_record(record.dump(-1, ' ', false, json::error_handler_t::replace));
+      record::Missing record;
+      stamp(record);
+      record.target = target;
+      record.kernel = demangle(k->mangled);
+      record.mangled = k->mangled;
+      record.source = k->module->source;
+      record.archs = k->module->archs;
+      write_record(record);
       log(LogLevel::kInfo, "what-if " + target + ": kernel " + demangle(k->mangled) + " in " + k->module->source +
                                " has no code for it [has " + k->module->archs + "]");
     }
@@ -394,23 +412,19 @@ void write_exit_summary() {
     if (t.modules_loaded == 0 && t.failures == 0) return;  // this process never used CUDA
     uint64_t launches = 0;
     for (const auto& c : g_launches) launches += c.value.load(std::memory_order_relaxed);
-    json missing = json::object();
-    for (const auto& target : config().targets) missing[target.sm_name()] = t.missing_per_target[target.sm_name()];
     const uint64_t dropped = records_dropped();
-    write_record(json({{"type", "exit"},
-                       {"pid", getpid()},
-                       {"time", now_seconds()},
-                       {"launches", launches},
-                       {"modules", t.modules_loaded},
-                       {"kernels_used", t.kernels_used},
-                       {"failures", t.failures},
-                       {"runtime_kernels", t.runtime_kernels},
-                       {"repeated_failures", t.repeated_failures},
-                       {"unreported_failures", t.unreported_failures},
-                       {"missing", missing},
-                       {"dropped_records", dropped}})
-                     .dump(-1, ' ', false, json::error_handler_t::replace),
-                 RecordKind::kExit);
+    record::Exit exit;
+    stamp(exit);
+    exit.launches = launches;
+    exit.modules = t.modules_loaded;
+    exit.kernels_used = t.kernels_used;
+    exit.failures = t.failures;
+    exit.runtime_kernels = t.runtime_kernels;
+    exit.repeated_failures = t.repeated_failures;
+    exit.unreported_failures = t.unreported_failures;
+    for (const auto& target : config().targets) exit.missing[target.sm_name()] = t.missing_per_target[target.sm_name()];
+    exit.dropped_records = dropped;
+    write_record(exit);
     std::string line = "pid " + std::to_string(getpid()) + ": " + std::to_string(t.modules_loaded) + " modules, " +
                        std::to_string(t.kernels_used) + " kernels used, " + std::to_string(launches) + " launches, " +
                        std::to_string(t.failures) + (t.failures == 1 ? " failure" : " failures");

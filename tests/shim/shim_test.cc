@@ -15,6 +15,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <variant>
+
+#include "smwatch/record.h"
 
 extern char** environ;
 
@@ -22,6 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+namespace record = smwatch::record;
 
 std::string fixture(const std::string& name) { return std::string(SMWATCH_FIXTURE_DIR) + "/" + name; }
 
@@ -100,7 +104,8 @@ Outcome run_argv(std::vector<std::string> args, const std::map<std::string, std:
 }
 
 // Every record of every report file in `dir`; fails the test on a line that
-// is not one complete JSON object.
+// is not one complete record of the contract (smwatch/record.h, strictly: a
+// field the shim writes and the contract lacks, or of another type, fails).
 std::vector<json> records(const std::string& dir, size_t* files = nullptr) {
   std::vector<json> out;
   size_t n = 0;
@@ -108,9 +113,16 @@ std::vector<json> records(const std::string& dir, size_t* files = nullptr) {
     ++n;
     std::ifstream in(entry.path());
     std::string line;
+    bool first = true;
     while (std::getline(in, line)) {
+      record::Decoded decoded = record::decode(line, record::Strictness::kStrict);
+      EXPECT_TRUE(decoded.record) << entry.path() << ": " << decoded.error << ": " << line;
+      if (first && decoded.record) {
+        EXPECT_TRUE(std::holds_alternative<record::Process>(*decoded.record)) << entry.path() << ": the header comes first";
+        if (auto* p = std::get_if<record::Process>(&*decoded.record)) EXPECT_EQ(p->format, record::kFormatVersion);
+      }
+      first = false;
       json j = json::parse(line, nullptr, false);
-      EXPECT_FALSE(j.is_discarded()) << entry.path() << ": " << line;
       if (!j.is_discarded()) out.push_back(j);
     }
   }
