@@ -15,6 +15,7 @@
 #include "smwatch/arch.h"
 #include "smwatch/demangle.h"
 #include "smwatch/scan.h"
+#include "smwatch/version.h"
 
 #include <filesystem>
 
@@ -1238,5 +1239,16 @@ std::vector<Finding> SignatureSet::explain(std::string_view log, const PythonEnv
 }
 
 std::vector<Finding> explain_text(std::string_view log) { return SignatureSet::builtin().explain(log); }
+
+nlohmann::json findings_to_json(const std::vector<Finding>& findings, const std::string& source) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& f : findings) {
+    list.push_back({{"id", f.id},       {"severity", f.severity}, {"title", f.title},   {"cause", f.cause},
+                    {"fix", f.fix},     {"line", f.line},         {"more_lines", f.more_lines},
+                    {"count", f.count}, {"text", f.text},         {"values", f.values}});
+  }
+  return {{"schema", kExplainSchema}, {"tool", {{"name", "smwatch"}, {"version", kVersion}}}, {"source", source},
+          {"findings", std::move(list)}};
+}
 
 }  // namespace smwatch::cli

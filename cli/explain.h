@@ -11,6 +11,8 @@
 // Memory does not grow with the log.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -152,5 +154,10 @@ class ExplainStream {
 
 // The matcher with the built-in signatures. Never throws, whatever the input.
 std::vector<Finding> explain_text(std::string_view log);
+
+// `smwatch explain --json` (docs/json-schema.md): the findings of one log;
+// `source` names it ("-" for standard input).
+inline constexpr const char* kExplainSchema = "smwatch.explain/1";
+nlohmann::json findings_to_json(const std::vector<Finding>& findings, const std::string& source);
 
 }  // namespace smwatch::cli

@@ -22,8 +22,7 @@
 
 #include "doctor.h"
 #include "explain.h"
-#include "render.h"
-#include "reports.h"
+#include "report/render.h"
 #include "run.h"
 #include "smwatch/arch.h"
 #include "smwatch/native.h"

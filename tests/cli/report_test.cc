@@ -5,9 +5,8 @@
 
 #include <sstream>
 
-#include "render.h"
-#include "reports.h"
-#include "runtime_origin.h"
+#include "report/render.h"
+#include "report/what_if.h"
 #include "smwatch/arch.h"
 #include "support.h"
 
@@ -46,8 +45,10 @@ TEST(Reports, ParsesRecordsAndToleratesDamage) {
   EXPECT_EQ(w.ppid, 100);
   EXPECT_EQ(w.cmdline, "python3 -m sglang.launch_server");  // array form
   EXPECT_EQ(w.targets, std::vector<std::string>{"sm_120"});
-  EXPECT_EQ(w.modules.size(), 2u);
-  EXPECT_EQ(w.failures.size(), 1u);
+  ASSERT_EQ(w.modules.size(), 1u);  // two loads of one library, folded
+  EXPECT_EQ(w.modules[0].loads, 2u);
+  EXPECT_EQ(w.module_loads, 2u);
+  EXPECT_EQ(w.failure_records, 1u);
   EXPECT_EQ(w.missing.size(), 1u);
   EXPECT_TRUE(w.exit.has_value());
   const ProcessReport& c = r.processes[1];
@@ -98,8 +99,10 @@ TEST(Reports, MarkdownHtmlAndJson) {
   EXPECT_EQ(h.find("<script"), std::string::npos) << "self-contained and inert";
   for (const char* external : {"src=", "href=", "<link", "@import"})
     EXPECT_EQ(h.find(external), std::string::npos) << "no external resources: " << external;
-  nlohmann::json doc = report_to_json(r);
-  EXPECT_EQ(doc["schema"], "smwatch.report/1");
+  std::ostringstream json_text;
+  render_report(json_text, r, Format::kJson);
+  nlohmann::json doc = nlohmann::json::parse(json_text.str());
+  EXPECT_EQ(doc["schema"], "smwatch.report/2");
   EXPECT_EQ(doc["summary"]["processes"], 2);
   EXPECT_EQ(doc["summary"]["crashed"], 1);
   EXPECT_EQ(doc["summary"]["garbage_lines"], 2);
@@ -160,9 +163,9 @@ TEST(WhatIf, RuntimeKernelsAreJudgedAgainstTheLibraryThatLoadedThem) {
   EXPECT_EQ(p.runtime_from_library, 3u);
   EXPECT_EQ(p.runtime_generated, 1u);
   ASSERT_EQ(p.missing.size(), 1u);  // sm80.so on sm_120; on sm_86 its sm_80 SASS runs
-  EXPECT_EQ(p.missing[0]["target"], "sm_120");
-  EXPECT_EQ(p.missing[0]["source"], sm80);
-  EXPECT_EQ(p.missing[0]["origin"], "chosen at run time by its library");
+  EXPECT_EQ(p.missing[0].target, "sm_120");
+  EXPECT_EQ(p.missing[0].source, sm80);
+  EXPECT_EQ(p.missing[0].origin, "chosen at run time by its library");
   EXPECT_EQ(r.missing_count(), 1u);
 }
 
@@ -184,9 +187,9 @@ TEST(WhatIf, MissingInOneFatbinOfALibraryThatServesTheTargetIsPartial) {
   judge_what_if(r);
   const ProcessReport& p = r.processes[0];
   ASSERT_EQ(p.missing.size(), 1u);
-  EXPECT_EQ(p.missing[0]["source"], sm80);
+  EXPECT_EQ(p.missing[0].source, sm80);
   ASSERT_EQ(p.partial.size(), 1u);
-  EXPECT_EQ(p.partial[0]["source"], split);
+  EXPECT_EQ(p.partial[0].source, split);
   EXPECT_EQ(r.missing_count(), 1u);
   EXPECT_EQ(r.exit_code(), 1);
 }

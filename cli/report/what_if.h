@@ -2,7 +2,7 @@
 // (smwatch report, smwatch run's summary) so that the host pays nothing.
 #pragma once
 
-#include "reports.h"
+#include "model.h"
 
 namespace smwatch::cli {
 
@@ -11,7 +11,7 @@ namespace smwatch::cli {
 //   records): when the library that loaded the image has device code of its
 //   own (cuBLASLt copying a cubin out of its fatbins), the kernel is missing on
 //   a target only if that library has nothing for it (smscan's FAIL), and a
-//   "missing" record with "origin": "chosen at run time by its library" is
+//   missing record with origin "chosen at run time by its library" is
 //   added; when it has none (NVRTC through CuPy, Triton, XLA), the code was
 //   generated for the GPU present and is never missing elsewhere;
 // - kernels the shim found missing in a registered fatbin: when other

@@ -1,4 +1,4 @@
-#include "runtime_origin.h"
+#include "what_if.h"
 
 #include <map>
 #include <memory>
@@ -27,11 +27,11 @@ void judge_what_if(MergedReport& report) {
   };
   for (auto& p : report.processes) {
     // Missing in a registered fatbin, while the same library has code for the target.
-    std::vector<nlohmann::json> missing;
+    std::vector<record::Missing> missing;
     for (auto& m : p.missing) {
-      const FileScan& lib = library(field_text(m, "source"));
-      if (lib.has_device_code() && !fails_on(lib, field_text(m, "target"))) {
-        m["origin"] = "library picks kernels per GPU";
+      const FileScan& lib = library(m.source);
+      if (lib.has_device_code() && !fails_on(lib, m.target)) {
+        m.origin = "library picks kernels per GPU";
         p.partial.push_back(std::move(m));
       } else {
         missing.push_back(std::move(m));
@@ -39,7 +39,7 @@ void judge_what_if(MergedReport& report) {
     }
     p.missing = std::move(missing);
     for (const auto& k : p.runtime_kernels) {
-      const FileScan& lib = library(field_text(k, "caller"));
+      const FileScan& lib = library(k.caller);
       if (!lib.has_device_code()) {
         ++p.runtime_generated;
         continue;
@@ -47,12 +47,14 @@ void judge_what_if(MergedReport& report) {
       ++p.runtime_from_library;
       for (const auto& target : p.targets) {
         if (!fails_on(lib, target)) continue;
-        nlohmann::json m = k;
-        m["type"] = "missing";
-        m["target"] = target;
-        m["source"] = lib.path;
-        m["archs"] = compact_archs(lib.containers);
-        m["origin"] = "chosen at run time by its library";
+        record::Missing m;
+        static_cast<record::Common&>(m) = k;
+        m.target = target;
+        m.kernel = k.kernel;
+        m.mangled = k.mangled;
+        m.source = lib.path;
+        m.archs = compact_archs(lib.containers);
+        m.origin = "chosen at run time by its library";
         p.missing.push_back(std::move(m));
       }
     }

@@ -1,0 +1,102 @@
+// The shim's reports (smwatch/record.h), read and merged: one file per
+// process, from one run or from many machines. Reading streams each file
+// line by line and folds what repeats (module loads, failures, kernels), so
+// memory grows with the distinct libraries and kernels, not with the records:
+// a server that loads a module a million times is one line with a count.
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "smwatch/record.h"
+
+namespace smwatch::cli {
+
+// The loads of one source (a library, a cubin, "<memory, loaded by X>") in
+// one process.
+struct ModuleLoads {
+  std::string source, archs, origin;
+  std::map<std::string, std::string> verdicts;  // of its first load
+  std::vector<std::string> problems;            // of its first load with any
+  size_t loads = 0, failed = 0;
+};
+
+// Failure records of one process that say the same: call, error, kernel, library.
+struct FailureGroup {
+  record::Failure first;
+  size_t count = 0;
+};
+
+// One process, as its report file tells it.
+struct ProcessReport {
+  std::string file;  // the report file it came from
+  int64_t pid = 0, ppid = 0;
+  double start = 0;  // time of the first record
+  int format = 1;    // of its header (record::kFormatVersion)
+  std::string exe, cmdline, smwatch_version;
+  std::vector<std::string> targets;  // what-if targets it was run with
+  std::vector<record::Gpu> gpus;
+  std::vector<ModuleLoads> modules;  // by source, in order of first load
+  size_t module_loads = 0;
+  std::vector<FailureGroup> failures;
+  size_t failure_records = 0;
+  std::vector<record::Missing> missing;               // distinct (target, kernel, library)
+  std::vector<record::RuntimeKernel> runtime_kernels;  // distinct (kernel, loading library); what_if.h
+  std::vector<record::Missing> partial;  // missing in one fatbin, served by others of its library
+  size_t runtime_from_library = 0, runtime_generated = 0;
+  std::optional<record::Exit> exit;  // absent: the process crashed or was killed
+  size_t records = 0;
+
+  // Where each distinct thing is, for folding the next record into it.
+  std::map<std::string, size_t, std::less<>> module_index;
+  std::map<std::tuple<std::string, int, std::string, std::string>, size_t> failure_index;
+  std::set<std::tuple<std::string, std::string, std::string>> missing_seen, runtime_seen;
+};
+
+// A line that could not be used, with where it is.
+struct ReportProblem {
+  std::string file;
+  size_t line = 0;  // 1-based; 0 = the file as a whole
+  std::string reason;
+};
+
+struct MergedReport {
+  std::vector<ProcessReport> processes;  // ordered by start time, then pid
+  std::vector<ReportProblem> problems;   // at most kMaxProblemsPerFile per file, then a count
+  size_t files = 0;           // report files read
+  size_t garbage_lines = 0;   // lines that are not records
+  size_t truncated_lines = 0; // a cut-off last line (the process died mid-write)
+  size_t unreadable = 0;      // files or paths that could not be read at all
+  size_t newer_records = 0;   // records of types a newer shim writes, skipped
+
+  size_t failure_count() const;
+  size_t missing_count() const;
+  size_t module_count() const;
+  // 0 nothing failed; 1 failures, or kernels missing for a what-if target;
+  // 2 no report could be read (docs/smwatch-command.md).
+  int exit_code() const;
+};
+
+inline constexpr size_t kMaxProblemsPerFile = 20;
+// A longer line is not a record of this shim (its longest, the process
+// header, holds at most 64 KiB of command line); it is skipped unread.
+inline constexpr size_t kMaxRecordBytes = 1 << 20;
+
+// Adds one report file; `name` names it in problems.
+void add_report_stream(MergedReport& report, std::istream& in, const std::string& name);
+void add_report_text(MergedReport& report, std::string_view text, const std::string& name);
+// Puts the processes in order and judges the what-if targets (what_if.h):
+// call once, after the last file.
+void finish_report(MergedReport& report);
+// Reads files and directories (recursively: every *.jsonl file; a file named
+// on the command line is read whatever its name), then finish_report().
+MergedReport read_reports(const std::vector<std::string>& paths);
+
+}  // namespace smwatch::cli

@@ -1,0 +1,113 @@
+#include "summary.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "smwatch/arch.h"
+#include "smwatch/demangle.h"
+
+namespace smwatch::cli {
+
+namespace {
+
+std::string driver_text(int driver) {  // 13000 = CUDA 13.0
+  return driver > 0 ? fmt::format("{}.{}", driver / 1000, (driver % 1000) / 10) : "";
+}
+
+void add_pid(std::vector<int64_t>& pids, int64_t pid) {
+  if (std::find(pids.begin(), pids.end(), pid) == pids.end()) pids.push_back(pid);
+}
+
+}  // namespace
+
+Summary summarize(const MergedReport& report) {
+  Summary s;
+  std::set<std::string> gpus, libs;
+  for (const auto& p : report.processes) {
+    if (!p.exit) ++s.crashed;
+    s.partial += p.partial.size();
+    s.runtime_from_library += p.runtime_from_library;
+    s.runtime_generated += p.runtime_generated;
+    for (const auto& g : p.gpus) {
+      std::string d = driver_text(g.driver);
+      std::string text =
+          fmt::format("{} ({}, CC {}){}", g.name, g.arch, g.cc, d.empty() ? "" : ", driver supports CUDA " + d);
+      if (gpus.insert(text).second) s.gpus.push_back(text);
+    }
+    for (const auto& group : p.failures) {
+      const record::Failure& f = group.first;
+      auto same = [&](const FailureSummary& x) {
+        return x.first.error_name == f.error_name && x.first.kernel == f.kernel && x.first.mangled == f.mangled &&
+               x.first.source == f.source;
+      };
+      auto it = std::find_if(s.failures.begin(), s.failures.end(), same);
+      if (it == s.failures.end()) it = s.failures.insert(s.failures.end(), {f, {}, 0});
+      it->count += group.count;
+      add_pid(it->pids, p.pid);
+      if (!f.source.empty() && libs.insert(f.source).second) s.libraries_at_fault.push_back(f.source);
+    }
+    for (const auto& m : p.missing) {
+      auto& list = s.missing[m.target];
+      auto same = [&](const MissingSummary& x) {
+        return x.first.kernel == m.kernel && x.first.mangled == m.mangled && x.first.source == m.source;
+      };
+      auto it = std::find_if(list.begin(), list.end(), same);
+      if (it == list.end()) it = list.insert(list.end(), {m, {}});
+      add_pid(it->pids, p.pid);
+    }
+  }
+  return s;
+}
+
+std::string headline(const MergedReport& r, const Summary& s) {
+  const size_t modules = r.module_count(), failures = r.failure_count();
+  std::string text = fmt::format("{} process{}, {} module{} loaded, {} failure{}", r.processes.size(),
+                                 r.processes.size() == 1 ? "" : "es", modules, modules == 1 ? "" : "s", failures,
+                                 failures == 1 ? "" : "s");
+  for (const auto& [target, groups] : s.missing)
+    text += fmt::format(", what-if {}: {} kernel{} without code", target, groups.size(), groups.size() == 1 ? "" : "s");
+  if (s.partial > 0)
+    text += fmt::format(", {} kernel{} PARTIAL on a what-if target (their fatbin lacks code for it, other fatbins of "
+                        "the same library have it: libraries that pick kernels per GPU never call them there)",
+                        s.partial, s.partial == 1 ? "" : "s");
+  const size_t runtime = s.runtime_from_library + s.runtime_generated;
+  if (runtime > 0)
+    text += fmt::format(", {} kernel{} chosen at run time ({} by a library judged as a whole, {} generated in the "
+                        "process for this GPU)",
+                        runtime, runtime == 1 ? "" : "s", s.runtime_from_library, s.runtime_generated);
+  if (s.crashed) text += fmt::format(", {} without an exit record (crashed or killed)", s.crashed);
+  return text;
+}
+
+std::string kernel_name(const std::string& kernel, const std::string& mangled) {
+  std::string k = kernel.empty() ? smwatch::demangle(mangled) : kernel;
+  return k.empty() ? "(unknown kernel)" : k;
+}
+
+std::string fix_of(const record::Failure& f) {
+  if (!f.fix.empty()) return f.fix;
+  if (auto t = parse_target(f.gpu_arch)) return fix_hint(t->cc);
+  return "install a build of this library that includes your GPU's architecture";
+}
+
+std::string what_if_fix(const std::string& target) {
+  if (auto t = parse_target(target)) return fix_hint(t->cc);
+  return "install builds that include " + target;
+}
+
+std::string pid_list(const std::vector<int64_t>& pids) {
+  std::string out;
+  for (size_t i = 0; i < pids.size() && i < 8; ++i) out += (i ? " " : "") + std::to_string(pids[i]);
+  if (pids.size() > 8) out += fmt::format(" (+{})", pids.size() - 8);
+  return out;
+}
+
+std::string verdicts_text(const ModuleLoads& m) {
+  std::string out;
+  for (const auto& [arch, v] : m.verdicts) out += (out.empty() ? "" : ", ") + arch + " " + v;
+  return out;
+}
+
+}  // namespace smwatch::cli
