@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <sstream>
 
 #include "report/render.h"
@@ -134,6 +135,124 @@ TEST(ReportCommand, DirectoriesFormatsAndExitCodes) {
   EXPECT_EQ(nothing.status, 2);
   EXPECT_NE(nothing.err.find("/nonexistent/dir: no such file or directory"), std::string::npos) << nothing.err;
   EXPECT_EQ(test::run({"report", "--json", "--html", dir}).status, 2) << "formats exclude each other";
+}
+
+// Reading folds what repeats: memory grows with what is distinct, not with
+// the records.
+TEST(Reports, RepeatsAreFoldedWithTheirCounts) {
+  std::string text = R"({"type":"process","pid":3,"time":1,"targets":["sm_120"]})" "\n";
+  for (int i = 0; i < 3000; ++i) {
+    text += R"({"type":"module","pid":3,"time":2,"call":"cuModuleLoadData","source":"/lib/lib)" + std::to_string(i % 3) +
+            R"(.so","archs":"sm_90","verdicts":{"sm_90":"OK"},"result":)" + (i % 1000 == 0 ? "209" : "0") + "}\n";
+    text += R"({"type":"failure","pid":3,"time":2,"call":"cuModuleGetFunction","error":500,"error_name":"CUDA_ERROR_NOT_FOUND","mangled":"k)" +
+            std::to_string(i % 2) + R"(","source":"/lib/lib0.so"})" "\n";
+    text += R"({"type":"runtime_kernel","pid":3,"time":2,"mangled":"r","caller":"/no/lib.so"})" "\n";
+    text += R"({"type":"missing","pid":3,"time":2,"target":"sm_120","mangled":"m","source":"/no/lib.so"})" "\n";
+  }
+  MergedReport r;
+  add_report_text(r, text, "r.jsonl");
+  finish_report(r);
+  ASSERT_EQ(r.processes.size(), 1u);
+  const ProcessReport& p = r.processes[0];
+  EXPECT_EQ(p.records, 1u + 4 * 3000);
+  EXPECT_EQ(p.module_loads, 3000u);
+  ASSERT_EQ(p.modules.size(), 3u);
+  EXPECT_EQ(p.modules[0].source, "/lib/lib0.so");
+  EXPECT_EQ(p.modules[0].loads, 1000u);
+  EXPECT_EQ(p.modules[0].failed, 1u);  // i = 0 (i = 1000, 2000 load lib1, lib2)
+  EXPECT_EQ(p.modules[1].failed, 1u);
+  EXPECT_EQ(p.failure_records, 3000u);
+  ASSERT_EQ(p.failures.size(), 2u);
+  EXPECT_EQ(p.failures[0].count + p.failures[1].count, 3000u);
+  EXPECT_EQ(p.runtime_kernels.size(), 1u);
+  EXPECT_EQ(p.missing.size(), 1u);
+  EXPECT_EQ(r.failure_count(), 3000u);
+  EXPECT_EQ(r.module_count(), 3000u);
+  std::ostringstream out;
+  render_report(out, r, Format::kText);
+  EXPECT_NE(out.str().find("/lib/lib0.so x1000  sm_90  [sm_90 OK]  (1 failed to load)"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("CUDA_ERROR_NOT_FOUND (500), 1500 times"), std::string::npos) << out.str();
+}
+
+// Lines are read a piece at a time: a record across the reader's 64 KiB
+// buffer is whole, a line past kMaxRecordBytes is skipped without being
+// held, and the records after it are read.
+TEST(Reports, LongLinesAreSkippedAndRecordsAcrossBuffersRead) {
+  const std::string long_cmdline(100000, 'a');
+  std::string text = R"({"type":"process","pid":4,"time":1,"cmdline":")" + long_cmdline + "\"}\n";
+  text += std::string(kMaxRecordBytes + 10, 'x') + "\n";
+  text += R"({"type":"exit","pid":4,"time":3,"launches":9})" "\n";
+  text += std::string(kMaxRecordBytes * 2, 'y');  // unterminated, too
+  MergedReport r;
+  add_report_text(r, text, "long.jsonl");
+  ASSERT_EQ(r.processes.size(), 1u);
+  EXPECT_EQ(r.processes[0].cmdline, long_cmdline);
+  ASSERT_TRUE(r.processes[0].exit);
+  EXPECT_EQ(r.processes[0].exit->launches, 9u);
+  ASSERT_EQ(r.problems.size(), 2u);
+  EXPECT_EQ(r.problems[0].line, 2u);
+  EXPECT_NE(r.problems[0].reason.find("longer than 1 MiB"), std::string::npos) << r.problems[0].reason;
+  EXPECT_EQ(r.problems[1].line, 4u);
+  EXPECT_EQ(r.garbage_lines, 2u);
+}
+
+TEST(Reports, ProblemsAreListedUpToALimitPerFileThenCounted) {
+  std::string text;
+  for (int i = 0; i < 100; ++i) text += "garbage\n";
+  text += R"({"type":"module","pid":5,"result":"zero"})" "\n";
+  MergedReport r;
+  add_report_text(r, text, "g.jsonl");
+  EXPECT_EQ(r.garbage_lines, 101u);
+  ASSERT_EQ(r.problems.size(), kMaxProblemsPerFile + 1);
+  EXPECT_EQ(r.problems.back().line, 0u);
+  EXPECT_NE(r.problems.back().reason.find("81 more problems"), std::string::npos) << r.problems.back().reason;
+}
+
+TEST(Reports, WrongFieldTypesAndNewerShimsAreNamed) {
+  std::string text = R"({"type":"process","pid":6,"time":1,"format":9})" "\n"
+                     R"({"type":"module","pid":6,"time":2,"source":7})" "\n"
+                     R"({"type":"telemetry","pid":6,"time":3})" "\n";
+  MergedReport r;
+  add_report_text(r, text, "n.jsonl");
+  EXPECT_EQ(r.newer_records, 1u);
+  ASSERT_EQ(r.problems.size(), 2u);
+  EXPECT_NE(r.problems[0].reason.find("newer smwatch (record format 9"), std::string::npos) << r.problems[0].reason;
+  EXPECT_EQ(r.problems[1].line, 2u);
+  EXPECT_NE(r.problems[1].reason.find("module record: field \"source\" is number, not a string"), std::string::npos)
+      << r.problems[1].reason;
+}
+
+// 150 MB of records (module loads of 500 libraries, kernels, failures) under
+// a 150 MB address-space limit: the old reader held about 5x its input.
+TEST(ReportCommand, LargeReportsInBoundedMemory) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "ulimit -v cannot bound a sanitizer build";  // as in explain's test
+#endif
+  const std::string dir = test::scratch("report-large");
+  size_t bytes = 0, loads = 0;
+  for (int file = 0; file < 4; ++file) {
+    std::ofstream out(dir + "/smwatch-" + std::to_string(100 + file) + "-1.jsonl", std::ios::binary);
+    const std::string pid = std::to_string(100 + file);
+    std::string chunk = R"({"type":"process","pid":)" + pid + R"(,"time":1,"targets":["sm_120"]})" "\n";
+    for (int i = 0; bytes + chunk.size() < 150000000 / 4 * (file + 1); ++i) {
+      out << chunk;
+      bytes += chunk.size();
+      chunk = R"({"type":"module","pid":)" + pid + R"(,"time":2.5,"call":"cuLibraryLoadData","handle":"0x7f00)" +
+              std::to_string(i) + R"(","library":true,"source":"/venv/lib/python3.12/site-packages/pkg)" +
+              std::to_string(i % 500) + R"(/lib/libkernels.so","caller":"/venv/lib/libtorch_cuda.so","archs":"sm_80 sm_90 ptx:compute_90","origin":"file","verdicts":{"sm_90":"OK","sm_120":"JIT"},"result":0,"result_name":"CUDA_SUCCESS","problems":[]})" "\n";
+      ++loads;
+      if (i % 10 == 0)
+        chunk += R"({"type":"runtime_kernel","pid":)" + pid + R"(,"time":3,"kernel":"k","mangled":"_Z6kernel)" +
+                 std::to_string(i % 2000) + R"(","source":"<memory>","caller":"/no/libcublasLt.so","archs":"sm_90"})" "\n";
+    }
+    out << R"({"type":"exit","pid":)" + pid + R"(,"time":9})" "\n";
+  }
+  auto r = test::run({"-c", "ulimit -v 150000; exec '" SMWATCH_PATH "' report --json '" + dir + "'"}, {}, "", "/bin/sh");
+  ASSERT_EQ(r.status, 0) << r.err.substr(0, 400);
+  nlohmann::json doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["summary"]["processes"], 4);
+  EXPECT_EQ(doc["summary"]["modules"], loads - 4);  // the loop makes one chunk more per file than it writes
+  EXPECT_EQ(doc["processes"][0]["modules"].size(), 500u);
 }
 
 }  // namespace
