@@ -15,7 +15,7 @@ out=fuzz/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 rm -rf "$out"
-mkdir -p "$out"/{fatbin,decompress,cubin,host_elf,ptx,archive,scan,report,zip,explain}
+mkdir -p "$out"/{fatbin,decompress,cubin,host_elf,ptx,archive,scan,report,zip,explain,records}
 
 # A shared library cut down to its ELF headers and the fatbin section (the full
 # .so files are ~1 MB each, mostly the static CUDA runtime).
@@ -83,4 +83,21 @@ wheel("nested.zip", [("inner.whl", inner.getvalue()), ("../escape.ptx", ptx)], z
 PY
 # explain: the crash logs of the explain tests (real and realistic).
 cp tests/cli/logs/*.log "$out/explain/"
+# records: a real report of the shim, written over the stand-in driver (every
+# record type but runtime_kernel and missing, which need a what-if miss), and
+# those two from the report tests.
+bin=$(dirname "$fx")/shim
+shim=$(dirname "$fx")/../shim/libsmwatch.so
+if [ -x "$bin/driver_direct" ] && [ -f "$shim" ]; then
+  LD_LIBRARY_PATH="$bin/fakecuda" LD_PRELOAD="$(realpath "$shim")" SMWATCH_REPORT="$tmp/reports" \
+    SMWATCH_TARGETS=sm_120,sm_70 SMWATCH_LOG=quiet "$bin/driver_direct" --fatbin80 "$fx/sm80.fatbin" \
+    --multi "$fx/multi.so" --so80 "$fx/sm80.so" --cubin80 "$fx/sm80.cubin" --bad-lookups 3 >/dev/null 2>&1 || true
+  cat "$tmp"/reports/*.jsonl > "$out/records/driver_direct.jsonl"
+fi
+cat > "$out/records/what_if.jsonl" <<'EOF_RECORDS'
+{"type":"process","pid":7,"time":1,"format":1,"targets":["sm_120","sm_86"],"cmdline":["python3","-m","x"]}
+{"type":"runtime_kernel","pid":7,"time":2,"kernel":"k","mangled":"_Z1kv","source":"<memory, loaded by /lib/libcublasLt.so.13>","caller":"/lib/libcublasLt.so.13","archs":"sm_90"}
+{"type":"missing","pid":7,"time":3,"target":"sm_120","kernel":"flash_fwd","mangled":"flash_fwd","source":"/venv/flash_attn_2_cuda.so","archs":"sm_80 sm_90"}
+{"type":"exit","pid":7,"time":4,"launches":5,"modules":2,"failures":1,"missing":{"sm_120":1,"sm_86":0}}
+EOF_RECORDS
 du -sh "$out"; find "$out" -type f | wc -l

@@ -13,14 +13,15 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "smwatch/record.h"
 
 namespace smwatch::cli {
 
-// The loads of one source (a library, a cubin, "<memory, loaded by X>") in
-// one process.
+// The loads of one source (a library, a cubin, "<memory, loaded by X>") with
+// one set of device code, in one process.
 struct ModuleLoads {
   std::string source, archs, origin;
   std::map<std::string, std::string> verdicts;  // of its first load
@@ -43,7 +44,7 @@ struct ProcessReport {
   std::string exe, cmdline, smwatch_version;
   std::vector<std::string> targets;  // what-if targets it was run with
   std::vector<record::Gpu> gpus;
-  std::vector<ModuleLoads> modules;  // by source, in order of first load
+  std::vector<ModuleLoads> modules;  // by source and archs, in order of first load
   size_t module_loads = 0;
   std::vector<FailureGroup> failures;
   size_t failure_records = 0;
@@ -55,7 +56,7 @@ struct ProcessReport {
   size_t records = 0;
 
   // Where each distinct thing is, for folding the next record into it.
-  std::map<std::string, size_t, std::less<>> module_index;
+  std::map<std::pair<std::string, std::string>, size_t> module_index;
   std::map<std::tuple<std::string, int, std::string, std::string>, size_t> failure_index;
   std::set<std::tuple<std::string, std::string, std::string>> missing_seen, runtime_seen;
 };

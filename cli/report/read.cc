@@ -52,7 +52,8 @@ void fold(ProcessReport& p, record::Gpu&& r) {
 void fold(ProcessReport& p, record::Module&& r) {
   ++p.module_loads;
   if (r.source.empty()) r.source = "<memory>";
-  auto [it, fresh] = p.module_index.try_emplace(r.source, p.modules.size());
+  // By source and code: the images a library loads from memory differ.
+  auto [it, fresh] = p.module_index.try_emplace(std::make_pair(r.source, r.archs), p.modules.size());
   if (fresh) p.modules.push_back({r.source, std::move(r.archs), std::move(r.origin), std::move(r.verdicts), {}, 0, 0});
   ModuleLoads& m = p.modules[it->second];
   ++m.loads;
