@@ -4,11 +4,11 @@
 
 #include <charconv>
 
+#include "smwatch/elf.h"
+
 namespace smwatch {
 namespace {
 
-constexpr std::string_view kMagic = "!<arch>\n";
-constexpr std::string_view kThinMagic = "!<thin>\n";
 constexpr size_t kHeaderSize = 60;
 
 std::string_view field(ByteView header, size_t at, size_t len) {
@@ -19,14 +19,14 @@ std::string_view field(ByteView header, size_t at, size_t len) {
 
 }  // namespace
 
-bool looks_like_archive(ByteView bytes) { return bytes.starts_with(kMagic) || bytes.starts_with(kThinMagic); }
+bool looks_like_archive(ByteView bytes) { return identify(bytes) == ByteKind::kArchive; }
 
 Result<std::vector<ArchiveMember>> read_archive(ByteView bytes, std::vector<std::string>& problems) {
-  if (bytes.starts_with(kThinMagic)) return make_error("thin archive: its members live in other files; scan those");
-  if (!bytes.starts_with(kMagic)) return make_error("not an ar archive");
+  if (bytes.starts_with(kThinArMagic)) return make_error("thin archive: its members live in other files; scan those");
+  if (!bytes.starts_with(kArMagic)) return make_error("not an ar archive");
   std::vector<ArchiveMember> members;
   std::string_view long_names;
-  uint64_t pos = kMagic.size();
+  uint64_t pos = kArMagic.size();
   while (pos < bytes.size()) {
     auto header = bytes.slice(pos, kHeaderSize);
     if (!header) {

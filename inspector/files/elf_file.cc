@@ -5,13 +5,23 @@
 #include <libelf.h>
 
 #include <memory>
-
-#include "smwatch/fatbin.h"
-#include <string>
 #include <mutex>
+#include <string>
+
+#include "smwatch/elf.h"
+#include "smwatch/fatbin.h"
 
 namespace smwatch {
 namespace {
+
+// Host files keep libelf, while cubins, streamed members and the shim use the
+// bounds-checked ElfSections (smwatch/elf.h): host objects come in every ELF
+// shape (32-bit, big-endian, extended section numbering for objects of
+// 65,280+ sections, as -ffunction-sections makes in static archives), which
+// libelf reads and names the damage of. Over the same private mapping the
+// view would save only libelf's per-section records, and it finds the same
+// fatbin sections on every fixture (tests/unit/elf_test.cc). The
+// fatbin-section names and rule are elf.h's.
 
 // libelf keeps its last error per thread until elf_errno() reads it, so
 // elf_errmsg(-1) can name an error from an earlier, unrelated file (found by
@@ -74,22 +84,19 @@ Result<std::vector<ElfSection>> find_fatbin_sections(ByteView bytes) {
     return make_error(fmt::format("ELF section header table (offset {:#x}, {} bytes) runs past the end of the "
                                   "file ({} bytes): truncated?",
                                   ehdr.e_shoff, table_size, bytes.size()));
-  std::vector<ElfSection> executable, relocatable;
+  std::vector<ElfSection> sections;
   std::string problem;
   auto walked = for_each_section(elf->get(), bytes, [&](Elf_Scn*, const GElf_Shdr& shdr, std::string_view name) {
-    const bool exe = name == ".nv_fatbin", rel = name == "__nv_relfatbin";
-    if (!exe && !rel) return;
-    if (shdr.sh_type == SHT_NOBITS) return;
+    if (!is_fatbin_section(name) || shdr.sh_type == SHT_NOBITS) return;
     if (!bytes.contains(shdr.sh_offset, shdr.sh_size)) {
-      problem = fmt::format("section {} (offset {:#x}, {} bytes) runs past the end of the file ({} bytes)", name,
-                            shdr.sh_offset, shdr.sh_size, bytes.size());
+      problem = elf_section_past_end(name, shdr, bytes.size());
       return;
     }
-    (exe ? executable : relocatable).push_back({std::string(name), shdr.sh_offset, shdr.sh_size});
+    sections.push_back({std::string(name), shdr.sh_offset, shdr.sh_size});
   });
   if (!walked) return walked.error();
-  if (!problem.empty() && executable.empty() && relocatable.empty()) return make_error(problem);
-  return executable.empty() ? relocatable : executable;
+  if (!problem.empty() && sections.empty()) return make_error(problem);
+  return sections_cuobjdump_reads(std::move(sections));
 }
 
 std::vector<ElfSection> find_data_sections(ByteView bytes) {
@@ -98,7 +105,7 @@ std::vector<ElfSection> find_data_sections(ByteView bytes) {
   if (!elf) return out;
   (void)for_each_section(elf->get(), bytes, [&](Elf_Scn*, const GElf_Shdr& shdr, std::string_view name) {
     if (shdr.sh_type != SHT_PROGBITS || (shdr.sh_flags & SHF_EXECINSTR) != 0) return;
-    if (name == ".nv_fatbin" || name == "__nv_relfatbin") return;
+    if (is_fatbin_section(name)) return;
     if (shdr.sh_size < kFatbinHeaderSize + kEntryHeaderMinSize || !bytes.contains(shdr.sh_offset, shdr.sh_size)) return;
     out.push_back({std::string(name), shdr.sh_offset, shdr.sh_size});
   });

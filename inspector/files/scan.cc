@@ -17,6 +17,7 @@
 #include "smwatch/archive.h"
 #include "smwatch/decompress.h"
 #include "smwatch/device_code.h"
+#include "smwatch/elf.h"
 #include "smwatch/elf_file.h"
 #include "smwatch/file_region.h"
 #include "smwatch/mapped_file.h"
@@ -242,31 +243,40 @@ FileScan scan_source(ByteView bytes, const MappedFile* open_file, std::string pa
   FileScan scan;
   scan.path = std::move(path);
   scan.size = bytes.size();
-  if (looks_like_fatbin(bytes)) {
-    add_parsed_containers({bytes, 0, open_file ? open_file->fd() : -1},
-                          parse_file_region(bytes, open_file, 0, bytes.size(), scan.problems), "", -1, "", options,
-                          scan);
-    scan.format = FileFormat::kFatbin;
-  } else if (looks_like_cubin(bytes)) {
-    scan_single_image(bytes, CodeKind::kSass, options, scan);
-  } else if (looks_like_elf(bytes)) {
-    scan_host_elf(bytes, open_file, bytes, 0, "", -1, options, scan);
-    scan.format = FileFormat::kHostElf;
-  } else if (looks_like_archive(bytes)) {
-    auto members = read_archive(bytes, scan.problems);
-    if (!members) scan.problems.push_back(members.error().message);
-    else
-      for (const ArchiveMember& m : *members) {
-        const int index = static_cast<int>(scan.members.size());
-        scan.members.push_back(m.name);
-        if (looks_like_elf(m.data) && !looks_like_cubin(m.data))
-          scan_host_elf(bytes, open_file, m.data, m.offset, m.name, index, options, scan);
-        else if (looks_like_archive(m.data))
-          scan.notes.push_back("nested archive skipped: " + m.name + " (smscan reads one level of archives; extract it and scan the result)");
+  switch (identify(bytes)) {
+    case ByteKind::kFatbin:
+      add_parsed_containers({bytes, 0, open_file ? open_file->fd() : -1},
+                            parse_file_region(bytes, open_file, 0, bytes.size(), scan.problems), "", -1, "", options,
+                            scan);
+      scan.format = FileFormat::kFatbin;
+      break;
+    case ByteKind::kCubin:
+      scan_single_image(bytes, CodeKind::kSass, options, scan);
+      break;
+    case ByteKind::kHostElf:
+      scan_host_elf(bytes, open_file, bytes, 0, "", -1, options, scan);
+      scan.format = FileFormat::kHostElf;
+      break;
+    case ByteKind::kArchive:
+      if (auto members = read_archive(bytes, scan.problems); !members) {
+        scan.problems.push_back(members.error().message);
+      } else {
+        for (const ArchiveMember& m : *members) {
+          const int index = static_cast<int>(scan.members.size());
+          scan.members.push_back(m.name);
+          const ByteKind member_kind = identify(m.data);
+          if (member_kind == ByteKind::kHostElf)
+            scan_host_elf(bytes, open_file, m.data, m.offset, m.name, index, options, scan);
+          else if (member_kind == ByteKind::kArchive)
+            scan.notes.push_back("nested archive skipped: " + m.name + " (smscan reads one level of archives; extract it and scan the result)");
+        }
       }
-    scan.format = FileFormat::kArchive;
-  } else if (looks_like_ptx(bytes.as_chars())) {
-    scan_single_image(bytes, CodeKind::kPtx, options, scan);
+      scan.format = FileFormat::kArchive;
+      break;
+    case ByteKind::kZip:
+    case ByteKind::kOther:
+      if (looks_like_ptx(bytes.as_chars())) scan_single_image(bytes, CodeKind::kPtx, options, scan);
+      break;
   }
   return scan;
 }
@@ -298,7 +308,8 @@ FileScan scan_file(const std::string& path, const ScanOptions& options) {
   }
   scan.size = static_cast<uint64_t>(st.st_size);
   ByteView sniff(head, static_cast<size_t>(got));
-  if (!looks_like_elf(sniff) && !looks_like_archive(sniff) && !looks_like_fatbin(sniff) && !has_ptx_extension(path))
+  const ByteKind kind = identify(sniff);
+  if ((kind == ByteKind::kOther || kind == ByteKind::kZip) && !has_ptx_extension(path))
     return scan;
   auto mapped = MappedFile::open(path);
   if (!mapped) {

@@ -15,6 +15,8 @@
 #include "smwatch/archive.h"
 #include "smwatch/text.h"
 #include "smwatch/cubin.h"
+#include "smwatch/elf.h"
+#include "smwatch/elf_file.h"
 #include "smwatch/fatbin.h"
 
 namespace smwatch {
@@ -75,7 +77,9 @@ bool is_nested_archive_name(std::string_view name) {
 // containers are recognised by their header as the bytes pass (the section
 // table comes last in an ELF file), copied out one at a time, parsed, and
 // dropped; when the section table arrives, only containers inside the
-// sections cuobjdump reads (.nv_fatbin, else __nv_relfatbin) are kept.
+// sections cuobjdump reads (.nv_fatbin, else __nv_relfatbin) are kept. The
+// table is read with the same ElfSections as cubins and the shim, over the
+// bytes caught from the stream.
 class ElfStream {
  public:
   ElfStream(const ScanOptions& options, const ZipLimits& limits, FileScan& scan)
@@ -99,12 +103,8 @@ class ElfStream {
       scan_.problems.push_back("ELF header truncated");
       return;
     }
-    std::vector<Section> sections = read_sections(size);
-    bool any_executable = false;
-    for (const auto& s : sections) any_executable |= s.name == ".nv_fatbin";
-    const std::string_view wanted = any_executable ? ".nv_fatbin" : "__nv_relfatbin";
-    for (const auto& s : sections) {
-      if (s.name != wanted || s.size == 0) continue;
+    for (const auto& s : sections_cuobjdump_reads(read_sections(size))) {
+      if (s.size == 0) continue;
       bool start_seen = false;
       for (auto& candidate : candidates_) {
         if (candidate.at < s.offset || candidate.at >= s.offset + s.size) continue;
@@ -142,10 +142,6 @@ class ElfStream {
     std::vector<FatbinContainer> containers;
     std::vector<std::string> problems;
   };
-  struct Section {
-    std::string name;
-    uint64_t offset = 0, size = 0;
-  };
 
   void capture(const uint8_t* data, size_t n) {
     const uint64_t at = seen_;
@@ -164,53 +160,50 @@ class ElfStream {
 
   void start_captures() {
     have_header_ = true;
-    Elf64_Ehdr ehdr;
-    std::memcpy(&ehdr, header_.data(), sizeof ehdr);
-    if (ehdr.e_ident[EI_CLASS] != ELFCLASS64 || ehdr.e_ident[EI_DATA] != ELFDATA2LSB) {
-      scan_.problems.push_back("not a 64-bit little-endian ELF file: cannot stream it");
+    auto ehdr = read_elf_header(ByteView(header_.data(), header_.size()));
+    if (!ehdr) {
+      scan_.problems.push_back(ehdr.error().message + ": cannot stream it");
       return;
     }
-    if (ehdr.e_shnum == 0 || ehdr.e_shentsize != sizeof(Elf64_Shdr)) return;  // no sections: nothing to list
-    shnum_ = ehdr.e_shnum;
-    shstrndx_ = ehdr.e_shstrndx;
-    table_.begin = ehdr.e_shoff;
-    table_.end = ehdr.e_shoff + uint64_t{shnum_} * sizeof(Elf64_Shdr);
-    names_.begin = ehdr.e_shoff > limits_.names_window ? ehdr.e_shoff - limits_.names_window : 0;
-    names_.end = ehdr.e_shoff;
+    if (ehdr->e_shnum == 0) return;  // no sections: nothing to list
+    ehdr_ = *ehdr;
+    table_.begin = ehdr->e_shoff;
+    table_.end = ehdr->e_shoff + ElfSections::table_size(*ehdr);
+    names_.begin = ehdr->e_shoff > limits_.names_window ? ehdr->e_shoff - limits_.names_window : 0;
+    names_.end = ehdr->e_shoff;
   }
 
-  std::vector<Section> read_sections(uint64_t size) {
-    std::vector<Section> sections;
-    if (shnum_ == 0) return sections;
-    ByteView table(table_.bytes.data(), table_.bytes.size());
-    if (table_.end > size || table.size() != table_.end - table_.begin) {
-      scan_.problems.push_back(fmt::format("ELF section table at offset {:#x} runs past the end ({} bytes)",
-                                           table_.begin, size));
+  // The fatbin sections of the ELF file, from the section table and names
+  // caught as they passed.
+  std::vector<ElfSection> read_sections(uint64_t size) {
+    std::vector<ElfSection> sections;
+    if (!ehdr_) return sections;
+    auto table = ElfSections::open(*ehdr_, ByteView(table_.bytes.data(), table_.bytes.size()), size);
+    if (!table) {
+      scan_.problems.push_back(table.error().message);
       return sections;
     }
-    auto header = [&](uint16_t i) { return *table.read<Elf64_Shdr>(uint64_t{i} * sizeof(Elf64_Shdr)); };
-    if (shstrndx_ >= shnum_) {
-      scan_.problems.push_back("ELF section name table index out of range");
+    auto strtab = table->names();
+    if (!strtab) {
+      scan_.problems.push_back(strtab.error().message);
       return sections;
     }
-    const Elf64_Shdr strtab = header(shstrndx_);
     ByteView names(names_.bytes.data(), names_.bytes.size());
     const uint64_t names_base = names_.begin;
-    if (strtab.sh_offset < names_base || !names.contains(strtab.sh_offset - names_base, strtab.sh_size)) {
+    if (strtab->sh_offset < names_base || !names.contains(strtab->sh_offset - names_base, strtab->sh_size)) {
       // A valid layout (Rust/lld put .shstrtab far before the section table),
       // not damage: the names were simply not kept from the stream.
-      keep_unsectioned(strtab.sh_offset);
+      keep_unsectioned(strtab->sh_offset);
       return sections;
     }
-    ByteView strings = *names.slice(strtab.sh_offset - names_base, strtab.sh_size);
-    for (uint16_t i = 0; i < shnum_; ++i) {
-      const Elf64_Shdr s = header(i);
-      if (s.sh_type == SHT_NOBITS || s.sh_name >= strings.size()) continue;
-      std::string_view name = strings.tail(s.sh_name).as_chars();
-      name = name.substr(0, name.find('\0'));
-      if (name != ".nv_fatbin" && name != "__nv_relfatbin") continue;
-      if (s.sh_offset > size || s.sh_size > size - s.sh_offset) {
-        scan_.problems.push_back(fmt::format("section {} runs past the end of the file", name));
+    ByteView strings = *names.slice(strtab->sh_offset - names_base, strtab->sh_size);
+    for (uint16_t i = 0; i < table->count(); ++i) {
+      const Elf64_Shdr s = (*table)[i];
+      if (s.sh_type == SHT_NOBITS) continue;
+      const std::string_view name = elf_string(strings, s.sh_name);
+      if (!is_fatbin_section(name)) continue;
+      if (!table->fits(s)) {
+        scan_.problems.push_back(elf_section_past_end(name, s, size));
         continue;
       }
       sections.push_back({std::string(name), s.sh_offset, s.sh_size});
@@ -308,7 +301,7 @@ class ElfStream {
   uint64_t seen_ = 0;  // bytes fed so far
   std::vector<uint8_t> header_;
   bool have_header_ = false;
-  uint16_t shnum_ = 0, shstrndx_ = 0;
+  std::optional<Elf64_Ehdr> ehdr_;  // a 64-bit little-endian header with sections
   Capture table_, names_;
   std::vector<uint8_t> pending_;  // bytes not yet searched, from file offset seen_ - pending_.size()
   Mode mode_ = Mode::kSearch;
@@ -326,7 +319,7 @@ struct ArchiveCloser {
 
 bool is_zip_path(std::string_view path) { return ends_with_lower(path, ".whl") || ends_with_lower(path, ".zip"); }
 
-bool looks_like_zip(ByteView bytes) { return bytes.starts_with("PK\x03\x04") || bytes.starts_with("PK\x05\x06"); }
+bool looks_like_zip(ByteView bytes) { return identify(bytes) == ByteKind::kZip; }
 
 std::string member_label(std::string_view name) {
   std::string out;
@@ -425,15 +418,15 @@ ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipL
       continue;
     }
     ByteView sniff(head.data(), head.size());
-    if (looks_like_zip(sniff) || is_nested_archive_name(name)) {
+    const ByteKind kind = identify(sniff);
+    if (kind == ByteKind::kZip || is_nested_archive_name(name)) {
       self.notes.push_back(fmt::format("nested archive skipped: {} (smscan reads one level of zips; extract it "
                                        "and scan the result)",
                                        name));
       continue;
     }
-    const bool host_elf = looks_like_elf(sniff) && !looks_like_cubin(sniff);
-    const bool candidate = looks_like_elf(sniff) || looks_like_archive(sniff) || looks_like_fatbin(sniff) ||
-                           ends_with_lower(name, ".ptx");
+    const bool host_elf = kind == ByteKind::kHostElf;
+    const bool candidate = kind != ByteKind::kOther || ends_with_lower(name, ".ptx");
     if (!candidate) {
       ++result.members_without_device_code;
       continue;  // libarchive skips the rest without inflating it

@@ -17,6 +17,7 @@
 
 #include "smwatch/cubin.h"
 #include "smwatch/decompress.h"
+#include "smwatch/elf.h"
 #include "smwatch/ptx.h"
 
 namespace smwatch::shim {
@@ -92,7 +93,8 @@ size_t readable(const void* p, size_t wanted) {
 
 void parse_bytes(LoadedImage& out, const uint8_t* p, size_t available) {
   ByteView head(p, std::min<size_t>(available, 64));
-  if (looks_like_fatbin(head)) {
+  const ByteKind kind = identify(head);
+  if (kind == ByteKind::kFatbin) {
     auto entries = head.read<uint64_t>(8);
     size_t want = entries ? std::min<uint64_t>(*entries + kFatbinHeaderSize, kMaxImage) : available;
     size_t have = readable(p, want);
@@ -100,7 +102,7 @@ void parse_bytes(LoadedImage& out, const uint8_t* p, size_t available) {
     out.base = p;
     out.size = have;
     out.containers = parse_fatbin_region(ByteView(p, have), 0, out.problems);
-  } else if (looks_like_cubin(head)) {
+  } else if (kind == ByteKind::kCubin) {
     auto extent = elf_extent(ByteView(p, readable(p, 64)));
     size_t want = extent ? std::min<uint64_t>(*extent, kMaxImage) : 64;
     size_t have = readable(p, want);
@@ -137,53 +139,74 @@ void parse_bytes(LoadedImage& out, const uint8_t* p, size_t available) {
   }
 }
 
-// Whether p lies in the .nv_fatbin section of the loaded object holding it:
-// the object's section headers are read from its file with pread (a few KB,
-// once per object; nothing is mapped), bounded and checked.
+// The [sh_addr, sh_addr + sh_size) ranges of the fatbin sections of the ELF
+// file open as `fd` (the ones cuobjdump reads: .nv_fatbin, else
+// __nv_relfatbin), through the inspector's ElfSections: a few KB read with
+// pread, nothing mapped, every size checked.
+std::vector<std::pair<uint64_t, uint64_t>> fatbin_section_ranges(int fd, bool& absolute) {
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  struct stat st {};
+  uint8_t head[sizeof(Elf64_Ehdr)];
+  if (fstat(fd, &st) != 0 || pread(fd, head, sizeof head, 0) != static_cast<ssize_t>(sizeof head)) return ranges;
+  auto eh = read_elf_header(ByteView(head, sizeof head));
+  if (!eh || eh->e_shnum == 0 || eh->e_shnum >= 4096) return ranges;
+  absolute = eh->e_type == ET_EXEC;
+  std::vector<uint8_t> table(ElfSections::table_size(*eh));
+  if (pread(fd, table.data(), table.size(), static_cast<off_t>(eh->e_shoff)) != static_cast<ssize_t>(table.size()))
+    return ranges;
+  auto sections = ElfSections::open(*eh, ByteView(table.data(), table.size()), static_cast<uint64_t>(st.st_size));
+  if (!sections) return ranges;
+  auto names = sections->names();
+  if (!names) return ranges;
+  std::vector<uint8_t> strings(std::min<uint64_t>(names->sh_size, 1 << 16));
+  if (pread(fd, strings.data(), strings.size(), static_cast<off_t>(names->sh_offset)) !=
+      static_cast<ssize_t>(strings.size()))
+    return ranges;
+  struct Named {
+    std::string_view name;
+    uint64_t start, end;
+  };
+  std::vector<Named> fatbins;
+  for (uint16_t i = 0; i < sections->count(); ++i) {
+    const Elf64_Shdr s = (*sections)[i];
+    const std::string_view name = elf_string(ByteView(strings.data(), strings.size()), s.sh_name);
+    if (is_fatbin_section(name)) fatbins.push_back({name, s.sh_addr, s.sh_addr + s.sh_size});
+  }
+  for (const Named& f : sections_cuobjdump_reads(std::move(fatbins))) ranges.emplace_back(f.start, f.end);
+  return ranges;
+}
+
+// Whether p lies in a fatbin section of the loaded object holding it, read
+// once per object.
 bool in_fatbin_section(const void* p) {
   Dl_info info{};
   if (!dladdr(p, &info) || info.dli_fname == nullptr || info.dli_fbase == nullptr) return false;
-  struct Section {
-    uint64_t start = 0, end = 0;  // [sh_addr, sh_addr + sh_size) of .nv_fatbin; empty when none
-    bool absolute = false;        // ET_EXEC: addresses are not relative to the load base
+  struct Sections {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;  // empty when none
+    bool absolute = false;  // ET_EXEC: addresses are not relative to the load base
   };
-  static auto* cache = new std::map<std::string, Section>;  // never destroyed: used until exit
+  static auto* cache = new std::map<std::string, Sections>;  // never destroyed: used until exit
   static std::mutex cache_lock;
-  Section section;
+  Sections sections;
   {
     std::lock_guard<std::mutex> guard(cache_lock);
     auto it = cache->find(info.dli_fname);
     if (it != cache->end()) {
-      section = it->second;
+      sections = it->second;
     } else {
       int fd = ::open(info.dli_fname, O_RDONLY | O_CLOEXEC);
-      Elf64_Ehdr eh{};
-      if (fd >= 0 && pread(fd, &eh, sizeof eh, 0) == static_cast<ssize_t>(sizeof eh) &&
-          std::memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
-          eh.e_shentsize == sizeof(Elf64_Shdr) && eh.e_shnum > 0 && eh.e_shnum < 4096 && eh.e_shstrndx < eh.e_shnum) {
-        section.absolute = eh.e_type == ET_EXEC;
-        std::vector<Elf64_Shdr> sh(eh.e_shnum);
-        const ssize_t want = static_cast<ssize_t>(sh.size() * sizeof(Elf64_Shdr));
-        if (pread(fd, sh.data(), static_cast<size_t>(want), static_cast<off_t>(eh.e_shoff)) == want) {
-          const Elf64_Shdr& names = sh[eh.e_shstrndx];
-          std::vector<char> strings(std::min<uint64_t>(names.sh_size, 1 << 16));
-          if (pread(fd, strings.data(), strings.size(), static_cast<off_t>(names.sh_offset)) ==
-              static_cast<ssize_t>(strings.size()))
-            for (const auto& s : sh)
-              if (s.sh_name + sizeof ".nv_fatbin" <= strings.size() &&
-                  std::memcmp(strings.data() + s.sh_name, ".nv_fatbin", sizeof ".nv_fatbin") == 0) {
-                section.start = s.sh_addr;
-                section.end = s.sh_addr + s.sh_size;
-              }
-        }
+      if (fd >= 0) {
+        sections.ranges = fatbin_section_ranges(fd, sections.absolute);
+        ::close(fd);
       }
-      if (fd >= 0) ::close(fd);
-      cache->emplace(info.dli_fname, section);
+      cache->emplace(info.dli_fname, sections);
     }
   }
   const uint64_t at =
-      reinterpret_cast<uintptr_t>(p) - (section.absolute ? 0 : reinterpret_cast<uintptr_t>(info.dli_fbase));
-  return at >= section.start && at < section.end;
+      reinterpret_cast<uintptr_t>(p) - (sections.absolute ? 0 : reinterpret_cast<uintptr_t>(info.dli_fbase));
+  for (const auto& [start, end] : sections.ranges)
+    if (at >= start && at < end) return true;
+  return false;
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
-// Cubins: the ELF images of SASS that sit inside fatbins. Read with a small
-// bounds-checked ELF64 view rather than libelf, because the LD_PRELOAD shim
-// shares this code and must not load libelf into host processes (Debian's
-// libelf.a is not position-independent, so it cannot be linked in either).
+// Cubins: the ELF images of SASS that sit inside fatbins. Read with the
+// bounds-checked ELF64 view of smwatch/elf.h rather than libelf, because the
+// LD_PRELOAD shim shares this code and must not load libelf into host
+// processes (Debian's libelf.a is not position-independent, so it cannot be
+// linked in either).
 #pragma once
 
 #include <cstdint>
@@ -10,13 +11,13 @@
 
 #include "smwatch/arch.h"
 #include "smwatch/bytes.h"
+#include "smwatch/elf.h"
 #include "smwatch/result.h"
 
 namespace smwatch {
 
 inline constexpr uint16_t kEmCuda = 190;
 
-bool looks_like_elf(ByteView bytes);
 bool looks_like_cubin(ByteView bytes);  // ELF64 little-endian with e_machine EM_CUDA
 
 struct CubinInfo {
