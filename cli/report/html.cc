@@ -36,7 +36,8 @@ void render_html(std::ostream& out, const MergedReport& r, const Summary& s) {
   }
   for (const auto& [target, groups] : s.missing) {
     out << "<h2>What-if " << e(target) << "</h2>\n<p class=\"warn\">" << groups.size()
-        << " kernels would fail with &ldquo;no kernel image is available&rdquo;.</p>\n"
+        << (groups.size() == 1 ? " kernel" : " kernels")
+        << " would fail with &ldquo;no kernel image is available&rdquo;.</p>\n"
            "<table><tr><th>kernel</th><th>library</th><th>holds</th></tr>\n";
     for (const auto& g : groups)
       out << "<tr><td><code>" << e(kernel_name(g.first.kernel, g.first.mangled)) << "</code></td><td><code>"

@@ -34,7 +34,8 @@ void render_markdown(std::ostream& out, const MergedReport& r, const Summary& s)
   }
   for (const auto& [target, groups] : s.missing) {
     out << "## What-if " << escape_md(target) << "\n\n"
-        << groups.size() << " kernels would fail with \"no kernel image is available\".\n\n"
+        << groups.size() << (groups.size() == 1 ? " kernel" : " kernels")
+        << " would fail with \"no kernel image is available\".\n\n"
         << "| kernel | library | holds |\n|---|---|---|\n";
     for (const auto& g : groups)
       out << fmt::format("| `{}` | `{}` | {} |\n", md_cell(kernel_name(g.first.kernel, g.first.mangled)),

@@ -142,8 +142,9 @@ void open_report_locked() {
   }
   struct timespec ts {};
   clock_gettime(CLOCK_REALTIME, &ts);
-  std::string name = "smwatch-" + std::to_string(getpid()) + "-" + std::to_string(ts.tv_sec) +
-                     std::to_string(ts.tv_nsec / 1000000) + ".jsonl";
+  // Milliseconds since the epoch: names of one pid sort by start time.
+  const int64_t start_ms = int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
+  std::string name = "smwatch-" + std::to_string(getpid()) + "-" + std::to_string(start_ms) + ".jsonl";
   int fd = ::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
   int err = errno;
   ::close(dirfd);

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -111,6 +112,9 @@ std::vector<json> records(const std::string& dir, size_t* files = nullptr) {
   size_t n = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {
     ++n;
+    // smwatch-<pid>-<start, ms since the epoch: 13 digits until 2286>.jsonl
+    EXPECT_TRUE(std::regex_match(entry.path().filename().string(), std::regex(R"(smwatch-[0-9]+-[0-9]{13}\.jsonl)")))
+        << entry.path();
     std::ifstream in(entry.path());
     std::string line;
     size_t line_no = 0;
