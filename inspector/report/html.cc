@@ -11,18 +11,24 @@ namespace smwatch {
 
 using namespace render;
 
+namespace {
+
+// The CSS class of a verdict's cell or badge (see the page's <style>).
+const char* css_class(Verdict v) {
+  return v == Verdict::kOk ? "ok" : v == Verdict::kJit ? "jit" : v == Verdict::kPartial ? "partial" : "fail";
+}
+
+}  // namespace
+
 void print_html(std::ostream& out, const ScanReport& report) {
   // Kernel lists of big libraries run to tens of thousands of rows; the page
   // stays usable with this many per file (--json has every one).
   constexpr size_t kMaxKernelRows = 5000;
   auto cell = [](Verdict v, const std::string& text, const std::string& title) {
-    const char* cls = v == Verdict::kOk ? "ok" : v == Verdict::kJit ? "jit" : v == Verdict::kPartial ? "partial" : "fail";
-    return fmt::format("<td class=\"v {}\" title=\"{}\">{}</td>", cls, escape_html(title), escape_html(text));
+    return fmt::format("<td class=\"v {}\" title=\"{}\">{}</td>", css_class(v), escape_html(title), escape_html(text));
   };
-  size_t with_code = 0;
-  for (const auto& f : report.tree.files) with_code += f.has_device_code();
-  Verdict overall = Verdict::kOk;
-  for (const auto& s : report.summaries) overall = worst(overall, s.verdict);
+  const size_t with_code = files_with_device_code(report);
+  const Verdict overall = overall_verdict(report);
 
   out << R"(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -51,8 +57,7 @@ table.k td.name{font-family:ui-monospace,monospace;overflow-wrap:anywhere;max-wi
 </style></head><body>
 )";
   out << "<h1>smscan report <span class=\"badge "
-      << (overall == Verdict::kOk ? "ok" : overall == Verdict::kJit ? "jit" : overall == Verdict::kPartial ? "partial" : "fail") << "\">" << verdict_name(overall)
-      << "</span></h1>\n";
+      << css_class(overall) << "\">" << verdict_name(overall) << "</span></h1>\n";
   out << fmt::format("<div class=\"sub\">{} file{} with device code, {} without{}{} &middot; smscan {}</div>\n",
                      with_code, with_code == 1 ? "" : "s", report.tree.files_without_device_code,
                      report.unreadable ? fmt::format(", {} unreadable", report.unreadable) : "",

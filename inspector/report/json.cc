@@ -152,8 +152,7 @@ nlohmann::json to_json_without_files(const ScanReport& report) {
     if (s.fail > 0) j["fix"] = fix_hint(s.target.cc);
     per_target[s.target.sm_name()] = std::move(j);
   }
-  size_t with_code = 0;
-  for (const auto& f : report.tree.files) with_code += f.has_device_code();
+  const size_t with_code = files_with_device_code(report);
   doc["summary"] = {{"files_with_device_code", with_code},
                     {"files_without_device_code", report.tree.files_without_device_code},
                     {"files_unreadable", report.unreadable},

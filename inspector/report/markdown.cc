@@ -26,10 +26,8 @@ const char* verdict_icon(Verdict v) {
 void print_markdown(std::ostream& out, const ScanReport& report) {
   // GitHub comments take 65536 characters: long lists are cut, --json has all.
   constexpr size_t kMaxRows = 100;
-  size_t with_code = 0;
-  for (const auto& f : report.tree.files) with_code += f.has_device_code();
-  Verdict overall = Verdict::kOk;
-  for (const auto& s : report.summaries) overall = worst(overall, s.verdict);
+  const size_t with_code = files_with_device_code(report);
+  const Verdict overall = overall_verdict(report);
   out << "### smscan: " << verdict_icon(overall) << "\n\n";
   out << fmt::format("{} file{} with device code, {} without", with_code, with_code == 1 ? "" : "s",
                      report.tree.files_without_device_code);

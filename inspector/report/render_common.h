@@ -42,4 +42,17 @@ inline std::string package_fix(const PackageGroup& g, uint16_t cc) {
   return g.dist.name.empty() ? fix_hint(cc) : fix_hint(cc, g.dist.name, g.dist.version);
 }
 
+inline size_t files_with_device_code(const ScanReport& report) {
+  size_t n = 0;
+  for (const auto& f : report.tree.files) n += f.has_device_code();
+  return n;
+}
+
+// The worst verdict over all targets: the one a summary's title shows.
+inline Verdict overall_verdict(const ScanReport& report) {
+  Verdict overall = Verdict::kOk;
+  for (const auto& s : report.summaries) overall = worst(overall, s.verdict);
+  return overall;
+}
+
 }  // namespace smwatch::render

@@ -43,8 +43,7 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
   auto paint = [&](Verdict v, const std::string& text) {
     return style.color ? std::string(color_of(v)) + text + "\x1b[0m" : text;
   };
-  size_t with_code = 0;
-  for (const auto& f : report.tree.files) with_code += f.has_device_code();
+  const size_t with_code = files_with_device_code(report);
 
   // Header: one verdict column per target.
   std::string header;
