@@ -1,5 +1,7 @@
-// Turning a scan into what people and programs read: the table, the JSON
-// document (docs/json-schema.md), and the cuobjdump-compatible listing.
+// Turning a scan into what people and programs read. The judgement (the
+// model below, judge.cc), then one file per output under inspector/report/:
+// table.cc, json.cc (docs/json-schema.md), markdown.cc, html.cc and
+// cuobjdump_list.cc.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -17,7 +19,7 @@
 
 namespace smwatch {
 
-inline constexpr const char* kScanSchema = "smwatch.scan/1";
+// ---- The judgement (judge.cc) ---------------------------------------------
 
 // Exit status of smscan (documented in README.md and `smscan --help`).
 enum ExitCode : int { kExitOk = 0, kExitFail = 1, kExitError = 2 };
@@ -58,25 +60,35 @@ struct ScanReport {
 // distribution (RECORD) or read from a wheel are grouped by it.
 ScanReport judge(TreeScan tree, std::vector<Target> targets, const PackageIndex* packages = nullptr);
 
+// ---- Outputs of a judged scan, one file each -------------------------------
+
+// table.cc
 struct TableStyle {
   bool color = false;
 };
 void print_table(std::ostream& out, const ScanReport& report, const TableStyle& style);
+
+// json.cc
+inline constexpr const char* kScanSchema = "smwatch.scan/1";
 nlohmann::json to_json(const ScanReport& report);
 // to_json(report).dump(2) and a newline, written file by file (flat memory).
 void print_json(std::ostream& out, const ScanReport& report);
-// A summary for a CI comment (GitHub-flavoured Markdown).
+
+// markdown.cc: a summary for a CI comment (GitHub-flavoured Markdown).
 void print_markdown(std::ostream& out, const ScanReport& report);
-// One self-contained page: inline CSS, no scripts, nothing fetched.
+
+// html.cc: one self-contained page: inline CSS, no scripts, nothing fetched.
 void print_html(std::ostream& out, const ScanReport& report);
 
-// The end of a command (smscan, smwatch): output that did not reach standard
-// output (a full disk, a closed descriptor) is an error, said on stderr as
+// cuobjdump_list.cc: `cuobjdump --list-elf --list-ptx` for one file, line for line.
+void print_cuobjdump_list(std::ostream& out, const FileScan& file);
+
+// ---- The end of a command (exit_status.cc) ---------------------------------
+
+// For smscan and smwatch: output that did not reach standard output (a full
+// disk, a closed descriptor) is an error, said on stderr as
 // "PROGRAM: error: cannot write to standard output: REASON", exit 2; else
 // `rc`. `first_errno`: the reason of an earlier failed flush, when known.
 int exit_after_stdout(const char* program, int rc, int first_errno = 0);
-
-// `cuobjdump --list-elf --list-ptx` for one file, line for line.
-void print_cuobjdump_list(std::ostream& out, const FileScan& file);
 
 }  // namespace smwatch
