@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GPU tests and benchmarks, in one command.
 #   scripts/gpu-test.sh build      - here: build everything the GPU run needs into gpu-artifacts/
+#                                    (the test program is the example's, examples/missing-arch/scale.cu)
 #   scripts/gpu-test.sh run [DIR]  - on the GPU machine: run tests/gpu/run.sh on gpu-artifacts/
 #   scripts/gpu-test.sh            - both, on a machine with nvcc, the build deps and a GPU
 set -euo pipefail
@@ -18,9 +19,9 @@ build_artifacts() {
     cp -L "$lib" "$art/lib/"
   done
   nvcc=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
-  "$nvcc" -gencode arch=compute_80,code=sm_80 -o "$art/scale_sm80_static" tests/gpu/scale.cu
-  "$nvcc" -gencode arch=compute_80,code=sm_80 -cudart shared -o "$art/scale_sm80_shared" tests/gpu/scale.cu
-  "$nvcc" -gencode arch=compute_80,code=compute_80 -o "$art/scale_ptx80" tests/gpu/scale.cu
+  "$nvcc" -gencode arch=compute_80,code=sm_80 -o "$art/scale_sm80_static" examples/missing-arch/scale.cu
+  "$nvcc" -gencode arch=compute_80,code=sm_80 -cudart shared -o "$art/scale_sm80_shared" examples/missing-arch/scale.cu
+  "$nvcc" -gencode arch=compute_80,code=compute_80 -o "$art/scale_ptx80" examples/missing-arch/scale.cu
   "$nvcc" -gencode arch=compute_90,code=sm_90 -O2 -o "$art/launch_bench" tests/gpu/launch_bench.cu
   # SMWATCH_BEFORE=<commit>: also smscan as of that commit, timed against this one in the same run.
   if [ -n "${SMWATCH_BEFORE:-}" ]; then
