@@ -3,7 +3,8 @@
 # driver, nvcc-built test programs and (for the torch parts) torch.
 # Usage: tests/gpu/run.sh ARTIFACTS_DIR [RESULTS_DIR]
 #   ARTIFACTS_DIR holds libsmwatch.so, smscan (+ lib/ with its shared
-#   libraries) and the programs scripts/gpu-test.sh builds from tests/gpu/*.cu.
+#   libraries) and the programs scripts/gpu-test.sh builds (tests/gpu/*.cu and
+#   the example examples/missing-arch/scale.cu).
 # Prints PASS/FAIL per check and the benchmark numbers; exits 1 on any FAIL.
 set -u
 art=$(cd "$1" && pwd)
