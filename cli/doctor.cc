@@ -1,8 +1,5 @@
 #include "doctor.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -16,11 +13,11 @@
 #include "run.h"
 #include "smwatch/arch.h"
 #include "smwatch/native.h"
+#include "smwatch/process.h"
 #include "smwatch/python_env.h"
 #include "smwatch/report.h"
 #include "smwatch/scan.h"
 
-extern char** environ;
 
 namespace smwatch::cli {
 
@@ -68,48 +65,6 @@ int cuda_version_number(const char* text) {
 std::string cuda_text(int version) { return fmt::format("{}.{}", version / 1000, (version % 1000) / 10); }
 
 }  // namespace
-
-bool capture(const std::vector<std::string>& command, std::string& out, std::string& error) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    error = "pipe failed";
-    return false;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  std::vector<std::string> args = command;
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  if (rc != 0) {
-    close(fds[0]);
-    error = "cannot run '" + command[0] + "': " + std::strerror(rc);
-    return false;
-  }
-  char buf[4096];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) != 0;) {
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    error = "'" + command[0] + "' failed (exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")";
-    return false;
-  }
-  return true;
-}
-
 
 int run_doctor(std::ostream& real_out, const DoctorOptions& options, const std::string& exe_dir) {
   // With --json only the document goes out; the text is written aside.
@@ -167,13 +122,15 @@ int run_doctor(std::ostream& real_out, const DoctorOptions& options, const std::
 
   // 2. The Python environment.
   std::vector<std::string> paths = options.extra_paths;
-  std::string py_out, py_error;
+  std::string py_error;
   json python = nullptr;
   // No --python: the environment smwatch is installed in, else python3 on PATH.
   const PythonChoice choice = choose_python(options.python);
-  if (capture({choice.python, "-c", kPythonProbe}, py_out, py_error)) {
-    python = json::parse(py_out, nullptr, false);
+  if (auto printed = capture_output({choice.python, "-c", kPythonProbe})) {
+    python = json::parse(*printed, nullptr, false);
     if (!python.is_object()) python = nullptr, py_error = "unexpected output from " + choice.python;
+  } else {
+    py_error = printed.error().message;
   }
   out << "\n";
   if (python.is_null()) {

@@ -15,10 +15,6 @@ struct DoctorOptions {
   bool json = false;
 };
 
-// Runs `command` (no shell) and returns its standard output; false, with
-// `error` set, when it could not run or did not exit with status 0.
-bool capture(const std::vector<std::string>& command, std::string& out, std::string& error);
-
 // Prints the diagnosis; returns 0 (everything can run), 1 (something will
 // fail, or the driver is too old for a GPU) or 2 (nothing could be scanned).
 int run_doctor(std::ostream& out, const DoctorOptions& options, const std::string& exe_dir);

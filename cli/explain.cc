@@ -10,10 +10,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "doctor.h"  // capture()
 #include "signatures_embed.h"  // generated from cli/signatures.json by embed.cmake
 #include "smwatch/arch.h"
 #include "smwatch/demangle.h"
+#include "smwatch/process.h"
 #include "smwatch/scan.h"
 #include "smwatch/version.h"
 
@@ -650,9 +650,9 @@ for d in metadata.distributions():
         pass
 print(json.dumps({"executable": sys.executable, "dists": out}))
 )";
-  std::string text, error;
-  if (!capture({python, "-c", kProbe}, text, error)) return make_error(error);
-  json doc = json::parse(text, nullptr, false);
+  auto printed = capture_output({python, "-c", kProbe});
+  if (!printed) return make_error(printed.error().message);
+  json doc = json::parse(*printed, nullptr, false);
   if (!doc.is_object() || !doc.contains("dists") || !doc["dists"].is_array())
     return make_error("'" + python + "' printed no distribution list");
   PythonEnv env;

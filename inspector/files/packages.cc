@@ -1,8 +1,7 @@
 #include "smwatch/packages.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
+#include "smwatch/process.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,7 +10,6 @@
 #include <fstream>
 #include <sstream>
 
-extern char** environ;
 
 namespace smwatch {
 namespace {
@@ -155,33 +153,13 @@ std::vector<std::string> find_site_dirs(const std::vector<std::string>& paths) {
 }
 
 Result<std::vector<std::string>> python_site_packages(const std::string& python) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return make_error("pipe: " + std::string(std::strerror(errno)));
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
   const char* script =
       "import site, sys\n"
       "dirs = site.getsitepackages() + ([site.getusersitepackages()] if site.ENABLE_USER_SITE else [])\n"
       "print('\\n'.join(d for d in dirs if d))\n";
-  std::vector<char*> argv = {const_cast<char*>(python.c_str()), const_cast<char*>("-c"),
-                             const_cast<char*>(script), nullptr};
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, python.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  if (rc != 0) {
-    close(fds[0]);
-    return make_error("--python " + python + ": cannot run: " + std::strerror(rc));
-  }
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0 && out.size() < (1 << 20);) out.append(buf, n);
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return make_error("--python " + python + ": the interpreter failed to print its site-packages");
+  auto printed = capture_output({python, "-c", script}, size_t{1} << 20);
+  if (!printed) return make_error("--python " + python + ": " + printed.error().message);
+  const std::string& out = *printed;
   std::vector<std::string> dirs;
   std::istringstream lines(out);
   std::error_code ec;
