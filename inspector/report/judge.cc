@@ -8,6 +8,49 @@
 
 namespace smwatch {
 
+namespace {
+
+// A bare cubin, fatbin or PTX file is not loaded because it is there: a
+// library picks the one built for the GPU it runs on and loads it by name
+// (flashinfer-cubin 0.6.13 ships 15,970 cubins for sm_100, sm_100a and
+// sm_103a, and picks them per GPU). So among one package's bare device-code
+// files, one that has nothing for a target is for another GPU when another
+// of them serves that target: PARTIAL, its kernels not for this GPU, not
+// FAIL. When none of them serves it, the package has no code for that GPU:
+// FAIL stays.
+void judge_code_chosen_per_gpu(ScanReport& report, const std::vector<size_t>& files) {
+  auto chosen_per_gpu = [&](size_t i) {
+    const FileFormat f = report.tree.files[i].format;
+    return f == FileFormat::kCubin || f == FileFormat::kFatbin || f == FileFormat::kPtx;
+  };
+  for (size_t t = 0; t < report.targets.size(); ++t) {
+    size_t serving = 0;
+    const FileScan* example = nullptr;
+    for (size_t i : files) {
+      if (!chosen_per_gpu(i)) continue;
+      const Verdict v = report.verdicts[i][t].verdict;
+      if ((v == Verdict::kOk || v == Verdict::kJit) && serving++ == 0) example = &report.tree.files[i];
+    }
+    if (serving == 0) continue;
+    const std::string& path = example->zip_member.empty() ? example->path : example->zip_member;
+    const std::string name = path.substr(path.find_last_of('/') + 1);
+    for (size_t i : files) {
+      FileVerdict& v = report.verdicts[i][t];
+      if (!chosen_per_gpu(i) || v.verdict != Verdict::kFail) continue;
+      v.verdict = Verdict::kPartial;
+      v.containers_not_for_gpu += v.containers_none;
+      v.containers_none = 0;
+      v.kernels_not_for_gpu += v.kernels_none;
+      v.kernels_none = 0;
+      v.reason = "built for other GPUs; " + std::to_string(serving) + " device-code file" + (serving == 1 ? "" : "s") +
+                 " of its package serve" + (serving == 1 ? "s " : " ") + report.targets[t].sm_name() + " (e.g. " +
+                 name + "): a library that loads them by GPU uses those there";
+    }
+  }
+}
+
+}  // namespace
+
 bool ScanReport::kernels_read() const {
   for (const auto& k : kernels)
     if (!k.empty()) return true;
@@ -34,20 +77,7 @@ ScanReport judge(TreeScan tree, std::vector<Target> targets, const PackageIndex*
     if (!file.read_error.empty()) ++report.unreadable;
     if (!file.problems.empty()) ++report.damaged;
     std::vector<FileVerdict> row;
-    for (size_t i = 0; i < report.targets.size(); ++i) {
-      row.push_back(judge_code(file.containers, report.targets[i].cc));
-      if (!file.has_device_code()) continue;
-      TargetSummary& s = report.summaries[i];
-      s.verdict = worst(s.verdict, row.back().verdict);
-      s.kernels_fail += row.back().kernels_none;
-      s.kernels_jit += row.back().kernels_jit;
-      switch (row.back().verdict) {
-        case Verdict::kOk: ++s.ok; break;
-        case Verdict::kJit: ++s.jit; break;
-        case Verdict::kPartial: ++s.partial; break;
-        case Verdict::kFail: ++s.fail; break;
-      }
-    }
+    for (const auto& t : report.targets) row.push_back(judge_code(file.containers, t.cc));
     report.verdicts.push_back(std::move(row));
     report.kernels.push_back(judge_kernels(file.containers, ccs));
   }
@@ -78,11 +108,33 @@ ScanReport judge(TreeScan tree, std::vector<Target> targets, const PackageIndex*
     PackageGroup& g = report.packages[it->second];
     g.files.push_back(i);
     report.file_package[i] = static_cast<int>(it->second);
+  }
+  for (const auto& g : report.packages)
+    if (!g.dist.name.empty()) judge_code_chosen_per_gpu(report, g.files);
+
+  // The summaries, from the final verdicts.
+  for (size_t i = 0; i < report.tree.files.size(); ++i) {
+    if (!report.tree.files[i].has_device_code()) continue;
     for (size_t t = 0; t < report.targets.size(); ++t) {
-      g.verdicts[t] = worst(g.verdicts[t], report.verdicts[i][t].verdict);
-      g.kernels_fail[t] += report.verdicts[i][t].kernels_none;
+      const FileVerdict& v = report.verdicts[i][t];
+      TargetSummary& s = report.summaries[t];
+      s.verdict = worst(s.verdict, v.verdict);
+      s.kernels_fail += v.kernels_none;
+      s.kernels_jit += v.kernels_jit;
+      switch (v.verdict) {
+        case Verdict::kOk: ++s.ok; break;
+        case Verdict::kJit: ++s.jit; break;
+        case Verdict::kPartial: ++s.partial; break;
+        case Verdict::kFail: ++s.fail; break;
+      }
     }
   }
+  for (auto& g : report.packages)
+    for (size_t i : g.files)
+      for (size_t t = 0; t < report.targets.size(); ++t) {
+        g.verdicts[t] = worst(g.verdicts[t], report.verdicts[i][t].verdict);
+        g.kernels_fail[t] += report.verdicts[i][t].kernels_none;
+      }
   if (!any_known) {
     report.packages.clear();
     report.file_package.assign(report.tree.files.size(), -1);

@@ -358,6 +358,53 @@ TEST_F(Zips, TreeWalkerPicksUpWheelsAndGroupsByDistribution) {
   EXPECT_NE(r.out.find("demo-pkg 1.0: OK on sm_80"), std::string::npos) << r.out;
 }
 
+// A package of bare cubins (as flashinfer-cubin ships them, one per GPU it
+// selects them for): a cubin for another GPU is PARTIAL where another cubin
+// of the package serves the target, FAIL where none does. Shared libraries
+// and files of no package are judged as before.
+TEST_F(Zips, BareCubinsOfAPackageAreChosenPerGpu) {
+  const std::string whl = dir_ + "/cubin_pkg-1.0-py3-none-any.whl";
+  write_zip(whl, {{"cubin_pkg/cubins/k_sm80.cubin", read_bytes(fixture("sm80.cubin"))},
+                  {"cubin_pkg/cubins/k_sm90a.cubin", read_bytes(fixture("sm90a.cubin"))},
+                  {"cubin_pkg/lib/libsm80.so", read_bytes(fixture("sm80.so"))}});
+  TreeScan tree = scan_paths({whl}, {});
+  ScanReport report = judge(std::move(tree), *parse_target_list("sm_80,sm_90,sm_120"));
+  auto verdict = [&](const std::string& member, size_t t) {
+    for (size_t i = 0; i < report.tree.files.size(); ++i)
+      if (report.tree.files[i].zip_member == member) return report.verdicts[i][t];
+    ADD_FAILURE() << member << " not scanned";
+    return FileVerdict{};
+  };
+  // sm_80: the sm80 cubin serves it; the sm_90a one is for another GPU.
+  EXPECT_EQ(verdict("cubin_pkg/cubins/k_sm80.cubin", 0).verdict, Verdict::kOk);
+  FileVerdict other = verdict("cubin_pkg/cubins/k_sm90a.cubin", 0);
+  EXPECT_EQ(other.verdict, Verdict::kPartial) << other.reason;
+  EXPECT_NE(other.reason.find("1 device-code file of its package serves sm_80 (e.g. k_sm80.cubin)"), std::string::npos)
+      << other.reason;
+  EXPECT_EQ(other.containers_none, 0u);
+  // sm_90: the other way round.
+  EXPECT_EQ(verdict("cubin_pkg/cubins/k_sm90a.cubin", 1).verdict, Verdict::kOk);
+  EXPECT_EQ(verdict("cubin_pkg/cubins/k_sm80.cubin", 1).verdict, Verdict::kPartial);
+  // sm_120: no cubin of the package serves it.
+  EXPECT_EQ(verdict("cubin_pkg/cubins/k_sm80.cubin", 2).verdict, Verdict::kFail);
+  EXPECT_EQ(verdict("cubin_pkg/cubins/k_sm90a.cubin", 2).verdict, Verdict::kFail);
+  // A shared library is loaded for what it is: its FAIL on sm_90 stays.
+  EXPECT_EQ(verdict("cubin_pkg/lib/libsm80.so", 1).verdict, Verdict::kFail);
+  ASSERT_EQ(report.packages.size(), 1u);
+  EXPECT_EQ(report.packages[0].verdicts[0], Verdict::kPartial);
+  EXPECT_EQ(report.packages[0].verdicts[1], Verdict::kFail);  // the .so
+  EXPECT_EQ(report.packages[0].verdicts[2], Verdict::kFail);
+  // The same cubins loose, in no package: each judged on its own.
+  const std::string loose = dir_ + "/loose";
+  std::filesystem::create_directories(loose);
+  std::filesystem::copy_file(fixture("sm80.cubin"), loose + "/k_sm80.cubin");
+  std::filesystem::copy_file(fixture("sm90a.cubin"), loose + "/k_sm90a.cubin");
+  ScanReport alone = judge(scan_paths({loose}, {}), *parse_target_list("sm_80"));
+  size_t fails = 0;
+  for (const auto& row : alone.verdicts) fails += row[0].verdict == Verdict::kFail;
+  EXPECT_EQ(fails, 1u);
+}
+
 TEST_F(Zips, BombsAreStoppedByDeclaredAndActualSize) {
   std::vector<uint8_t> elf_zeros(64 << 20, 0);  // deflates to ~64 KiB
   std::memcpy(elf_zeros.data(), "\x7f" "ELF\x02\x01\x01", 7);
