@@ -140,6 +140,11 @@ def main():
             check(not bad, f"{spec}: no member FAILs on {sm}" + (f" (FAIL: {', '.join(bad)})" if bad else ""))
         check(exits[key] == 0, f"{spec} exits 0 without --strict (got {exits[key]})")
 
+    # flashinfer-cubin: cubins chosen per GPU (sm_100, sm_100a, sm_103a). On
+    # sm_100 the sm_103a ones are for another GPU: PARTIAL, never FAIL.
+    fi = results["flashinfer"]
+    if "sm_100" in fi:
+        check(fi["sm_100"] in NOT_FAIL, f"{args.flashinfer} not FAIL on sm_100 (got {fi['sm_100']})")
     old = results["old-torch"]
     cuda_lib = "torch/lib/libtorch_cuda.so"
     check(old.get("sm_120") == "FAIL", f"{args.old_torch} FAILs on sm_120 (got {old.get('sm_120')})")
