@@ -13,7 +13,8 @@
 #    (PARTIAL expected: they pick kernels per GPU) on sm_75, sm_80, sm_86,
 #    sm_89, sm_90, sm_100, sm_120, and exit 0 without --strict;
 #  - no wheel is damaged (exit 2);
-#  - sgl-kernel and flashinfer-cubin: verdicts reported;
+#  - flashinfer-cubin (bare cubins for sm_100, sm_100a, sm_103a, chosen per
+#    GPU): not FAIL on sm_100; sgl-kernel: verdicts reported;
 #  - every .so in every wheel: `smscan --list` of the wheel equals cuobjdump
 #    --list-elf --list-ptx of that member extracted to a temporary directory
 #    (cuobjdump needs a file; smscan itself never extracts).
