@@ -3,9 +3,9 @@
 # unit, differential). GPU tests: scripts/gpu-test.sh on a machine with a GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/build.sh
+scripts/build.sh -DSMWATCH_BUILD_TESTS=ON  # explicit: a cache made without tests must not run none
 cd "${BUILD_DIR:-build}"
-ctest --output-on-failure -j"$(nproc)" -LE gpu
+ctest --output-on-failure --no-tests=error -j"$(nproc)" -LE gpu
 
 # Hardening (issue 7): every test again under ASan+UBSan (and the shim's under
 # TSan), then each fuzz target for 20 s. In CI (CI=true) or when asked
