@@ -1,9 +1,10 @@
-// The JSON report (docs/json-schema.md, smwatch.report/2), written a process
-// at a time: the document is never held whole.
+// The JSON report (schema smwatch.report/2, docs/smwatch-command.md), written a
+// process at a time: the document is never held whole.
 #include <nlohmann/json.hpp>
 
 #include "render.h"
 #include "render_formats.h"
+#include "smwatch/report.h"
 #include "smwatch/version.h"
 
 namespace smwatch::cli {
@@ -11,20 +12,6 @@ namespace smwatch::cli {
 using nlohmann::json;
 
 namespace {
-
-// `value` as dump(2) would print it `depth` levels deep in a document. JSON
-// strings hold no raw newline, so every newline of the text starts a line.
-void put(std::ostream& out, const json& value, int depth) {
-  const std::string text = value.dump(2, ' ', false, json::error_handler_t::replace);
-  const std::string pad(2 * static_cast<size_t>(depth), ' ');
-  size_t from = 0;
-  for (size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', from)) {
-    out.write(text.data() + from, static_cast<std::streamsize>(nl + 1 - from));
-    out << pad;
-    from = nl + 1;
-  }
-  out.write(text.data() + from, static_cast<std::streamsize>(text.size() - from));
-}
 
 json process_json(const ProcessReport& p) {
   json gpus = json::array(), modules = json::array(), failures = json::array(), missing = json::array(),
@@ -65,13 +52,13 @@ json process_json(const ProcessReport& p) {
 
 void render_json(std::ostream& out, const MergedReport& r, const Summary& s) {
   out << "{\n  \"schema\": ";
-  put(out, kReportSchema, 1);
+  write_json_at_depth(out, kReportSchema, 1);
   out << ",\n  \"tool\": ";
-  put(out, {{"name", "smwatch"}, {"version", kVersion}}, 1);
+  write_json_at_depth(out, {{"name", "smwatch"}, {"version", kVersion}}, 1);
   out << ",\n  \"processes\": [";
   for (size_t i = 0; i < r.processes.size(); ++i) {
     out << (i ? ",\n    " : "\n    ");
-    put(out, process_json(r.processes[i]), 2);
+    write_json_at_depth(out, process_json(r.processes[i]), 2);
   }
   out << (r.processes.empty() ? "]" : "\n  ]");
   json failures = json::array();
@@ -83,7 +70,7 @@ void render_json(std::ostream& out, const MergedReport& r, const Summary& s) {
     failures.push_back(std::move(f));
   }
   out << ",\n  \"failures\": ";
-  put(out, failures, 1);
+  write_json_at_depth(out, failures, 1);
   json what_if = json::object();
   for (const auto& [target, groups] : s.missing) {
     json list = json::array();
@@ -95,13 +82,13 @@ void render_json(std::ostream& out, const MergedReport& r, const Summary& s) {
     what_if[target] = {{"kernels", std::move(list)}, {"fix", what_if_fix(target)}};
   }
   out << ",\n  \"what_if\": ";
-  put(out, what_if, 1);
+  write_json_at_depth(out, what_if, 1);
   json problems = json::array();
   for (const auto& p : r.problems) problems.push_back({{"file", p.file}, {"line", p.line}, {"reason", p.reason}});
   out << ",\n  \"problems\": ";
-  put(out, problems, 1);
+  write_json_at_depth(out, problems, 1);
   out << ",\n  \"summary\": ";
-  put(out,
+  write_json_at_depth(out,
       {{"processes", r.processes.size()},
        {"crashed", s.crashed},
        {"modules", r.module_count()},

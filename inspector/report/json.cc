@@ -190,16 +190,21 @@ void print_json(std::ostream& out, const ScanReport& report) {
   }
   out << std::string_view(text).substr(0, at) << "\n  \"files\": [";
   for (size_t i = 0; i < report.tree.files.size(); ++i) {
-    const std::string entry = file_to_json(report, i).dump(2);
     out << (i == 0 ? "\n    " : ",\n    ");
-    // Indented two levels, as it sits in the array (newlines inside strings are escaped).
-    for (size_t from = 0, nl; from < entry.size(); from = nl + 1) {
-      nl = std::min(entry.find('\n', from), entry.size());
-      out << std::string_view(entry).substr(from, nl - from);
-      if (nl < entry.size()) out << "\n    ";
-    }
+    write_json_at_depth(out, file_to_json(report, i), 2);  // as it sits in the array
   }
   out << "\n  ]" << std::string_view(text).substr(at + placeholder.size()) << "\n";
+}
+
+void write_json_at_depth(std::ostream& out, const nlohmann::json& value, int depth) {
+  const std::string text = value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string pad(2 * static_cast<size_t>(depth), ' ');
+  // JSON strings hold no raw newline: every newline of the text starts a line.
+  for (size_t from = 0, nl; from < text.size(); from = nl + 1) {
+    nl = std::min(text.find('\n', from), text.size());
+    out << std::string_view(text).substr(from, nl - from);
+    if (nl < text.size()) out << '\n' << pad;
+  }
 }
 
 }  // namespace smwatch

@@ -73,6 +73,10 @@ inline constexpr const char* kScanSchema = "smwatch.scan/1";
 nlohmann::json to_json(const ScanReport& report);
 // to_json(report).dump(2) and a newline, written file by file (flat memory).
 void print_json(std::ostream& out, const ScanReport& report);
+// value.dump(2) as it reads `depth` levels deep in a dump(2) document: how
+// documents too big to hold are written a piece at a time (print_json,
+// smwatch report --json). Invalid UTF-8 is replaced.
+void write_json_at_depth(std::ostream& out, const nlohmann::json& value, int depth);
 
 // markdown.cc: a summary for a CI comment (GitHub-flavoured Markdown).
 void print_markdown(std::ostream& out, const ScanReport& report);
