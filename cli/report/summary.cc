@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "smwatch/arch.h"
 #include "smwatch/demangle.h"
@@ -25,6 +27,11 @@ void add_pid(std::vector<int64_t>& pids, int64_t pid) {
 Summary summarize(const MergedReport& report) {
   Summary s;
   std::set<std::string> gpus, libs;
+  // Where each group is, by what makes records the same: distinct failures
+  // and misses of many processes are grouped in n log n, not n^2. The keys
+  // view the records of `report`, which outlives them.
+  using Key = std::tuple<const std::string&, const std::string&, const std::string&, const std::string&>;
+  std::map<Key, size_t> failure_index, missing_index;
   for (const auto& p : report.processes) {
     if (!p.exit) ++s.crashed;
     s.partial += p.partial.size();
@@ -38,24 +45,18 @@ Summary summarize(const MergedReport& report) {
     }
     for (const auto& group : p.failures) {
       const record::Failure& f = group.first;
-      auto same = [&](const FailureSummary& x) {
-        return x.first.error_name == f.error_name && x.first.kernel == f.kernel && x.first.mangled == f.mangled &&
-               x.first.source == f.source;
-      };
-      auto it = std::find_if(s.failures.begin(), s.failures.end(), same);
-      if (it == s.failures.end()) it = s.failures.insert(s.failures.end(), {f, {}, 0});
-      it->count += group.count;
-      add_pid(it->pids, p.pid);
+      auto [at, fresh] = failure_index.try_emplace(std::tie(f.error_name, f.kernel, f.mangled, f.source), s.failures.size());
+      if (fresh) s.failures.push_back({f, {}, 0});
+      FailureSummary& g = s.failures[at->second];
+      g.count += group.count;
+      add_pid(g.pids, p.pid);
       if (!f.source.empty() && libs.insert(f.source).second) s.libraries_at_fault.push_back(f.source);
     }
     for (const auto& m : p.missing) {
       auto& list = s.missing[m.target];
-      auto same = [&](const MissingSummary& x) {
-        return x.first.kernel == m.kernel && x.first.mangled == m.mangled && x.first.source == m.source;
-      };
-      auto it = std::find_if(list.begin(), list.end(), same);
-      if (it == list.end()) it = list.insert(list.end(), {m, {}});
-      add_pid(it->pids, p.pid);
+      auto [at, fresh] = missing_index.try_emplace(std::tie(m.target, m.kernel, m.mangled, m.source), list.size());
+      if (fresh) list.push_back({m, {}});
+      add_pid(list[at->second].pids, p.pid);
     }
   }
   return s;
