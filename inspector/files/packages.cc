@@ -1,7 +1,10 @@
 #include "smwatch/packages.h"
 
 #include "smwatch/process.h"
+#include "smwatch/regular_file.h"
 
+#include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +19,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// RECORD and METADATA are read only when they are regular files, opened
+// without blocking and read up to their size when opened (a FIFO hung the
+// scan; a link to /dev/zero grew without end). The name and version lead
+// METADATA; torch's RECORD is about 2 MB.
+constexpr uint64_t kMetadataRead = uint64_t{1} << 20;
+constexpr uint64_t kMaxRecord = uint64_t{64} << 20;
+
 std::string resolved(const fs::path& p) {
   std::error_code ec;
   fs::path r = fs::weakly_canonical(p, ec);
@@ -25,7 +35,8 @@ std::string resolved(const fs::path& p) {
 // "Name: torch" / "Version: 2.5.1" from the header block of METADATA.
 Distribution read_metadata(const fs::path& dist_info) {
   Distribution d;
-  std::ifstream in(dist_info / "METADATA");
+  auto metadata = read_regular_file((dist_info / "METADATA").string(), kMetadataRead);
+  std::istringstream in(metadata ? *metadata : std::string());
   std::string line;
   while (std::getline(in, line) && !line.empty() && line != "\r") {
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -84,29 +95,63 @@ void PackageIndex::add_site_packages(const std::string& site_dir, std::vector<st
     if (it->path().filename().string().ends_with(".dist-info")) dist_infos.push_back(it->path());
   if (ec) problems.push_back(site_dir + ": cannot list: " + ec.message());
   std::sort(dist_infos.begin(), dist_infos.end());
+  const std::string site_prefix = site.ends_with('/') ? site : site + "/";
   for (const auto& dist_info : dist_infos) {
-    std::ifstream record(dist_info / "RECORD");
-    if (!record) {
+    const std::string record_file = (dist_info / "RECORD").string();
+    struct stat st {};
+    if (::stat(record_file.c_str(), &st) != 0) {
       problems.push_back(dist_info.string() + ": no RECORD file; its files are not attributed to a package");
+      continue;
+    }
+    auto record_text = read_regular_file(record_file, kMaxRecord + 1);
+    if (record_text && record_text->size() > kMaxRecord)
+      record_text = make_error(fmt::format("over the {} MiB a RECORD may have", kMaxRecord >> 20));
+    if (!record_text) {
+      problems.push_back(record_file + ": " + record_text.error().message +
+                         "; its files are not attributed to a package");
       continue;
     }
     const size_t index = dists_.size();
     dists_.push_back(read_metadata(dist_info));
+    std::istringstream record(std::move(*record_text));
     std::string line;
     while (std::getline(record, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       std::string rel = record_path(line);
       if (rel.empty()) continue;
-      // RECORD paths are relative to site-packages (scripts: "../../bin/x").
-      owners_.emplace(resolved(fs::path(site) / rel), index);
+      // RECORD paths are relative to site-packages. Those that leave it
+      // (scripts: "../../bin/x"; absolute paths) are not taken: spelled so,
+      // a package could claim any file, another package's library included.
+      const fs::path rel_path(rel);
+      if (rel_path.is_absolute()) continue;
+      const fs::path normal = rel_path.lexically_normal();
+      if (normal.empty() || *normal.begin() == "..") continue;
+      std::string file = resolved(fs::path(site) / rel);
+      if (!file.starts_with(site_prefix)) continue;  // through a link out of site-packages
+      auto [it, added] = owners_.emplace(std::move(file), index);
+      if (!added && it->second != index) contested_[it->first].push_back(index);
     }
   }
 }
 
 const Distribution* PackageIndex::owner_of(const std::string& path) const {
   if (owners_.empty()) return nullptr;
-  auto it = owners_.find(resolved(path));
+  const std::string file = resolved(path);
+  if (contested_.count(file) != 0) return nullptr;
+  auto it = owners_.find(file);
   return it == owners_.end() ? nullptr : &dists_[it->second];
+}
+
+std::vector<Distribution> PackageIndex::claimants_of(const std::string& path) const {
+  std::vector<Distribution> out;
+  if (contested_.empty()) return out;
+  const std::string file = resolved(path);
+  auto contested = contested_.find(file);
+  if (contested == contested_.end()) return out;
+  out.push_back(dists_[owners_.at(file)]);
+  for (size_t index : contested->second)
+    if (std::find(out.begin(), out.end(), dists_[index]) == out.end()) out.push_back(dists_[index]);
+  return out;
 }
 
 std::optional<Distribution> distribution_of_wheel(std::string_view wheel_path) {

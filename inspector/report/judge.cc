@@ -88,13 +88,20 @@ ScanReport judge(TreeScan tree, std::vector<Target> targets, const PackageIndex*
   bool any_known = false;
   report.file_package.assign(report.tree.files.size(), -1);
   for (size_t i = 0; i < report.tree.files.size(); ++i) {
-    const FileScan& file = report.tree.files[i];
+    FileScan& file = report.tree.files[i];
     if (!file.has_device_code()) continue;
     Distribution dist;
     if (!file.zip_path.empty()) {
       if (auto d = distribution_of_wheel(file.zip_path)) dist = *d;
     } else if (packages != nullptr) {
-      if (const Distribution* d = packages->owner_of(file.path)) dist = *d;
+      if (const Distribution* d = packages->owner_of(file.path)) {
+        dist = *d;
+      } else if (auto claimants = packages->claimants_of(file.path); !claimants.empty()) {
+        std::string names;
+        for (const auto& c : claimants) names += (names.empty() ? "" : ", ") + c.name + " " + c.version;
+        file.notes.push_back("listed in the RECORD of more than one distribution (" + names +
+                             "): attributed to none of them");
+      }
     }
     any_known |= !dist.name.empty();
     auto [it, added] = group_of.try_emplace({dist.name, dist.version}, report.packages.size());

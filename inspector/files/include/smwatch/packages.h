@@ -19,19 +19,25 @@ struct Distribution {
 };
 
 // Installed distributions, from each `*.dist-info/RECORD` (the list of files
-// pip installed) and the name and version in its METADATA.
+// pip installed) and the name and version in its METADATA. Only RECORD paths
+// inside site-packages count (not absolute ones, nor "../"), and a file two
+// RECORDs list belongs to neither.
 class PackageIndex {
  public:
   // Reads the *.dist-info directories directly under `site_dir`; damage is
   // reported in `problems` and the rest is kept.
   void add_site_packages(const std::string& site_dir, std::vector<std::string>& problems);
-  // The distribution that installed `path` (any spelling: resolved first).
+  // The distribution that installed `path` (any spelling: resolved first);
+  // none when two distributions' RECORDs list it (claimants_of names them).
   const Distribution* owner_of(const std::string& path) const;
+  // The distributions whose RECORDs all list `path`, when more than one do.
+  std::vector<Distribution> claimants_of(const std::string& path) const;
   size_t size() const { return dists_.size(); }
 
  private:
   std::vector<Distribution> dists_;
-  std::unordered_map<std::string, size_t> owners_;  // resolved path -> index in dists_
+  std::unordered_map<std::string, size_t> owners_;  // resolved path -> index in dists_ (the first claim)
+  std::unordered_map<std::string, std::vector<size_t>> contested_;  // -> the later claims
   std::vector<std::string> indexed_;                // site directories already read
 };
 
