@@ -18,6 +18,8 @@
 #include "smwatch/elf.h"
 #include "smwatch/elf_file.h"
 #include "smwatch/fatbin.h"
+#include "smwatch/file_region.h"
+#include "smwatch/regular_file.h"
 
 namespace smwatch {
 namespace {
@@ -151,11 +153,21 @@ class ElfStream {
       header_.insert(header_.end(), data, data + take);
       if (header_.size() == sizeof(Elf64_Ehdr)) start_captures();
     }
-    for (Capture* c : {&table_, &names_}) {
-      if (c->end <= at || c->begin >= at + n) continue;
-      const uint64_t from = std::max(c->begin, at), to = std::min(c->end, at + n);
-      c->bytes.insert(c->bytes.end(), data + (from - at), data + (to - at));
+    for (Capture* c : {&table_, &names_}) take(*c, data, at, n);
+    if (extended_ && table_.bytes.size() >= sizeof(Elf64_Shdr)) {
+      // Extended numbering: the first entry holds the count; the rest of the
+      // table may be in these same bytes.
+      extended_ = false;
+      table_.end = table_.begin + ElfSections::table_size(*ehdr_, ByteView(table_.bytes.data(), table_.bytes.size()));
+      take(table_, data, at, n);
     }
+  }
+
+  // The bytes of [at, at + n) that `c` wants and does not have yet.
+  static void take(Capture& c, const uint8_t* data, uint64_t at, size_t n) {
+    const uint64_t from = std::max(c.begin + c.bytes.size(), at), to = std::min(c.end, at + n);
+    if (from >= to) return;
+    c.bytes.insert(c.bytes.end(), data + (from - at), data + (to - at));
   }
 
   void start_captures() {
@@ -165,8 +177,9 @@ class ElfStream {
       scan_.problems.push_back(ehdr.error().message + ": cannot stream it");
       return;
     }
-    if (ehdr->e_shnum == 0) return;  // no sections: nothing to list
+    if (ehdr->e_shnum == 0 && ehdr->e_shoff == 0) return;  // no section table: nothing to list
     ehdr_ = *ehdr;
+    extended_ = ehdr->e_shnum == 0;
     table_.begin = ehdr->e_shoff;
     table_.end = ehdr->e_shoff + ElfSections::table_size(*ehdr);
     names_.begin = ehdr->e_shoff > limits_.names_window ? ehdr->e_shoff - limits_.names_window : 0;
@@ -302,6 +315,7 @@ class ElfStream {
   std::vector<uint8_t> header_;
   bool have_header_ = false;
   std::optional<Elf64_Ehdr> ehdr_;  // a 64-bit little-endian header with sections
+  bool extended_ = false;           // the section count is in the first entry, not yet caught
   Capture table_, names_;
   std::vector<uint8_t> pending_;  // bytes not yet searched, from file offset seen_ - pending_.size()
   Mode mode_ = Mode::kSearch;
@@ -313,6 +327,53 @@ class ElfStream {
 
 struct ArchiveCloser {
   void operator()(archive* a) const { archive_read_free(a); }
+};
+
+// libarchive's input: the open file, read with pread, never past the size
+// fstat gave when it was opened, and seekable (the zip reader then reads the
+// central directory first, as it does with a file name).
+struct BoundedReader {
+  int fd;
+  uint64_t size;
+  uint64_t at = 0;
+  std::vector<uint8_t> buffer = std::vector<uint8_t>(size_t{1} << 16);
+
+  int open(archive* a) {
+    archive_read_set_callback_data(a, this);
+    archive_read_set_read_callback(a, &BoundedReader::read);
+    archive_read_set_seek_callback(a, &BoundedReader::seek);
+    archive_read_set_skip_callback(a, &BoundedReader::skip);
+    return archive_read_open1(a);
+  }
+  static la_ssize_t read(archive* a, void* self, const void** out) {
+    auto& r = *static_cast<BoundedReader*>(self);
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(r.buffer.size(), r.size - std::min(r.at, r.size)));
+    errno = 0;
+    const size_t got = read_file_at(r.fd, r.at, r.buffer.data(), want);
+    if (got < want && errno != 0) {
+      archive_set_error(a, errno, "cannot read: %s", std::strerror(errno));
+      return -1;
+    }
+    r.at += got;
+    *out = r.buffer.data();
+    return static_cast<la_ssize_t>(got);
+  }
+  static la_int64_t seek(archive*, void* self, la_int64_t offset, int whence) {
+    auto& r = *static_cast<BoundedReader*>(self);
+    const int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? static_cast<int64_t>(r.at)
+                                                                      : static_cast<int64_t>(r.size);
+    const int64_t to = base + offset;
+    if (to < 0) return ARCHIVE_FATAL;
+    r.at = static_cast<uint64_t>(to);
+    return to;
+  }
+  static la_int64_t skip(archive*, void* self, la_int64_t request) {
+    auto& r = *static_cast<BoundedReader*>(self);
+    const uint64_t step = std::min<uint64_t>(static_cast<uint64_t>(std::max<la_int64_t>(request, 0)),
+                                             r.size - std::min(r.at, r.size));
+    r.at += step;
+    return static_cast<la_int64_t>(step);
+  }
 };
 
 }  // namespace
@@ -337,16 +398,19 @@ ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipL
   ZipScan result;
   FileScan& self = result.self;
   self.path = path;
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    self.read_error = std::string("cannot stat: ") + std::strerror(errno);
+  // Opened here, not by libarchive (whose open blocks on a FIFO swapped in
+  // after the walk, and reads /proc files past the size they claim).
+  auto file = RegularFile::open(path);
+  if (!file) {
+    self.read_error = file.error().message;
     return result;
   }
-  self.size = static_cast<uint64_t>(st.st_size);
+  self.size = file->size();
+  BoundedReader reader{file->fd(), file->size()};  // outlives the archive reading it
   const Utf8Names utf8_names;  // before the reader: it picks its conversion once
   std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
   archive_read_support_format_zip(a.get());
-  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
+  if (reader.open(a.get()) != ARCHIVE_OK) {
     self.read_error = "not a readable zip: " + archive_reason(a.get());
     return result;
   }
