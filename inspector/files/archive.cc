@@ -10,6 +10,16 @@ namespace smwatch {
 namespace {
 
 constexpr size_t kHeaderSize = 60;
+// A member's name is a file name (ar stores the base name), so at most
+// NAME_MAX bytes; longer names are cut. Every member's header is 60 bytes of
+// the file, so the names kept stay proportional to the file: 3,000 members
+// named "/0" into a 1 MB table of one name without its end once copied 3 GB.
+constexpr size_t kMaxName = 255;
+
+std::string capped_name(std::string_view name) {
+  if (name.size() <= kMaxName) return std::string(name);
+  return std::string(name.substr(0, kMaxName)) + "...";
+}
 
 std::string_view field(ByteView header, size_t at, size_t len) {
   std::string_view s = header.as_chars().substr(at, len);
@@ -64,8 +74,8 @@ Result<std::vector<ArchiveMember>> read_archive(ByteView bytes, std::vector<std:
           problems.push_back(fmt::format("archive member at offset {:#x} names a missing long name", pos));
           name = fmt::format("member@{:#x}", pos);
         } else {
-          std::string_view rest = long_names.substr(at);
-          name = std::string(rest.substr(0, rest.find_first_of("/\n")));
+          std::string_view rest = long_names.substr(at, kMaxName + 1);  // a view: the table is not copied
+          name = capped_name(rest.substr(0, rest.find_first_of("/\n")));
         }
       } else if (name.starts_with("#1/")) {  // BSD: the name precedes the data
         uint64_t len = 0;
@@ -75,7 +85,7 @@ Result<std::vector<ArchiveMember>> read_archive(ByteView bytes, std::vector<std:
           break;
         }
         std::string_view bsd = data.as_chars().substr(0, len);
-        name = std::string(bsd.substr(0, bsd.find('\0')));
+        name = capped_name(bsd.substr(0, bsd.find('\0')));
         data = data.tail(len);
       } else if (!name.empty() && name.back() == '/') {
         name.pop_back();

@@ -54,20 +54,40 @@ Result<ElfHandle> open_elf(ByteView bytes) {
 }
 
 // Walks the section headers, checking each one's extent against the image.
+// A section table that does not read is damage, never "no sections": libelf
+// takes a table whose extended count (e_shnum 0, the count in section 0) runs
+// past the file for none at all, and a name table index that is 0, out of
+// range or not a string table (under SHN_XINDEX, section 0's sh_link) for
+// sections without names. Either way the fatbin sections vanished and a
+// library with code for one GPU read as "nothing to run".
 template <typename Visit>
-Result<bool> for_each_section(Elf* e, ByteView bytes, Visit&& visit) {
+Result<bool> for_each_section(Elf* e, const GElf_Ehdr& ehdr, Visit&& visit) {
+  if (ehdr.e_shoff == 0) return true;  // no section table (stripped to the program headers)
+  size_t count = 0;
+  clear_libelf_error();
+  if (elf_getshdrnum(e, &count) != 0 || count == 0)
+    return make_error(fmt::format("ELF section header table at offset {:#x} holds no sections that can be read "
+                                  "(e_shnum {}; for more, the count in section 0 is missing or runs past the end)",
+                                  ehdr.e_shoff, ehdr.e_shnum));
   size_t shstrndx = 0;
   clear_libelf_error();
   if (elf_getshdrstrndx(e, &shstrndx) != 0)
     return make_error("ELF section names unreadable: " + libelf_reason("no reason given"));
+  GElf_Shdr names;
+  if (shstrndx == SHN_UNDEF || shstrndx >= count || gelf_getshdr(elf_getscn(e, shstrndx), &names) == nullptr ||
+      names.sh_type != SHT_STRTAB)
+    return make_error(fmt::format("ELF section name table index {} (e_shstrndx {}) is not a string table of the {} "
+                                  "sections",
+                                  shstrndx, ehdr.e_shstrndx, count));
   for (Elf_Scn* scn = elf_nextscn(e, nullptr); scn != nullptr; scn = elf_nextscn(e, scn)) {
     GElf_Shdr shdr;
     if (gelf_getshdr(scn, &shdr) == nullptr) return make_error("ELF section header unreadable");
     const char* name = elf_strptr(e, shstrndx, shdr.sh_name);
-    if (name == nullptr) continue;
+    if (name == nullptr)
+      return make_error(fmt::format("ELF section {} has no readable name (offset {} in the name table)",
+                                    elf_ndxscn(scn), shdr.sh_name));
     visit(scn, shdr, std::string_view(name));
   }
-  (void)bytes;
   return true;
 }
 
@@ -86,7 +106,7 @@ Result<std::vector<ElfSection>> find_fatbin_sections(ByteView bytes) {
                                   ehdr.e_shoff, table_size, bytes.size()));
   std::vector<ElfSection> sections;
   std::string problem;
-  auto walked = for_each_section(elf->get(), bytes, [&](Elf_Scn*, const GElf_Shdr& shdr, std::string_view name) {
+  auto walked = for_each_section(elf->get(), ehdr, [&](Elf_Scn*, const GElf_Shdr& shdr, std::string_view name) {
     if (!is_fatbin_section(name) || shdr.sh_type == SHT_NOBITS) return;
     if (!bytes.contains(shdr.sh_offset, shdr.sh_size)) {
       problem = elf_section_past_end(name, shdr, bytes.size());
@@ -103,7 +123,9 @@ std::vector<ElfSection> find_data_sections(ByteView bytes) {
   std::vector<ElfSection> out;
   auto elf = open_elf(bytes);
   if (!elf) return out;
-  (void)for_each_section(elf->get(), bytes, [&](Elf_Scn*, const GElf_Shdr& shdr, std::string_view name) {
+  GElf_Ehdr ehdr;
+  if (gelf_getehdr(elf->get(), &ehdr) == nullptr) return out;
+  (void)for_each_section(elf->get(), ehdr, [&](Elf_Scn*, const GElf_Shdr& shdr, std::string_view name) {
     if (shdr.sh_type != SHT_PROGBITS || (shdr.sh_flags & SHF_EXECINSTR) != 0) return;
     if (is_fatbin_section(name)) return;
     if (shdr.sh_size < kFatbinHeaderSize + kEntryHeaderMinSize || !bytes.contains(shdr.sh_offset, shdr.sh_size)) return;

@@ -49,21 +49,25 @@ std::string_view elf_string(ByteView table, uint64_t offset);
 // The problem with a section whose contents run past the end of the file.
 std::string elf_section_past_end(std::string_view name, const Elf64_Shdr& s, uint64_t file_size);
 
-// A section header table. e_shnum 0 means no sections (extended numbering,
-// for objects with 65,280 sections or more, is libelf's).
+// A section header table. Extended numbering is read (e_shnum 0 with a table:
+// the count is section 0's sh_size; e_shstrndx SHN_XINDEX: the name table is
+// section 0's sh_link), up to 65,535 sections; a table that does not read
+// (a count of 0 or past the end, a name table index that is 0, out of range
+// or not a string table) is an error, never "no sections".
 class ElfSections {
  public:
-  // Bytes of the file at the section table (at e_shoff; more after it are
-  // ignored) are needed for this many bytes.
-  static uint64_t table_size(const Elf64_Ehdr& ehdr) { return uint64_t{ehdr.e_shnum} * sizeof(Elf64_Shdr); }
+  // How many bytes of the file from e_shoff on open() needs: e_shnum entries;
+  // under extended numbering, the first entry until it is known
+  // (`first_entry`, the bytes at e_shoff), then the count it holds.
+  static uint64_t table_size(const Elf64_Ehdr& ehdr, ByteView first_entry = {});
   // `table`: what the caller has of the file from e_shoff on; `file_size`:
   // the whole file's, which every section is checked against.
   static Result<ElfSections> open(const Elf64_Ehdr& ehdr, ByteView table, uint64_t file_size);
 
   uint16_t count() const { return count_; }
   Elf64_Shdr operator[](uint16_t i) const;  // i < count()
-  // The header of the section name table (e_shstrndx); an error when the
-  // index is out of range.
+  uint16_t names_index() const { return names_index_; }
+  // The header of the section name table; an error when it is not one.
   Result<Elf64_Shdr> names() const;
   // Whether a section's contents lie inside the file (SHT_NOBITS has none).
   bool fits(const Elf64_Shdr& s) const {
@@ -89,7 +93,7 @@ class ElfImage {
   std::optional<ByteView> contents(const Elf64_Shdr& s) const;
   // A string at `offset` in string table section `index`; "" when not there.
   std::string_view string(uint32_t index, uint64_t offset) const;
-  std::string_view section_name(const Elf64_Shdr& s) const { return string(ehdr_.e_shstrndx, s.sh_name); }
+  std::string_view section_name(const Elf64_Shdr& s) const { return string(sections_.names_index(), s.sh_name); }
 
  private:
   ElfImage(ByteView bytes, const Elf64_Ehdr& ehdr, ElfSections sections)
