@@ -15,7 +15,7 @@ out=fuzz/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 rm -rf "$out"
-mkdir -p "$out"/{fatbin,decompress,cubin,host_elf,ptx,archive,scan,report,zip,explain,records}
+mkdir -p "$out"/{fatbin,decompress,cubin,host_elf,ptx,archive,scan,report,zip,explain,records,embedded}
 
 # A shared library cut down to its ELF headers and the fatbin section (the full
 # .so files are ~1 MB each, mostly the static CUDA runtime).
@@ -27,6 +27,17 @@ cp "$fx/sm80.cubin" "$fx/sm90a.cubin" "$fx/sm120.cubin" "$out/cubin/"
 cp "$tmp/sm80_slim.so" "$fx/second_sm90.o" "$fx/second_rdc.o" "$out/host_elf/"
 cp "$fx/sm80.ptx" "$fx/sm90a.ptx" "$out/ptx/"
 cp "$fx/librdc.a" "$out/archive/"
+# Data-section contents: two real containers with a gap, and a short chain of
+# plausible 80-byte containers whose entries lead from one to the next.
+python3 - "$tmp/sm80.nv_fatbin" "$out/embedded" <<'PY'
+import struct, sys
+real = open(sys.argv[1], "rb").read()
+open(sys.argv[2] + "/two_containers", "wb").write(real + bytes(16) + real)
+links = 6
+chain = b"".join(struct.pack("<IHHQ", 0xBA55ED50, 1, 16, (links - i) * 80 - 16 + 8 * (i % 2))
+                 + struct.pack("<HHIQIIIIQQQQ", 2, 0x0101, 64, 16, 0, 0, 0, 80, 0, 0x11, 0, 0) for i in range(links))
+open(sys.argv[2] + "/chain", "wb").write(chain + bytes(8))
+PY
 # A small GNU archive with a long member name (the "//" table) and an odd size.
 ( cd "$tmp" && printf 'x' > odd && cp "$fx/second_rdc.o" a_member_name_longer_than_16_chars.o &&
   ar rcsD long.a odd a_member_name_longer_than_16_chars.o ) && cp "$tmp/long.a" "$out/archive/"

@@ -17,6 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   smwatch::ScanOptions options;
   options.kernels = size % 2 == 0;  // both paths, chosen by the input
   smwatch::ZipLimits limits;        // the defaults: what users get
+  if (size % 3 == 0) limits.stream_above = 0;  // and every ELF member streamed (ElfStream, ElfSections)
   auto scan = smwatch::scan_zip(path, options, limits);
   for (const auto& member : scan.members)
     if (member.path.find('!') == std::string::npos) std::abort();  // members are always labelled zip!member

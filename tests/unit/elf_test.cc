@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <string>
 #include <vector>
 
@@ -166,10 +168,28 @@ TEST(Elf, NamesOutsideTheirTableAreEmpty) {
 TEST(Elf, NoSectionsIsNoError) {
   auto b = make_elf();
   ehdr_of(b).e_shnum = 0;
+  ehdr_of(b).e_shoff = 0;  // no section table at all
   auto elf = ElfImage::open(view(b));
   ASSERT_TRUE(elf);
   EXPECT_EQ(elf->sections().count(), 0);
   EXPECT_FALSE(elf->sections().names());
+}
+
+TEST(Elf, ATableThatHoldsNoSectionIsAnError) {
+  // e_shnum 0 with a table: the count is section 0's sh_size (extended
+  // numbering); 0 there is no count at all (issue 24 item 10: read as "no
+  // sections", a library's fatbins vanished).
+  auto b = make_elf();
+  const uint16_t count = ehdr_of(b).e_shnum;
+  ehdr_of(b).e_shnum = 0;
+  EXPECT_FALSE(ElfImage::open(view(b)));
+  Elf64_Shdr first;
+  std::memcpy(&first, b.data() + ehdr_of(b).e_shoff, sizeof first);
+  first.sh_size = count;
+  std::memcpy(b.data() + ehdr_of(b).e_shoff, &first, sizeof first);
+  auto extended = ElfImage::open(view(b));
+  ASSERT_TRUE(extended);
+  EXPECT_EQ(extended->sections().count(), count);
 }
 
 TEST(Elf, CuobjdumpReadsNvFatbinElseRelfatbin) {
