@@ -15,7 +15,7 @@ out=fuzz/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 rm -rf "$out"
-mkdir -p "$out"/{fatbin,decompress,cubin,host_elf,ptx,archive,scan,report,zip,explain,records,embedded}
+mkdir -p "$out"/{fatbin,decompress,cubin,host_elf,ptx,archive,scan,report,zip,explain,records,embedded,packages}
 
 # A shared library cut down to its ELF headers and the fatbin section (the full
 # .so files are ~1 MB each, mostly the static CUDA runtime).
@@ -27,6 +27,9 @@ cp "$fx/sm80.cubin" "$fx/sm90a.cubin" "$fx/sm120.cubin" "$out/cubin/"
 cp "$tmp/sm80_slim.so" "$fx/second_sm90.o" "$fx/second_rdc.o" "$out/host_elf/"
 cp "$fx/sm80.ptx" "$fx/sm90a.ptx" "$out/ptx/"
 cp "$fx/librdc.a" "$out/archive/"
+# A RECORD (quoted path, a script outside site-packages, an absolute path), a NUL, a METADATA.
+printf 'pkg/lib.so,sha256=abc,1\n"pkg/q,uote.so",,\n../../../bin/x,,\n/etc/passwd,,\n\0Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n\nbody\n' \
+  >"$out/packages/record_and_metadata"
 # Data-section contents: two real containers with a gap, and a short chain of
 # plausible 80-byte containers whose entries lead from one to the next.
 python3 - "$tmp/sm80.nv_fatbin" "$out/embedded" <<'PY'
