@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <string_view>
+#include <unordered_set>
 
 #include "smwatch/elf.h"
 
@@ -51,6 +52,7 @@ Result<CubinInfo> read_cubin(ByteView bytes) {
   }
   if (info.arch.number < 10) return make_error(fmt::format("cubin e_flags {:#x} name no known SM", ehdr.e_flags));
   info.extent = *elf_extent(bytes);
+  uint64_t name_bytes = 0;  // of the kernel names kept
 
   for (uint16_t i = 0; i < elf->sections().count(); ++i) {
     Elf64_Shdr shdr = elf->sections()[i];
@@ -66,11 +68,25 @@ Result<CubinInfo> read_cubin(ByteView bytes) {
     }
     if (shdr.sh_type != SHT_SYMTAB) continue;
     if (shdr.sh_entsize != sizeof(Elf64_Sym)) return make_error("cubin symbol table has an odd entry size");
+    // Names are copied out of the image, so what they may cost is bounded by
+    // the image: symbols that share a string share one copy (a name is one
+    // kernel however often it is listed), and all the names kept together
+    // are at most as long as the image. nvcc's string tables store each name
+    // once, so a real cubin is far below; 20,000 symbols naming one 150 KB
+    // string would otherwise cost 3 GB for a 630 KB file.
+    std::unordered_set<uint32_t> names_taken;
     for (uint64_t at = 0; data->contains(at, sizeof(Elf64_Sym)); at += sizeof(Elf64_Sym)) {
       Elf64_Sym sym = *data->read<Elf64_Sym>(at);
       if (ELF64_ST_TYPE(sym.st_info) != STT_FUNC || !(sym.st_other & kStoCudaEntry)) continue;
+      if (!names_taken.insert(sym.st_name).second) continue;
       std::string_view name = elf->string(shdr.sh_link, sym.st_name);
-      if (!name.empty()) info.kernels.emplace_back(name);
+      if (name.empty()) continue;
+      name_bytes += name.size();
+      if (name_bytes > bytes.size())
+        return make_error(fmt::format("cubin kernel names take more than the image's {} bytes (string table "
+                                      "entries shared by different symbols): damaged",
+                                      bytes.size()));
+      info.kernels.emplace_back(name);
     }
   }
   if (arch_specific) info.arch.variant = ArchVariant::kArchSpecific;

@@ -91,7 +91,13 @@ size_t readable(const void* p, size_t wanted) {
   return readable_by_probe(p, wanted);
 }
 
-void parse_bytes(LoadedImage& out, const uint8_t* p, size_t available) {
+// `known_end`: where the bytes from p on are the shim's own (a file read
+// into a buffer), so readable without asking; nullptr for memory of the host.
+void parse_bytes(LoadedImage& out, const uint8_t* p, size_t available, const uint8_t* known_end = nullptr) {
+  auto readable = [known_end](const uint8_t* at, size_t wanted) {
+    if (known_end) return at < known_end ? std::min<size_t>(wanted, static_cast<size_t>(known_end - at)) : size_t{0};
+    return shim::readable(at, wanted);
+  };
   ByteView head(p, std::min<size_t>(available, 64));
   const ByteKind kind = identify(head);
   if (kind == ByteKind::kFatbin) {
@@ -176,6 +182,9 @@ std::vector<std::pair<uint64_t, uint64_t>> fatbin_section_ranges(int fd, bool& a
   return ranges;
 }
 
+// Guards in_fatbin_section's cache; held across fork (image_reader_fork).
+std::mutex g_sections_lock;
+
 // Whether p lies in a fatbin section of the loaded object holding it, read
 // once per object.
 bool in_fatbin_section(const void* p) {
@@ -186,10 +195,9 @@ bool in_fatbin_section(const void* p) {
     bool absolute = false;  // ET_EXEC: addresses are not relative to the load base
   };
   static auto* cache = new std::map<std::string, Sections>;  // never destroyed: used until exit
-  static std::mutex cache_lock;
   Sections sections;
   {
-    std::lock_guard<std::mutex> guard(cache_lock);
+    std::lock_guard<std::mutex> guard(g_sections_lock);
     auto it = cache->find(info.dli_fname);
     if (it != cache->end()) {
       sections = it->second;
@@ -207,6 +215,19 @@ bool in_fatbin_section(const void* p) {
   for (const auto& [start, end] : sections.ranges)
     if (at >= start && at < end) return true;
   return false;
+}
+
+// Fills in the kernel names of every image from `all`, the bytes the
+// image's offsets count from.
+void read_names_in(LoadedImage& image, ByteView all) {
+  for (auto& container : image.containers) {
+    for (auto& img : container.images) {
+      if (img.kernels_read) continue;
+      auto payload = image_payload(all, img);
+      if (!payload) continue;
+      read_image_kernels(img, *payload, image.problems);
+    }
+  }
 }
 
 }  // namespace
@@ -238,26 +259,52 @@ LoadedImage read_image_in_memory(const void* image) {
   return out;
 }
 
+// Reads a file like smscan does: with pread into memory of our own, never
+// mapped (a mapping of a file that another process cuts raises SIGBUS in
+// the host), and only a regular file, opened O_NONBLOCK (a FIFO or a device
+// the driver has already read could block the open, or the read, forever).
 LoadedImage read_image_file(const char* path) {
   LoadedImage out;
-  int fd = path ? ::open(path, O_RDONLY | O_CLOEXEC) : -1;
-  struct stat st {};
-  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
-    if (fd >= 0) ::close(fd);
-    out.problems.push_back(std::string("cannot read ") + (path ? path : "(null)"));
+  const std::string name = path ? path : "(null)";
+  auto refuse = [&](const std::string& why) {
+    out.problems.push_back("cannot read " + name + ": " + why);
     return out;
+  };
+  struct stat named {}, st {};
+  if (!path || ::stat(path, &named) != 0) return refuse(path ? std::strerror(errno) : "no path");
+  // Checked on the name first, so that nothing else (a FIFO, a device) is even opened.
+  if (!S_ISREG(named.st_mode)) return refuse("not a regular file");
+  int fd = ::open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return refuse(std::strerror(errno));
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_dev != named.st_dev || st.st_ino != named.st_ino) {
+    ::close(fd);
+    return refuse("replaced while opened");
   }
-  size_t size = static_cast<size_t>(st.st_size);
-  void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (static_cast<uint64_t>(st.st_size) > kMaxImage) {
+    ::close(fd);
+    return refuse("larger than 4 GiB");
+  }
+  std::vector<uint8_t> bytes;
+  try {
+    bytes.resize(static_cast<size_t>(st.st_size));
+  } catch (const std::bad_alloc&) {
+    ::close(fd);
+    return refuse("no memory for " + std::to_string(st.st_size) + " bytes");
+  }
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
   ::close(fd);
-  if (map == MAP_FAILED) {
-    out.problems.push_back(std::string("cannot map ") + path);
-    return out;
-  }
-  parse_bytes(out, static_cast<const uint8_t*>(map), size);
-  read_kernel_names(out);
-  munmap(map, size);
-  out.base = nullptr;
+  if (done == 0) return refuse(bytes.empty() ? "empty" : "cut to nothing while read");
+  if (done < bytes.size()) out.problems.push_back(name + " became shorter while read; read what was there");
+  const uint8_t* data = bytes.data();
+  parse_bytes(out, data, done, data + done);
+  read_names_in(out, ByteView(data, done));
+  out.base = nullptr;  // the buffer goes away here; every name is read
   out.size = 0;
   return out;
 }
@@ -265,14 +312,14 @@ LoadedImage read_image_file(const char* path) {
 void read_kernel_names(LoadedImage& image) {
   // The object may have been unloaded since: check the mapping again.
   if (image.base == nullptr || readable(image.base, image.size) < image.size) return;
-  ByteView all(image.base, image.size);
-  for (auto& container : image.containers) {
-    for (auto& img : container.images) {
-      if (img.kernels_read) continue;
-      auto payload = image_payload(all, img);
-      if (!payload) continue;
-      read_image_kernels(img, *payload, image.problems);
-    }
+  read_names_in(image, ByteView(image.base, image.size));
+}
+
+void image_reader_fork(ForkStage stage) {
+  switch (stage) {
+    case ForkStage::kPrepare: g_sections_lock.lock(); break;
+    case ForkStage::kParent: g_sections_lock.unlock(); break;
+    case ForkStage::kChild: new (&g_sections_lock) std::mutex; break;
   }
 }
 

@@ -273,7 +273,15 @@ void* real_driver_symbol(const char* name) {
 
 const char* error_name(CUresult result) {
   using Fn = CUresult (*)(CUresult, const char**);
-  static auto fn = reinterpret_cast<Fn>(real_driver_symbol("cuGetErrorName"));
+  // Not a function-local static: its initialisation guard would be a lock
+  // held across dlsym (the loader's lock), the deadlock the tracker avoids.
+  static std::atomic<void*> resolved{nullptr};
+  void* f = resolved.load(std::memory_order_acquire);
+  if (!f) {
+    f = real_driver_symbol("cuGetErrorName");
+    resolved.store(f, std::memory_order_release);
+  }
+  auto fn = reinterpret_cast<Fn>(f);
   const char* name = nullptr;
   if (fn && fn(result, &name) == CUDA_SUCCESS && name) return name;
   switch (result) {

@@ -82,4 +82,8 @@ void write_exit_summary();
 enum class ForkStage { kPrepare, kParent, kChild };
 void tracker_fork(ForkStage stage);
 
+// ---- image_reader.cc -------------------------------------------------------
+// Its cache's lock, held across fork like the others (sink.cc).
+void image_reader_fork(ForkStage stage);
+
 }  // namespace smwatch::shim

@@ -24,15 +24,29 @@ namespace {
 
 enum class FileState { kNotOpened, kOpen, kUnavailable };
 
+// This process's report file. The shim keeps no descriptor open between
+// records: the host may close descriptors it does not know about (closefrom,
+// daemonising, sandboxes) and open its own under the same numbers, dup2 over
+// them, or fork. Each record opens the file by its path, checks with fstat
+// that it is still the file the shim created (device and inode), writes and
+// closes again, so every descriptor the shim touches is one it opened itself
+// a moment before.
+// In a forked child all of it starts again (ReportFile{}): the child writes a
+// report of its own, and the parent's file is the parent's.
+struct ReportFile {
+  FileState state = FileState::kNotOpened;
+  std::string path;          // absolute, so that a chdir of the host changes nothing
+  dev_t dev = 0;             // identity of the file created, checked before every use
+  ino_t ino = 0;
+  uint64_t dropped = 0;      // records that did not fit (or found the file gone)
+  bool warned_write = false;
+  bool warned_gone = false;
+};
+
 struct Sink {
   std::recursive_mutex lock;
   Config config;
-  FileState file_state = FileState::kNotOpened;
-  int fd = -1;
-  std::string path;          // of the report file, for warnings
-  uint64_t length = 0;       // bytes of whole records in the file
-  uint64_t dropped = 0;      // records that did not fit
-  bool warned_write = false;
+  ReportFile file;
 };
 
 // Never destroyed: hosts call into CUDA from their own exit handlers and
@@ -74,25 +88,26 @@ void init_once() {
   if (c.disabled) g_active = false;
   // Hold every lock across fork, so the child never inherits one taken by a
   // thread that does not exist there (tracker's first: that is the order the
-  // code takes them in).
+  // code takes them in; image_reader's is never held with another). What the
+  // child keeps and starts again: ReportFile (here) and tracker_fork's list.
   pthread_atfork(
       [] {
         tracker_fork(ForkStage::kPrepare);
         g_sink->lock.lock();
+        image_reader_fork(ForkStage::kPrepare);
       },
       [] {
+        image_reader_fork(ForkStage::kParent);
         g_sink->lock.unlock();
         tracker_fork(ForkStage::kParent);
       },
       [] {
+        image_reader_fork(ForkStage::kChild);
         // A recursive mutex remembers its owner's thread id, which the
         // child's one thread does not have: make a fresh one.
         new (&g_sink->lock) std::recursive_mutex;
-        // The child writes a report of its own; the parent's file stays the parent's.
-        if (g_sink->fd >= 0) ::close(g_sink->fd);
-        g_sink->fd = -1;
-        g_sink->length = g_sink->dropped = 0;
-        if (g_sink->file_state == FileState::kOpen) g_sink->file_state = FileState::kNotOpened;
+        // Nothing to close: the shim holds no descriptor between records.
+        g_sink->file = ReportFile{};
         tracker_fork(ForkStage::kChild);
       });
   atexit([] { write_exit_summary(); });
@@ -117,10 +132,20 @@ std::string read_proc(const char* path) {
 // or writable by others without the sticky bit.
 void open_report_locked() {
   Sink& s = *g_sink;
-  if (s.file_state != FileState::kNotOpened) return;
-  s.file_state = FileState::kUnavailable;
-  const std::string& dir = s.config.report_dir;
+  ReportFile& f = s.file;
+  if (f.state != FileState::kNotOpened) return;
+  f.state = FileState::kUnavailable;
+  std::string dir = s.config.report_dir;
   if (dir.empty()) return;
+  if (dir[0] != '/') {
+    // Records reopen the file by its path: made absolute now, the host may chdir.
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd)) {
+      log(LogLevel::kWarn, "report directory " + dir + " is relative and the working directory is unknown: no report file for this process");
+      return;
+    }
+    dir = std::string(cwd) + "/" + dir;
+  }
   int dirfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dirfd < 0 && errno == ENOENT && ::mkdir(dir.c_str(), 0700) == 0)
     dirfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -152,10 +177,14 @@ void open_report_locked() {
     log(LogLevel::kWarn, "cannot create report " + dir + "/" + name + ": " + std::strerror(err));
     return;
   }
-  s.fd = fd;
-  s.path = dir + "/" + name;
-  s.length = 0;
-  s.file_state = FileState::kOpen;
+  struct stat created {};
+  const bool known = fstat(fd, &created) == 0;
+  ::close(fd);  // ours, opened just now; every record opens the file again
+  if (!known) return;
+  f.path = dir + "/" + name;
+  f.dev = created.st_dev;
+  f.ino = created.st_ino;
+  f.state = FileState::kOpen;
   record::Process process;
   process.pid = getpid();
   process.time = now_seconds();
@@ -204,16 +233,52 @@ void log(LogLevel level, const std::string& line) {
 uint64_t records_dropped() {
   ensure_initialized();
   std::lock_guard<std::recursive_mutex> guard(g_sink->lock);
-  return g_sink->dropped;
+  return g_sink->file.dropped;
 }
+
+namespace {
+
+// Opens the report file again for one record, and only if the name still
+// leads to the file the shim created (not a link, not a file put in its
+// place): the descriptor returned is the shim's own, opened just now, for the
+// caller to close. -1 when the file is gone, replaced or cannot be opened
+// (the host may be at its descriptor limit): that record is left out.
+int reopen_report(ReportFile& f, struct stat& st) {
+  int fd = ::open(f.path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  std::string why;
+  if (fd < 0) {
+    why = std::strerror(errno);
+  } else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_dev != f.dev || st.st_ino != f.ino) {
+    why = "it was replaced";
+    ::close(fd);
+    fd = -1;
+  }
+  if (fd < 0 && !f.warned_gone) {
+    f.warned_gone = true;
+    log(LogLevel::kWarn, "report " + f.path + " cannot be written (" + why +
+                             "): records are left out, and the exit record counts them if it can");
+  }
+  return fd;
+}
+
+}  // namespace
 
 void write_record(const record::Record& record) {
   ensure_initialized();
   std::lock_guard<std::recursive_mutex> guard(g_sink->lock);
   open_report_locked();
   Sink& s = *g_sink;
-  if (s.file_state != FileState::kOpen) return;
+  ReportFile& f = s.file;
+  if (f.state != FileState::kOpen) return;
   const std::string line = record::encode(record) + "\n";
+  struct stat st {};
+  const int fd = reopen_report(f, st);
+  if (fd < 0) {
+    ++f.dropped;
+    return;
+  }
+  // Bytes of whole records in the file: a partly written record is always cut off again.
+  const uint64_t length = static_cast<uint64_t>(st.st_size);
   // Room kept behind every other record for the exit record: its size grows
   // only with the number of what-if targets.
   const bool is_exit = std::holds_alternative<record::Exit>(record);
@@ -221,36 +286,33 @@ void write_record(const record::Record& record) {
   std::string why;
   struct rlimit limit {};
   if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
-      s.length + line.size() + reserve > limit.rlim_cur) {
+      length + line.size() + reserve > limit.rlim_cur) {
     // Checked, not tried: a write that starts at the limit raises SIGXFSZ,
     // which kills the program unless it ignores the signal.
     why = "the file size limit (RLIMIT_FSIZE) is reached";
-  } else if (fallocate(s.fd, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(s.length),
+  } else if (fallocate(fd, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(length),
                        static_cast<off_t>(line.size() + reserve)) != 0 &&
              (errno == ENOSPC || errno == EDQUOT)) {
     // Where the file system can, the blocks for this record and the exit
     // record are allocated first (beyond the end, the size unchanged).
     why = std::strerror(errno);
   } else {
-    ssize_t n = ::write(s.fd, line.data(), line.size());
+    ssize_t n = ::write(fd, line.data(), line.size());
     if (n == static_cast<ssize_t>(line.size())) {
-      s.length += line.size();
+      ::close(fd);
       return;
     }
     why = n < 0 ? std::strerror(errno) : "short write";
-    // Whole records or nothing: cut a partly written one off again.
-    if (n > 0 && ftruncate(s.fd, static_cast<off_t>(s.length)) != 0) {
-      // Cannot happen on a file we own; if it does, stop writing rather
-      // than append to a broken line.
-      ::close(s.fd);
-      s.fd = -1;
-      s.file_state = FileState::kUnavailable;
-    }
+    // Whole records or nothing: cut a partly written one off again. Should
+    // that fail (it cannot on a file we own), stop writing rather than
+    // append to a broken line.
+    if (n > 0 && ftruncate(fd, static_cast<off_t>(length)) != 0) f.state = FileState::kUnavailable;
   }
-  ++s.dropped;
-  if (!s.warned_write) {
-    s.warned_write = true;
-    log(LogLevel::kWarn, "report " + s.path + " is full (" + why +
+  ::close(fd);
+  ++f.dropped;
+  if (!f.warned_write) {
+    f.warned_write = true;
+    log(LogLevel::kWarn, "report " + f.path + " is full (" + why +
                              "): records that do not fit are left out whole, and the exit record counts them");
   }
 }

@@ -60,23 +60,37 @@ struct Gpu {
   std::string name;
 };
 
-struct Tracker {
-  std::recursive_mutex lock;
-  std::unordered_map<void*, std::shared_ptr<Module>> modules;   // CUmodule / CUlibrary
-  std::unordered_map<void*, std::shared_ptr<Kernel>> kernels;   // CUkernel / CUfunction
-  std::set<std::pair<void*, int>> reported_launch_errors;
-  // Failing look-ups reported so far, by (module, hash of the name, error):
-  // at most kMaxLookupFailures of them; repeats are only counted.
+// What this process did: everything its report counts and which failures it
+// has reported. A forked child starts with a fresh one (tracker_fork): its
+// report covers the child alone.
+struct ProcessActivity {
+  // Failing look-ups reported so far, by (module, hash of the name, error),
+  // and failing launches, by (function, error): at most kMaxLookupFailures
+  // of each; repeats are only counted.
   std::set<std::tuple<void*, uint64_t, int>> reported_lookup_errors;
+  std::set<std::pair<void*, int>> reported_launch_errors;
   uint64_t repeated_failures = 0;    // not reported again: the same call failed the same way before
   uint64_t unreported_failures = 0;  // not reported: new, but past kMaxLookupFailures
   std::map<std::string, size_t> missing_per_target;
-  uint64_t next_module_id = 1;
   size_t modules_loaded = 0, failures = 0, kernels_used = 0, runtime_kernels = 0;
-  Gpu gpu;
+  Gpu gpu;  // asked again in a child, whose report has a gpu record of its own
+};
+
+struct Tracker {
+  std::recursive_mutex lock;
+  // What the handles the program holds stand for: a forked child holds the
+  // same handles, so these are inherited (tracker_fork says why each).
+  std::unordered_map<void*, std::shared_ptr<Module>> modules;   // CUmodule / CUlibrary
+  std::unordered_map<void*, std::shared_ptr<Kernel>> kernels;   // CUkernel / CUfunction
+  uint64_t next_module_id = 1;
+  ProcessActivity process;
 };
 
 constexpr size_t kMaxLookupFailures = 1024;
+
+// Mirrors tracker().process.gpu.known, read without the lock: the GPU is
+// asked for (driver calls) before the lock is taken.
+std::atomic<bool> g_gpu_known{false};
 
 Tracker& tracker() {
   static Tracker* t = new Tracker;  // never destroyed (see sink.cc)
@@ -122,8 +136,17 @@ std::string fmt_pointer(const void* p) {
   return buf;
 }
 
-void query_gpu_locked(Tracker& t) {
-  if (t.gpu.known) return;
+// The GPU in use, asked of the driver. Called without any lock of ours
+// held (real_driver_symbol may dlopen and dlsym, which take the loader's lock).
+struct GpuAnswer {
+  bool known = false;
+  CUdevice device = 0;
+  int major = 0, minor = 0, driver = 0;
+  std::string name;
+};
+GpuAnswer ask_gpu() {
+  GpuAnswer a;
+  if (g_gpu_known.load(std::memory_order_acquire)) return a;
   using GetDevice = CUresult (*)(CUdevice*);
   using DeviceGet = CUresult (*)(CUdevice*, int);
   using Attribute = CUresult (*)(int*, CUdevice_attribute, CUdevice);
@@ -134,56 +157,101 @@ void query_gpu_locked(Tracker& t) {
   auto attribute = reinterpret_cast<Attribute>(real_driver_symbol("cuDeviceGetAttribute"));
   auto name = reinterpret_cast<Name>(real_driver_symbol("cuDeviceGetName"));
   auto version = reinterpret_cast<Version>(real_driver_symbol("cuDriverGetVersion"));
-  if (!attribute || !device_get) return;
-  CUdevice dev = 0;
-  if (!ctx_device || ctx_device(&dev) != CUDA_SUCCESS)
-    if (device_get(&dev, 0) != CUDA_SUCCESS) return;  // not initialised yet: ask again later
-  int major = 0, minor = 0, driver = 0;
-  if (attribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev) != CUDA_SUCCESS ||
-      attribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev) != CUDA_SUCCESS)
-    return;
+  if (!attribute || !device_get) return a;
+  if (!ctx_device || ctx_device(&a.device) != CUDA_SUCCESS)
+    if (device_get(&a.device, 0) != CUDA_SUCCESS) return a;  // not initialised yet: ask again later
+  if (attribute(&a.major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, a.device) != CUDA_SUCCESS ||
+      attribute(&a.minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, a.device) != CUDA_SUCCESS)
+    return a;
   char buf[256] = {};
-  if (name) name(buf, sizeof buf - 1, dev);
-  if (version) version(&driver);
-  t.gpu = {true, static_cast<uint16_t>(major * 10 + minor), buf};
-  record::Gpu gpu;
-  stamp(gpu);
-  gpu.ordinal = static_cast<int>(dev);
-  gpu.name = t.gpu.name;
-  gpu.cc = std::to_string(major) + "." + std::to_string(minor);
-  gpu.arch = sm(t.gpu.cc);
-  gpu.driver = driver;
-  write_record(gpu);
+  if (name) name(buf, sizeof buf - 1, a.device);
+  if (version) version(&a.driver);
+  a.name = buf;
+  a.known = true;
+  return a;
+}
+
+// The first answer is kept and written as the gpu record.
+void note_gpu_locked(Tracker& t, const GpuAnswer& a) {
+  Gpu& gpu = t.process.gpu;
+  if (gpu.known || !a.known) return;
+  gpu = {true, static_cast<uint16_t>(a.major * 10 + a.minor), a.name};
+  g_gpu_known.store(true, std::memory_order_release);
+  record::Gpu r;
+  stamp(r);
+  r.ordinal = static_cast<int>(a.device);
+  r.name = gpu.name;
+  r.cc = std::to_string(a.major) + "." + std::to_string(a.minor);
+  r.arch = sm(gpu.cc);
+  r.driver = a.driver;
+  write_record(r);
 }
 
 // The targets to judge for: the GPU in use first, then the what-if list.
 std::vector<uint16_t> judged_targets(const Tracker& t) {
   std::vector<uint16_t> out;
-  if (t.gpu.known) out.push_back(t.gpu.cc);
+  const Gpu& gpu = t.process.gpu;
+  if (gpu.known) out.push_back(gpu.cc);
   for (const auto& target : config().targets)
     if (std::find(out.begin(), out.end(), target.cc) == out.end()) out.push_back(target.cc);
   return out;
 }
 
-// What `kernel` can use on `cc`, by the inspector's judge.
-ContainerFit kernel_fit(Module& m, const std::string& mangled, uint16_t cc) {
-  if (!m.kernel_names_read) {
-    read_kernel_names(m.image);
-    m.kernel_names_read = true;
+// Reads the kernel names of a module's image, once. The reading checks the
+// image's memory with dl_iterate_phdr, which takes the loader's lock, so it
+// works on a copy made under the tracker's lock and publishes the names
+// under it again, never holding it meanwhile.
+void read_kernel_names_unlocked(Tracker& t, const std::shared_ptr<Module>& m) {
+  LoadedImage copy;
+  {
+    std::lock_guard<std::recursive_mutex> guard(t.lock);
+    if (m->kernel_names_read) return;
+    copy = m->image;
   }
+  read_kernel_names(copy);
+  std::lock_guard<std::recursive_mutex> guard(t.lock);
+  if (m->kernel_names_read) return;
+  m->image = std::move(copy);
+  m->kernel_names_read = true;
+}
+
+// What `kernel` can use on `cc`, by the inspector's judge.
+ContainerFit kernel_fit(const Module& m, const std::string& mangled, uint16_t cc) {
   return judge_kernel_name(m.image.containers, mangled, cc);
 }
 
-void record_failure(Tracker& t, const char* call, CUresult result, const Module* m, const std::string& mangled,
-                    const void* caller) {
-  ++t.failures;
+// Whether a failing call with this key is reported: once per key, and for at
+// most kMaxLookupFailures different keys of a kind (look-ups, launches); the
+// others are counted for the exit record.
+template <typename Key>
+bool admit_failure(ProcessActivity& p, std::set<Key>& reported, const Key& key, const char* kind) {
+  if (reported.count(key)) {
+    ++p.repeated_failures;
+    return false;
+  }
+  if (reported.size() >= kMaxLookupFailures) {
+    if (p.unreported_failures++ == 0)
+      log(LogLevel::kWarn, "more than " + std::to_string(kMaxLookupFailures) + " different failing " + kind +
+                               ": further ones are only counted (exit record)");
+    return false;
+  }
+  reported.insert(key);
+  return true;
+}
+
+// `result_name` and `caller_object` come from the caller, found before the
+// tracker's lock was taken (error_name may dlsym, object_of calls dladdr).
+void record_failure(Tracker& t, const char* call, CUresult result, const char* result_name, const Module* m,
+                    const std::string& mangled, const std::string& caller_object) {
+  const Gpu& g = t.process.gpu;
+  ++t.process.failures;
   const std::string kernel = mangled.empty() ? "" : demangle(mangled);
   const std::string source = m ? m->source : "<module not seen by smwatch>";
   const std::string archs = m ? m->archs : "";
-  const std::string gpu = t.gpu.known ? sm(t.gpu.cc) : "unknown";
+  const std::string gpu = g.known ? sm(g.cc) : "unknown";
   std::string fix;
   if (result == CUDA_ERROR_NO_BINARY_FOR_GPU || result == CUDA_ERROR_INVALID_IMAGE) {
-    fix = t.gpu.known ? fix_hint(t.gpu.cc) : "install a build that includes code for this GPU";
+    fix = g.known ? fix_hint(g.cc) : "install a build that includes code for this GPU";
   } else if (result == CUDA_ERROR_UNSUPPORTED_PTX_VERSION) {
     fix = "the PTX is newer than this driver: update the NVIDIA driver, or install a build with SASS for " + gpu;
   } else if (result == CUDA_ERROR_JIT_COMPILER_NOT_FOUND || result == CUDA_ERROR_INVALID_PTX) {
@@ -193,21 +261,20 @@ void record_failure(Tracker& t, const char* call, CUresult result, const Module*
   stamp(record);
   record.call = call;
   record.error = static_cast<int>(result);
-  record.error_name = error_name(result);
+  record.error_name = result_name;
   record.kernel = kernel;
   record.mangled = mangled;
   record.source = source;
   record.archs = archs;
   record.gpu_arch = gpu;
-  record.caller = object_of(caller);
+  record.caller = caller_object;
   record.fix = fix;
   write_record(record);
-  std::string line = std::string(error_name(result)) + " (" + std::to_string(static_cast<int>(result)) + ") from " +
-                     call;
+  std::string line = std::string(result_name) + " (" + std::to_string(static_cast<int>(result)) + ") from " + call;
   if (!kernel.empty()) line += ": kernel " + kernel;
   line += " in " + source;
   if (!archs.empty()) line += " [has " + archs + "]";
-  line += "; GPU is " + gpu + (t.gpu.name.empty() ? "" : " (" + t.gpu.name + ")");
+  line += "; GPU is " + gpu + (g.name.empty() ? "" : " (" + g.name + ")");
   if (!fix.empty()) line += "; fix: " + fix;
   log(LogLevel::kError, line);
 }
@@ -226,14 +293,16 @@ void guarded(const char* where, Fn&& fn) {
 
 }  // namespace
 
+// No lock of ours is held while anything that takes the loader's lock runs
+// (dladdr, dl_iterate_phdr, dlopen, dlsym): a library's constructor runs
+// with the loader's lock held and may load a module, that is, wait for the
+// tracker's lock. So the hooks find the caller's object, read the image and
+// ask the driver first, and take the tracker's lock only for the bookkeeping.
 void on_module_load(const char* call, void* handle, bool is_library, const void* image, const char* path,
                     const void* caller, CUresult result) {
   guarded(call, [&] {
-    Tracker& t = tracker();
-    std::lock_guard<std::recursive_mutex> guard(t.lock);
-    query_gpu_locked(t);
+    const GpuAnswer gpu = ask_gpu();
     auto m = std::make_shared<Module>();
-    m->id = t.next_module_id++;
     m->call = call;
     m->caller = object_of(caller);
     m->image = path ? read_image_file(path) : read_image_in_memory(image);
@@ -241,16 +310,23 @@ void on_module_load(const char* call, void* handle, bool is_library, const void*
     m->kernel_names_read = path != nullptr || m->image.object.empty();
     m->registered = m->image.in_fatbin_section;
     m->archs = compact_archs(m->image.containers);
-    ++t.modules_loaded;
+    const char* result_name = error_name(result);
     bool has_code = false;
     for (const auto& c : m->image.containers) has_code |= !c.images.empty();
+
+    Tracker& t = tracker();
+    std::lock_guard<std::recursive_mutex> guard(t.lock);
+    note_gpu_locked(t, gpu);
+    const Gpu& g = t.process.gpu;
+    m->id = t.next_module_id++;
+    ++t.process.modules_loaded;
     record::Module record;
     for (uint16_t cc : judged_targets(t)) {
       // Runtime-chosen code is judged here for the GPU in use only.
-      if (!m->registered && !(t.gpu.known && cc == t.gpu.cc)) continue;
+      if (!m->registered && !(g.known && cc == g.cc)) continue;
       CodeVerdict v = judge_code(m->image.containers, cc);
       record.verdicts[sm(cc)] = has_code ? verdict_name(v.verdict) : "UNKNOWN";
-      if (t.gpu.known && cc == t.gpu.cc && v.verdict == Verdict::kJit)
+      if (g.known && cc == g.cc && v.verdict == Verdict::kJit)
         log(LogLevel::kInfo, m->source + ": no " + sm(cc) + " SASS, the driver JIT-compiles its PTX (slower first launch)");
     }
     stamp(record);
@@ -262,10 +338,10 @@ void on_module_load(const char* call, void* handle, bool is_library, const void*
     record.archs = m->archs;
     record.origin = m->registered ? record::kOriginFile : record::kOriginRuntime;
     record.result = static_cast<int>(result);
-    record.result_name = error_name(result);
+    record.result_name = result_name;
     record.problems = m->image.problems;
     write_record(record);
-    if (result != CUDA_SUCCESS) record_failure(t, call, result, m.get(), "", caller);
+    if (result != CUDA_SUCCESS) record_failure(t, call, result, result_name, m.get(), "", m->caller);
     if (result == CUDA_SUCCESS && handle) t.modules[handle] = std::move(m);
   });
 }
@@ -281,33 +357,36 @@ void on_module_unload(void* handle) {
 void on_kernel_lookup(const char* call, void* module_or_library, const char* name, void* handle,
                       const void* caller, CUresult result) {
   guarded(call, [&] {
+    if (result == CUDA_ERROR_NOT_FOUND) return;
     Tracker& t = tracker();
+    const bool failed = result != CUDA_SUCCESS;
+    // Found before the tracker's lock is taken (see on_module_load).
+    const std::string caller_object = failed ? object_of(caller) : "";
+    const char* result_name = failed ? error_name(result) : "";
+    std::shared_ptr<Module> m;
+    {
+      std::lock_guard<std::recursive_mutex> guard(t.lock);
+      auto it = t.modules.find(module_or_library);
+      if (it != t.modules.end()) m = it->second;
+    }
+    const bool judged = !failed && handle && m && m->registered && !config().targets.empty();
+    if (judged) read_kernel_names_unlocked(t, m);
+
     std::lock_guard<std::recursive_mutex> guard(t.lock);
-    auto it = t.modules.find(module_or_library);
-    std::shared_ptr<Module> m = it == t.modules.end() ? nullptr : it->second;
     const std::string mangled = name ? name : "";
-    if (result != CUDA_SUCCESS) {
-      if (result == CUDA_ERROR_NOT_FOUND) return;
+    if (failed) {
       // Once per (module, name, error): a program that retries a failing
       // look-up a million times gets one record and a count.
       auto key = std::make_tuple(module_or_library, std::hash<std::string_view>{}(mangled), static_cast<int>(result));
-      if (t.reported_lookup_errors.count(key)) {
-        ++t.repeated_failures;
-      } else if (t.reported_lookup_errors.size() >= kMaxLookupFailures) {
-        if (t.unreported_failures++ == 0)
-          log(LogLevel::kWarn, "more than " + std::to_string(kMaxLookupFailures) +
-                                   " different failing look-ups: further ones are only counted (exit record)");
-      } else {
-        t.reported_lookup_errors.insert(key);
-        record_failure(t, call, result, m.get(), mangled, caller);
-      }
+      if (admit_failure(t.process, t.process.reported_lookup_errors, key, "look-ups"))
+        record_failure(t, call, result, result_name, m.get(), mangled, caller_object);
       return;
     }
     if (!handle || !m) return;
     auto k = std::make_shared<Kernel>();
     k->module = m;
     k->mangled = mangled;
-    if (m->registered)
+    if (judged)
       for (const auto& target : config().targets) {
         ContainerFit fit = kernel_fit(*m, mangled, target.cc);
         if (fit == ContainerFit::kNone) k->missing_targets.push_back(target.sm_name());
@@ -341,22 +420,24 @@ void on_launch(const char* call, CUfunction function, CUresult result) {
   if (result == CUDA_SUCCESS && !first_sight(function)) return;
   // Slow path: the first launch of a function, or a failed launch.
   guarded(call, [&] {
+    const char* result_name = result != CUDA_SUCCESS ? error_name(result) : "";
     Tracker& t = tracker();
     std::lock_guard<std::recursive_mutex> guard(t.lock);
+    ProcessActivity& p = t.process;
     auto it = t.kernels.find(function);
     std::shared_ptr<Kernel> k = it == t.kernels.end() ? nullptr : it->second;
     if (result != CUDA_SUCCESS) {
-      if (t.reported_launch_errors.insert({function, static_cast<int>(result)}).second)
-        record_failure(t, call, result, k ? k->module.get() : nullptr, k ? k->mangled : "", nullptr);
-      else
-        ++t.repeated_failures;
+      // Once per (function, error), for as many different ones as look-ups.
+      if (admit_failure(p, p.reported_launch_errors, std::make_pair(static_cast<void*>(function), static_cast<int>(result)),
+                        "launches"))
+        record_failure(t, call, result, result_name, k ? k->module.get() : nullptr, k ? k->mangled : "", "");
       return;
     }
-    ++t.kernels_used;
+    ++p.kernels_used;
     if (!k || k->launched) return;
     k->launched = true;
     if (!k->module->registered && !config().targets.empty()) {
-      ++t.runtime_kernels;
+      ++p.runtime_kernels;
       record::RuntimeKernel record;
       stamp(record);
       record.kernel = demangle(k->mangled);
@@ -367,7 +448,7 @@ void on_launch(const char* call, CUfunction function, CUresult result) {
       write_record(record);
     }
     for (const auto& target : k->missing_targets) {
-      ++t.missing_per_target[target];
+      ++p.missing_per_target[target];
       record::Missing record;
       stamp(record);
       record.target = target;
@@ -387,6 +468,19 @@ std::string object_of(const void* address) {
   return address && dladdr(address, &info) && info.dli_fname ? info.dli_fname : "";
 }
 
+// What a forked child keeps and what starts again, the one list of it (the
+// report file's part is in sink.cc):
+//  - starts again: t.process (every count of the report, the failures
+//    reported, the GPU) and the launch counters: the child's report covers
+//    the child alone, and reports its failures even where the parent had
+//    the same ones;
+//  - kept: t.modules, t.kernels - the child holds the parent's handles,
+//    which stand for the same code, and a failure with one is attributed;
+//    next_module_id - ids stay unique across the two;
+//  - kept: the first-launch set (g_seen, Kernel::launched) - a kernel the
+//    parent launched had its records written in the parent's report, and
+//    clearing 64 Ki slots would copy half a megabyte into every child;
+//  - the lock: a fresh one, since the child's one thread does not own it.
 void tracker_fork(ForkStage stage) {
   Tracker& t = tracker();
   switch (stage) {
@@ -394,53 +488,55 @@ void tracker_fork(ForkStage stage) {
     case ForkStage::kParent: t.lock.unlock(); break;
     case ForkStage::kChild:
       new (&t.lock) std::recursive_mutex;  // see sink.cc
-      // Counts start again: the child's report covers the child.
+      t.process = ProcessActivity{};
+      g_gpu_known.store(false, std::memory_order_relaxed);
       for (auto& c : g_launches) c.value.store(0, std::memory_order_relaxed);
-      t.modules_loaded = t.failures = t.kernels_used = t.runtime_kernels = 0;
-      t.repeated_failures = t.unreported_failures = 0;
-      t.reported_lookup_errors.clear();
-      t.missing_per_target.clear();
-      t.gpu.known = false;
       break;
   }
+}
+
+static size_t missing_for(const ProcessActivity& p, const std::string& target) {
+  auto it = p.missing_per_target.find(target);
+  return it == p.missing_per_target.end() ? 0 : it->second;
 }
 
 void write_exit_summary() {
   guarded("exit", [&] {
     Tracker& t = tracker();
     std::lock_guard<std::recursive_mutex> guard(t.lock);
-    if (t.modules_loaded == 0 && t.failures == 0) return;  // this process never used CUDA
+    const ProcessActivity& p = t.process;
+    if (p.modules_loaded == 0 && p.failures == 0) return;  // this process never used CUDA
     uint64_t launches = 0;
     for (const auto& c : g_launches) launches += c.value.load(std::memory_order_relaxed);
     const uint64_t dropped = records_dropped();
     record::Exit exit;
     stamp(exit);
     exit.launches = launches;
-    exit.modules = t.modules_loaded;
-    exit.kernels_used = t.kernels_used;
-    exit.failures = t.failures;
-    exit.runtime_kernels = t.runtime_kernels;
-    exit.repeated_failures = t.repeated_failures;
-    exit.unreported_failures = t.unreported_failures;
-    for (const auto& target : config().targets) exit.missing[target.sm_name()] = t.missing_per_target[target.sm_name()];
+    exit.modules = p.modules_loaded;
+    exit.kernels_used = p.kernels_used;
+    exit.failures = p.failures;
+    exit.runtime_kernels = p.runtime_kernels;
+    exit.repeated_failures = p.repeated_failures;
+    exit.unreported_failures = p.unreported_failures;
+    for (const auto& target : config().targets) exit.missing[target.sm_name()] = missing_for(p, target.sm_name());
     exit.dropped_records = dropped;
     write_record(exit);
-    std::string line = "pid " + std::to_string(getpid()) + ": " + std::to_string(t.modules_loaded) + " modules, " +
-                       std::to_string(t.kernels_used) + " kernels used, " + std::to_string(launches) + " launches, " +
-                       std::to_string(t.failures) + (t.failures == 1 ? " failure" : " failures");
-    if (t.repeated_failures) line += " (and " + std::to_string(t.repeated_failures) + " repeats not shown)";
-    if (t.unreported_failures)
-      line += " (and " + std::to_string(t.unreported_failures) + " more, past the first " +
+    std::string line = "pid " + std::to_string(getpid()) + ": " + std::to_string(p.modules_loaded) + " modules, " +
+                       std::to_string(p.kernels_used) + " kernels used, " + std::to_string(launches) + " launches, " +
+                       std::to_string(p.failures) + (p.failures == 1 ? " failure" : " failures");
+    if (p.repeated_failures) line += " (and " + std::to_string(p.repeated_failures) + " repeats not shown)";
+    if (p.unreported_failures)
+      line += " (and " + std::to_string(p.unreported_failures) + " more, past the first " +
               std::to_string(kMaxLookupFailures) + " different ones)";
-    if (t.gpu.known) line += "; GPU " + sm(t.gpu.cc) + " (" + t.gpu.name + ")";
+    if (p.gpu.known) line += "; GPU " + sm(p.gpu.cc) + " (" + p.gpu.name + ")";
     if (dropped) line += "; " + std::to_string(dropped) + " report records did not fit (file size limit or full disk)";
     for (const auto& target : config().targets)
-      line += "; what-if " + target.sm_name() + ": " + std::to_string(t.missing_per_target[target.sm_name()]) +
+      line += "; what-if " + target.sm_name() + ": " + std::to_string(missing_for(p, target.sm_name())) +
               " of the kernels used lack code";
-    if (t.runtime_kernels > 0)
-      line += "; " + std::to_string(t.runtime_kernels) +
+    if (p.runtime_kernels > 0)
+      line += "; " + std::to_string(p.runtime_kernels) +
               " kernels chosen or generated at run time for this GPU (smwatch report judges them)";
-    log(t.failures ? LogLevel::kError : LogLevel::kWarn, line);
+    log(p.failures ? LogLevel::kError : LogLevel::kWarn, line);
   });
 }
 

@@ -8,11 +8,16 @@
 // be compared line for line.
 #include <cuda.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <link.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 
 #include <cstdio>
 #include <cstdlib>
@@ -137,6 +142,138 @@ const char* arg(int argc, char** argv, const char* name, const char* fallback = 
 
 constexpr const char* kKernel = "_Z12scale_by_twoPfi";
 
+// The descriptor of this process's smwatch report, if one is open: -1 when none.
+int report_descriptor() {
+  for (int fd = 3; fd < 1024; ++fd) {
+    char link[4096];
+    ssize_t n = readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), link, sizeof link - 1);
+    if (n > 0 && std::string(link, static_cast<size_t>(n)).find("/smwatch-") != std::string::npos) return fd;
+  }
+  return -1;
+}
+
+// Closes every descriptor above 2, as daemons and sandboxes do (closefrom).
+void close_from_3() {
+  for (int fd = 3; fd < 1024; ++fd) close(fd);
+}
+
+// --steal-report closefrom|dup2 --host-file F: after the shim's first records,
+// the program takes descriptor numbers the shim may hold (closes them all and
+// opens F, or dup2s F over the report's descriptor) and writes to F; the
+// shim must never write into F. Prints what it did.
+void steal_report(const char* how, const char* host_file) {
+  int target = report_descriptor();
+  if (std::strcmp(how, "closefrom") == 0) close_from_3();
+  int fd = open(host_file, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+  if (std::strcmp(how, "dup2") == 0 && target >= 0 && fd != target) {
+    dup2(fd, target);
+    close(fd);
+    fd = target;
+  }
+  const char data[] = "the host's own data\n";
+  ssize_t ignored = write(fd, data, sizeof data - 1);
+  (void)ignored;
+  printf("steal-report %s: report descriptor %s, host file on %s\n", how, target >= 0 ? "found" : "none",
+         fd == target ? "its number" : "a number of its own");
+}
+
+// --fork-pipe 1: after closing every descriptor above 2, a pipe whose write
+// end takes the lowest number (the one a report descriptor had); a forked
+// child writes through it. The shim's fork handler must leave it alone.
+void fork_through_pipe() {
+  close_from_3();
+  int p[2];
+  if (pipe(p) != 0) return;
+  int read_end = dup(p[0]);
+  dup2(p[1], p[0]);  // the write end on the lowest number
+  close(p[1]);
+  const int write_end = p[0];
+  pid_t child = fork();
+  if (child == 0) {
+    const char ping[] = "ping";
+    _exit(write(write_end, ping, 4) == 4 ? 0 : 1);
+  }
+  close(write_end);
+  int status = 0;
+  waitpid(child, &status, 0);
+  char got[8] = {};
+  ssize_t n = read(read_end, got, sizeof got - 1);
+  printf("fork-pipe: child exit=%d, parent read \"%s\"\n", WEXITSTATUS(status), n > 0 ? got : "");
+}
+
+// --dlopen-race N --ctor-lib L: one thread loads modules without a pause
+// while another dlopens and dlcloses L N times; L's constructor loads a
+// module, with the loader's lock held. Prints when both are done.
+void dlopen_race(const Api& api, const std::vector<char>& image, int rounds, const char* lib) {
+  std::atomic<bool> done{false};
+  std::atomic<long> loads{0};
+  std::thread loader([&] {
+    while (!done.load()) {
+      CUmodule m = nullptr;
+      if (api.module_load_data(&m, image.data()) == CUDA_SUCCESS) ++loads;
+    }
+  });
+  int opened = 0;
+  for (int i = 0; i < rounds; ++i) {
+    void* h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    if (h) {
+      ++opened;
+      dlclose(h);
+    }
+  }
+  done = true;
+  loader.join();
+  printf("dlopen-race: %d of %d dlopens, loads %s\n", opened, rounds, loads > 0 ? "done" : "none");
+}
+
+// --truncate-race SECONDS: cuModuleLoad of a copy of --cubin80's file while
+// another thread keeps cutting it to nothing and writing it again.
+void truncate_race(const Api& api, const char* source, const char* copy, double seconds) {
+  std::vector<char> bytes = read_file(source);
+  int fd = open(copy, O_RDWR | O_CREAT | O_TRUNC, 0644);
+  std::atomic<bool> done{false};
+  std::thread cutter([&] {
+    while (!done.load()) {
+      ssize_t ignored = pwrite(fd, bytes.data(), bytes.size(), 0);
+      (void)ignored;
+      ignored = ftruncate(fd, 0);
+    }
+  });
+  long calls = 0;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    CUmodule m = nullptr;
+    api.module_load(&m, copy);
+    ++calls;
+  }
+  done = true;
+  cutter.join();
+  close(fd);
+  printf("truncate-race: the program lived through %s cuModuleLoad calls\n", calls > 0 ? "its" : "no");
+}
+
+// --fifo PATH: cuModuleLoad of a FIFO that a writer fills once and closes;
+// the driver drains it. Nothing may wait for a second writer.
+void load_fifo(const Api& api, const char* source, const char* path) {
+  std::vector<char> bytes = read_file(source);
+  unlink(path);
+  if (mkfifo(path, 0600) != 0) {
+    printf("mkfifo failed\n");
+    return;
+  }
+  std::thread writer([&] {
+    int fd = open(path, O_WRONLY);
+    if (fd < 0) return;
+    ssize_t ignored = write(fd, bytes.data(), bytes.size());
+    (void)ignored;
+    close(fd);
+  });
+  CUmodule m = nullptr;
+  CUresult r = api.module_load(&m, path);
+  writer.join();
+  printf("cuModuleLoad(fifo) rc=%d\n", r);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -150,10 +287,13 @@ int main(int argc, char** argv) {
   const int threads = atoi(arg(argc, argv, "--threads", "1"));
   const char* crash = arg(argc, argv, "--crash", "");
   const bool do_fork = arg(argc, argv, "--fork", nullptr) != nullptr;
+  const bool fork_repeats = arg(argc, argv, "--fork-repeats", nullptr) != nullptr;
   if (!fatbin80 || !multi || !so80 || !cubin80) {
     fprintf(stderr, "usage: %s --fatbin80 F --multi F --so80 F --cubin80 F [--launches N] [--threads N] "
                     "[--fork 1] [--crash segv|abort|kill] [--fsize BYTES [--xfsz ignore|default]] [--bad-lookups N] "
-                    "[--distinct-bad-lookups N] [--odd-cubin F]\n", argv[0]);
+                    "[--distinct-bad-lookups N] [--odd-cubin F] [--distinct-bad-launches N] [--fork-repeats 1] "
+                    "[--steal-report closefrom|dup2 --host-file F] [--fork-pipe 1] [--dlopen-race N --ctor-lib F] "
+                    "[--truncate-race SECONDS --copy F] [--fifo F]\n", argv[0]);
     return 2;
   }
   // A file size limit (the shim's report fills up), with SIGXFSZ ignored or
@@ -171,6 +311,7 @@ int main(int argc, char** argv) {
   CUlibrary lib80 = nullptr;
   printf("cuLibraryLoadData(heap sm80) rc=%d\n", api.library_load_data(&lib80, heap80.data(), nullptr, nullptr, 0,
                                                                          nullptr, nullptr, 0));
+  if (const char* how = arg(argc, argv, "--steal-report")) steal_report(how, arg(argc, argv, "--host-file", "/dev/null"));
   CUkernel k80 = nullptr;
   printf("cuLibraryGetKernel(sm80) rc=%d\n", api.library_get_kernel(&k80, lib80, kKernel));
 
@@ -249,7 +390,32 @@ int main(int argc, char** argv) {
            api.module_get_function(&odd_f, odd_mod, "fake_fail_300_\x1b]0;title\x07\x1b[31mred\nsmwatch: forged line"));
   }
 
+  // 4d. Launches that fail, each of a different function handle (the
+  //     stand-in driver fails odd handles).
+  const int distinct_bad_launches = atoi(arg(argc, argv, "--distinct-bad-launches", "0"));
+  int launch_failed = 0;
+  for (int i = 0; i < distinct_bad_launches; ++i) {
+    auto bad = reinterpret_cast<CUfunction>(static_cast<uintptr_t>(2 * i + 1));
+    launch_failed += api.launch(bad, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr) != CUDA_SUCCESS;
+  }
+  if (distinct_bad_launches) printf("failed launches: %d\n", launch_failed);
+  if (const char* race = arg(argc, argv, "--dlopen-race"))
+    dlopen_race(api, heap_multi, atoi(race), arg(argc, argv, "--ctor-lib", ""));
+  if (const char* race = arg(argc, argv, "--truncate-race"))
+    truncate_race(api, cubin80, arg(argc, argv, "--copy", "/tmp/smwatch-truncate-race.cubin"), atof(race));
+  if (const char* fifo = arg(argc, argv, "--fifo")) load_fifo(api, cubin80, fifo);
+
   // 5. Launches, from several threads if asked.
+  // --fork-repeats: the parent fails a look-up and a launch, and the child
+  // fails the same two: the child's report must have them too.
+  auto fail_twice = [&] {
+    CUfunction bad = nullptr;
+    int failed = api.module_get_function(&bad, mod, "fake_fail_300_fork") != CUDA_SUCCESS;
+    failed += api.launch(reinterpret_cast<CUfunction>(uintptr_t{1}), 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr) !=
+              CUDA_SUCCESS;
+    return failed;
+  };
+  if (fork_repeats) printf("parent failed %d\n", fail_twice());
   if (do_fork) {
     pid_t child = fork();
     if (child == 0) {
@@ -260,12 +426,14 @@ int main(int argc, char** argv) {
       int bad = 0;
       for (int i = 0; i < 10; ++i) bad += api.launch(child_f, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr) != 0;
       printf("child load rc=%d launch failures=%d\n", rc, bad);
+      if (fork_repeats) printf("child failed %d\n", fail_twice());
       exit(0);
     }
     int status = 0;
     waitpid(child, &status, 0);
     printf("child exit=%d\n", WEXITSTATUS(status));
   }
+  if (arg(argc, argv, "--fork-pipe")) fork_through_pipe();
   std::vector<std::thread> pool;
   std::atomic<int> failed{0};
   for (int t = 0; t < threads; ++t)

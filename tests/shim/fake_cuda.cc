@@ -156,17 +156,17 @@ CUresult load(void** out, const void* image, size_t known_size) {
   return CUDA_SUCCESS;
 }
 
+// Read to the end, not mapped: so that the stand-in itself lives through a
+// file cut while it is read, and drains a FIFO, in the shim's tests.
 CUresult load_file(void** out, const char* path) {
   int fd = path ? open(path, O_RDONLY) : -1;
   if (fd < 0) return CUDA_ERROR_FILE_NOT_FOUND;
-  struct stat st {};
-  fstat(fd, &st);
-  void* map = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  std::vector<uint8_t> bytes;
+  uint8_t buf[65536];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) bytes.insert(bytes.end(), buf, buf + n);
   close(fd);
-  if (map == MAP_FAILED) return CUDA_ERROR_FILE_NOT_FOUND;
-  CUresult r = load(out, map, static_cast<size_t>(st.st_size));
-  munmap(map, static_cast<size_t>(st.st_size));
-  return r;
+  if (bytes.empty()) return CUDA_ERROR_INVALID_IMAGE;
+  return load(out, bytes.data(), bytes.size());
 }
 
 CUresult get_kernel(void** out, void* module, const char* name) {
@@ -189,7 +189,8 @@ CUresult get_kernel(void** out, void* module, const char* name) {
 }
 
 CUresult launch(void* f, std::atomic<uint64_t>& counter) {
-  if (!f) return CUDA_ERROR_INVALID_HANDLE;
+  // Test hook: an odd handle (never a real one) fails like a stale handle.
+  if (!f || (reinterpret_cast<uintptr_t>(f) & 1)) return CUDA_ERROR_INVALID_HANDLE;
   static_cast<FakeKernel*>(f)->launches.fetch_add(1, std::memory_order_relaxed);
   counter.fetch_add(1, std::memory_order_relaxed);
   return CUDA_SUCCESS;

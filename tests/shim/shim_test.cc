@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <fstream>
@@ -33,6 +36,8 @@ std::string fixture(const std::string& name) { return std::string(SMWATCH_FIXTUR
 struct Outcome {
   int exit_code = -1;
   int signal = 0;
+  bool timed_out = false;  // killed after the run's time limit (a hang)
+  long max_rss_kb = 0;     // the program's peak resident memory
   std::string out, err;
 };
 
@@ -50,19 +55,21 @@ std::string fresh_dir(const std::string& name) {
 
 // Runs `program` with the standard fixture arguments plus `extra`, with the
 // environment changed by `env` (an empty value removes a variable).
-Outcome run_argv(std::vector<std::string> args, const std::map<std::string, std::string>& env);
+// `timeout_s` > 0: the program is killed after that many seconds, and the
+// outcome says so (tests of hangs fail instead of hanging).
+Outcome run_argv(std::vector<std::string> args, const std::map<std::string, std::string>& env, int timeout_s = 0);
 
 Outcome run(const std::string& program, const std::map<std::string, std::string>& env,
-        const std::vector<std::string>& extra = {}) {
+        const std::vector<std::string>& extra = {}, int timeout_s = 0) {
   std::vector<std::string> args = {program,          "--fatbin80", fixture("sm80.fatbin"), "--multi",
                                    fixture("multi_none.fatbin"), "--so80", fixture("sm80.so"), "--cubin80",
                                    fixture("sm80.cubin")};
   args.insert(args.end(), extra.begin(), extra.end());
-  return run_argv(args, env);
+  return run_argv(args, env, timeout_s);
 }
 
 // Runs args[0] (an absolute path) with exactly these arguments.
-Outcome run_argv(std::vector<std::string> args, const std::map<std::string, std::string>& env) {
+Outcome run_argv(std::vector<std::string> args, const std::map<std::string, std::string>& env, int timeout_s) {
   std::string dir = fresh_dir("io");
   const std::string program = args[0];
   std::map<std::string, std::string> vars;
@@ -96,7 +103,18 @@ Outcome run_argv(std::vector<std::string> args, const std::map<std::string, std:
   if (posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data()) != 0) return r;
   posix_spawn_file_actions_destroy(&actions);
   int status = 0;
-  waitpid(pid, &status, 0);
+  struct rusage usage {};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (wait4(pid, &status, timeout_s > 0 ? WNOHANG : 0, &usage) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      r.timed_out = true;
+      kill(pid, SIGKILL);
+      wait4(pid, &status, 0, &usage);
+      break;
+    }
+    usleep(20000);
+  }
+  r.max_rss_kb = usage.ru_maxrss;
   if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
   r.out = slurp(dir + "/out");
@@ -622,5 +640,192 @@ TEST(Shim, HarmlessWithoutADriver) {
   EXPECT_EQ(r.exit_code, plain.exit_code);
   EXPECT_EQ(r.err, plain.err);
 }
+
+// Issue 24, item 1: the shim never touches a descriptor that is not its own.
+// After its first records the program closes every descriptor above 2 and
+// opens a data file of its own (which gets the number the report had), or
+// dup2s its file over the report's descriptor. Before, the shim appended
+// module, failure and exit records (with the command line) to that file.
+TEST(Shim, NeverWritesIntoTheHostsFiles) {
+  for (const auto& program : kPrograms)
+    for (const char* how : {"closefrom", "dup2"}) {
+      std::string dir = fresh_dir(std::string("steal-") + how);
+      const std::string host_file = fresh_dir(std::string("host-") + how) + "/data";
+      Outcome r = run(program, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}},
+                      {"--steal-report", how, "--host-file", host_file});
+      ASSERT_EQ(r.exit_code, 0) << how << r.err;
+      EXPECT_NE(r.out.find(std::string("steal-report ") + how), std::string::npos) << r.out;
+      EXPECT_EQ(slurp(host_file), "the host's own data\n") << program << " " << how;
+      // The report goes on: every record is there, the exit record last.
+      auto all = records(dir);
+      ASSERT_FALSE(all.empty());
+      EXPECT_EQ(all.back()["type"], "exit") << how;
+      EXPECT_EQ(all.back()["failures"], 5) << how;
+      EXPECT_EQ(of_type(all, "failure").size(), 5u) << how;
+    }
+}
+
+// Item 1, at fork: the atfork child handler closed the report's number,
+// which by then was the program's (here the write end of a pipe).
+TEST(Shim, ForkLeavesTheHostsDescriptorsAlone) {
+  Outcome plain = run(DRIVER_DIRECT, {}, {"--fork-pipe", "1"});
+  ASSERT_NE(plain.out.find("fork-pipe: child exit=0, parent read \"ping\""), std::string::npos) << plain.out;
+  std::string dir = fresh_dir("fork-pipe");
+  Outcome r = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}}, {"--fork-pipe", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, plain.out);
+  EXPECT_EQ(of_type(records(dir), "exit").size(), 1u);
+}
+
+// Item 2: thread A loads modules while thread B dlopens a library whose
+// constructor loads one. B holds the loader's lock and waits for the
+// tracker's; A must never wait for the loader's lock while holding the
+// tracker's (dladdr, dl_iterate_phdr, dlsym). Before, this hung in the
+// first rounds; the time limit turns a hang into a failure.
+TEST(ShimThreads, LoadsWhileALibraryConstructorLoadsNeverDeadlock) {
+  const std::vector<std::string> args = {"--dlopen-race", SMWATCH_SANITIZED ? "100" : "400", "--ctor-lib", CTOR_LOADER,
+                                         "--launches", "1"};
+  Outcome plain = run(DRIVER_DIRECT, {}, args, 120);
+  ASSERT_FALSE(plain.timed_out);
+  ASSERT_NE(plain.out.find("dlopen-race: " + args[1] + " of " + args[1] + " dlopens, loads done"), std::string::npos)
+      << plain.out << plain.err;
+  for (const auto& program : kPrograms) {
+    std::string dir = fresh_dir("dlopen-race");
+    Outcome r = run(program, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}, {"SMWATCH_TARGETS", "sm_120"}}, args,
+                    120);
+    ASSERT_FALSE(r.timed_out) << program << ": deadlocked (killed after 120 s)";
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("dlopen-race: " + args[1] + " of " + args[1] + " dlopens, loads done"), std::string::npos);
+    size_t from_constructor = 0;
+    for (const auto& m : of_type(records(dir), "module")) from_constructor += m["source"] == CTOR_LOADER;
+    EXPECT_EQ(from_constructor, std::stoul(args[1]));
+  }
+}
+
+// Item 4: cuModuleLoad(path). The file was mapped, and a cut by another
+// process (here another thread) killed the host with SIGBUS; it is now read
+// with pread. A FIFO the driver has drained blocked the shim's open()
+// forever; only regular files are opened now, with O_NONBLOCK.
+TEST(Shim, ModuleFileCutWhileReadIsNoSignal) {
+  for (const auto& program : kPrograms) {
+    std::string dir = fresh_dir("cut");
+    const std::string copy = fresh_dir("cut-file") + "/copy.cubin";
+    Outcome r = run(program, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}, {"SMWATCH_LOG", "quiet"}},
+                    {"--truncate-race", SMWATCH_SANITIZED ? "2" : "3", "--copy", copy, "--launches", "1"});
+    EXPECT_EQ(r.signal, 0) << program << ": the host died of signal " << r.signal;
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("truncate-race: the program lived through its cuModuleLoad calls"), std::string::npos)
+        << r.out;
+    records(dir);  // every line parses
+  }
+}
+
+TEST(Shim, ModuleFromAFifoNeverBlocks) {
+  const std::string fifo = fresh_dir("fifo-plain") + "/module.fifo";
+  Outcome plain = run(DRIVER_DIRECT, {}, {"--fifo", fifo, "--launches", "1"}, 60);
+  ASSERT_NE(plain.out.find("cuModuleLoad(fifo) rc=0"), std::string::npos) << plain.out;
+  for (const auto& program : kPrograms) {
+    std::string dir = fresh_dir("fifo");
+    const std::string path = fresh_dir("fifo-file") + "/module.fifo";
+    Outcome r = run(program, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}}, {"--fifo", path, "--launches", "1"},
+                    60);
+    ASSERT_FALSE(r.timed_out) << program << ": blocked (killed after 60 s)";
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("cuModuleLoad(fifo) rc=0"), std::string::npos) << r.out;
+    size_t refused = 0;
+    for (const auto& m : of_type(records(dir), "module"))
+      for (const auto& problem : m["problems"]) refused += problem == "cannot read " + path + ": not a regular file";
+    EXPECT_EQ(refused, 1u);
+  }
+}
+
+// Item 5: failing launches, all of different functions, cost one record and
+// one line each up to the same bound as look-ups (1,024); the rest are
+// counted. Before, 200,000 of them made 200,000 lines and a 50 MB report.
+TEST(Shim, DifferentLaunchFailuresAreBounded) {
+  const int n = SMWATCH_SANITIZED ? 3000 : 20000;
+  std::string dir = fresh_dir("distinct-launches");
+  Outcome r = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}},
+                  {"--distinct-bad-launches", std::to_string(n), "--launches", "10"});
+  ASSERT_EQ(r.exit_code, 0) << r.err.substr(0, 2000);
+  EXPECT_NE(r.out.find("failed launches: " + std::to_string(n)), std::string::npos) << r.out;
+  auto all = records(dir);
+  size_t launch_failures = 0;
+  for (const auto& f : of_type(all, "failure")) launch_failures += f["call"] == "cuLaunchKernel";
+  EXPECT_EQ(launch_failures, 1024u);
+  auto exit = of_type(all, "exit");
+  ASSERT_EQ(exit.size(), 1u);
+  // The n different handles and the run's launch of a null function, past the first 1,024.
+  EXPECT_EQ(exit[0]["unreported_failures"], n + 1 - 1024);
+  EXPECT_EQ(exit[0]["failures"], 4 + 1024);
+  size_t lines = 0;
+  for (size_t at = r.err.find("from cuLaunchKernel"); at != std::string::npos; at = r.err.find("from cuLaunchKernel", at + 1))
+    ++lines;
+  EXPECT_EQ(lines, 1024u);
+  EXPECT_NE(r.err.find("more than 1024 different failing launches"), std::string::npos);
+}
+
+// Item 20: a forked child starts a report of its own - every count and the
+// set of failures reported (tracker_fork's one list). Before, the failing
+// launch the parent had reported was never reported by the child.
+TEST(Shim, ForkedChildReportsItsOwnFailures) {
+  std::string dir = fresh_dir("fork-repeats");
+  Outcome r = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}}, {"--fork", "1", "--fork-repeats", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("parent failed 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("child failed 2"), std::string::npos) << r.out;
+  auto all = records(dir);
+  std::map<int, int> parent_of;
+  for (const auto& p : of_type(all, "process")) parent_of[p["pid"].get<int>()] = p["ppid"].get<int>();
+  ASSERT_EQ(parent_of.size(), 2u);
+  int child = -1;
+  for (const auto& [pid, ppid] : parent_of)
+    if (parent_of.count(ppid)) child = pid;
+  ASSERT_GT(child, 0);
+  std::set<std::string> child_failures;
+  for (const auto& f : of_type(all, "failure"))
+    if (f["pid"] == child) child_failures.insert(f["call"].get<std::string>() + " " + f["error_name"].get<std::string>());
+  EXPECT_EQ(child_failures, (std::set<std::string>{"cuModuleGetFunction CUDA_ERROR_UNKNOWN_CODE",
+                                                    "cuLaunchKernel CUDA_ERROR_INVALID_HANDLE"}));
+  size_t child_gpu = 0;
+  for (const auto& g : of_type(all, "gpu")) child_gpu += g["pid"] == child;
+  EXPECT_EQ(child_gpu, 1u);
+  for (const auto& e : of_type(all, "exit")) {
+    if (e["pid"] != child) continue;
+    EXPECT_EQ(e["failures"], 2);
+    EXPECT_EQ(e["modules"], 1);
+    EXPECT_EQ(e["repeated_failures"], 0);
+    EXPECT_EQ(e["unreported_failures"], 0);
+    EXPECT_EQ(e["launches"], 10 + 1);
+  }
+}
+
+// Item 3: a cubin of about 630 KB with 20,000 kernel symbols that all name
+// one 150 KB string, loaded by path. Every name was copied, by the shim and
+// by the stand-in driver (which reads cubins with the same code): the host
+// peaked at 6 GB. Memory now follows the file: within 32x the file of what
+// the host takes without it, and without the shim.
+TEST(Shim, KernelNamesCostMemoryLikeTheFile) {
+  const std::string bomb = fresh_dir("name-bomb") + "/bomb.cubin";
+  ASSERT_EQ(std::system(("python3 '" MAKE_NAME_BOMB "' '" + bomb + "' 20000 150000 same").c_str()), 0);
+  const long file_kb = static_cast<long>(fs::file_size(bomb) / 1024);
+  // The reference: the program on its usual files alone, without the shim.
+  Outcome plain = run(DRIVER_DIRECT, {}, {"--launches", "1"});
+  ASSERT_EQ(plain.exit_code, 0);
+  for (const auto& program : kPrograms) {
+    std::string dir = fresh_dir("name-bomb-report");
+    Outcome r = run(program, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}}, {"--odd-cubin", bomb, "--launches", "1"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("cuModuleLoad(odd path) rc=0"), std::string::npos) << r.out;
+    if (!SMWATCH_SANITIZED)  // (a sanitizer's shadow memory says nothing about ours)
+      EXPECT_LT(r.max_rss_kb - plain.max_rss_kb, 32 * file_kb)
+          << "the host with the shim took " << r.max_rss_kb - plain.max_rss_kb << " KB more for a " << file_kb
+          << " KB file";
+    size_t bombs = 0;
+    for (const auto& m : of_type(records(dir), "module")) bombs += m["source"] == bomb;
+    EXPECT_EQ(bombs, 1u);
+  }
+}
+
 
 }  // namespace
