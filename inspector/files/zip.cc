@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <unordered_map>
 
 #include "scan_internal.h"
 #include "smwatch/archive.h"
@@ -75,25 +76,88 @@ bool is_nested_archive_name(std::string_view name) {
   return false;
 }
 
+// Where the names of the fatbin sections, each with its terminating NUL,
+// occur in a stream. A section is named ".nv_fatbin" exactly when those 11
+// bytes sit at its name's offset, so once the section table says where the
+// section-name table lies, the names of the fatbin sections are known without
+// having kept that table: it may pass long before the section table arrives
+// (lld puts a 188 MB .strtab between them in tensorflow's libtensorflow_cc).
+class FatbinNameWatch {
+ public:
+  explicit FatbinNameWatch(size_t max_seen) : max_seen_(max_seen) {}
+
+  // The next `n` bytes of the stream, at offset `at`.
+  void feed(uint64_t at, const uint8_t* data, size_t n) {
+    // Names that began in the bytes before: the kept tail and the start of these.
+    const size_t head = std::min(n, kLongest - 1);
+    std::vector<uint8_t> joined(tail_.begin(), tail_.end());
+    joined.insert(joined.end(), data, data + head);
+    search(at - tail_.size(), joined.data(), joined.size(), tail_.size());
+    search(at, data, n, std::nullopt);
+    if (n >= kLongest - 1) tail_.assign(data + n - (kLongest - 1), data + n);
+    else {
+      tail_.insert(tail_.end(), data, data + n);
+      if (tail_.size() > kLongest - 1) tail_.erase(tail_.begin(), tail_.end() - static_cast<ptrdiff_t>(kLongest - 1));
+    }
+  }
+
+  // The fatbin-section name at file offset `at`, "" when none is; sure only
+  // when complete(): not when more occurrences passed than were kept.
+  std::string_view name_at(uint64_t at) const {
+    auto it = seen_.find(at);
+    return it == seen_.end() ? std::string_view() : it->second;
+  }
+  bool complete() const { return !overflow_; }
+  size_t bytes() const { return seen_.size() * (sizeof(uint64_t) + sizeof(std::string_view) + 32) + tail_.capacity(); }
+
+ private:
+  static constexpr size_t kLongest = kRelFatbinSection.size() + 1;
+
+  // Occurrences in `bytes` (stream offset `base`); with `straddling`, only
+  // those that start before that index and end after it.
+  void search(uint64_t base, const uint8_t* bytes, size_t n, std::optional<size_t> straddling) {
+    for (std::string_view name : {kFatbinSection, kRelFatbinSection}) {
+      const size_t len = name.size() + 1;  // with the NUL
+      for (size_t from = 0; from + len <= n;) {
+        const void* hit = memmem(bytes + from, n - from, name.data(), len);
+        if (hit == nullptr) break;
+        const size_t i = static_cast<size_t>(static_cast<const uint8_t*>(hit) - bytes);
+        if (!straddling || (i < *straddling && i + len > *straddling)) {
+          if (seen_.size() < max_seen_) seen_.emplace(base + i, name);
+          else overflow_ = true;
+        }
+        from = i + 1;
+      }
+    }
+  }
+
+  size_t max_seen_;
+  std::unordered_map<uint64_t, std::string_view> seen_;
+  std::vector<uint8_t> tail_;  // the last kLongest - 1 bytes fed
+  bool overflow_ = false;
+};
+
 // A host ELF file read as a stream, for members too big to hold: fatbin
 // containers are recognised by their header as the bytes pass (the section
 // table comes last in an ELF file), copied out one at a time, parsed, and
 // dropped; when the section table arrives, only containers inside the
 // sections cuobjdump reads (.nv_fatbin, else __nv_relfatbin) are kept. The
 // table is read with the same ElfSections as cubins and the shim, over the
-// bytes caught from the stream.
+// bytes caught from the stream; the names of its sections from where the
+// FatbinNameWatch saw them go by.
 class ElfStream {
  public:
   ElfStream(const ScanOptions& options, const ZipLimits& limits, FileScan& scan)
-      : options_(options), limits_(limits), scan_(scan) {}
+      : options_(options), limits_(limits), scan_(scan), names_(limits.max_section_names) {}
 
   // The next bytes of the member, in order.
   void feed(const uint8_t* data, size_t n) {
+    names_.feed(seen_, data, n);
     capture(data, n);
     pending_.insert(pending_.end(), data, data + n);
     process();
     peak_ = std::max<uint64_t>(peak_, pending_.capacity() + container_.capacity() + table_.bytes.capacity() +
-                                          names_.bytes.capacity());
+                                          names_.bytes());
   }
 
   // End of the member: keep the containers the section table vouches for.
@@ -153,7 +217,7 @@ class ElfStream {
       header_.insert(header_.end(), data, data + take);
       if (header_.size() == sizeof(Elf64_Ehdr)) start_captures();
     }
-    for (Capture* c : {&table_, &names_}) take(*c, data, at, n);
+    take(table_, data, at, n);
     if (extended_ && table_.bytes.size() >= sizeof(Elf64_Shdr)) {
       // Extended numbering: the first entry holds the count; the rest of the
       // table may be in these same bytes.
@@ -182,12 +246,10 @@ class ElfStream {
     extended_ = ehdr->e_shnum == 0;
     table_.begin = ehdr->e_shoff;
     table_.end = ehdr->e_shoff + ElfSections::table_size(*ehdr);
-    names_.begin = ehdr->e_shoff > limits_.names_window ? ehdr->e_shoff - limits_.names_window : 0;
-    names_.end = ehdr->e_shoff;
   }
 
-  // The fatbin sections of the ELF file, from the section table and names
-  // caught as they passed.
+  // The fatbin sections of the ELF file, from the section table and where
+  // their names were seen.
   std::vector<ElfSection> read_sections(uint64_t size) {
     std::vector<ElfSection> sections;
     if (!ehdr_) return sections;
@@ -201,19 +263,14 @@ class ElfStream {
       scan_.problems.push_back(strtab.error().message);
       return sections;
     }
-    ByteView names(names_.bytes.data(), names_.bytes.size());
-    const uint64_t names_base = names_.begin;
-    if (strtab->sh_offset < names_base || !names.contains(strtab->sh_offset - names_base, strtab->sh_size)) {
-      // A valid layout (Rust/lld put .shstrtab far before the section table),
-      // not damage: the names were simply not kept from the stream.
-      keep_unsectioned(strtab->sh_offset);
+    if (!names_.complete()) {
+      keep_unsectioned();
       return sections;
     }
-    ByteView strings = *names.slice(strtab->sh_offset - names_base, strtab->sh_size);
     for (uint16_t i = 0; i < table->count(); ++i) {
       const Elf64_Shdr s = (*table)[i];
-      if (s.sh_type == SHT_NOBITS) continue;
-      const std::string_view name = elf_string(strings, s.sh_name);
+      if (s.sh_type == SHT_NOBITS || s.sh_name >= strtab->sh_size) continue;
+      const std::string_view name = names_.name_at(strtab->sh_offset + s.sh_name);
       if (!is_fatbin_section(name)) continue;
       if (!table->fits(s)) {
         scan_.problems.push_back(elf_section_past_end(name, s, size));
@@ -224,13 +281,13 @@ class ElfStream {
     return sections;
   }
 
-  // The section names went by before they could be kept, so the containers
-  // read from the stream cannot be matched to .nv_fatbin. With none seen there
-  // is nothing to match; otherwise those whose walk read cleanly are kept as
-  // containers found outside the fatbin sections (as a library's embedded ones
-  // are), with a note, and the rest are dropped as bytes that only looked like
-  // a container.
-  void keep_unsectioned(uint64_t names_offset) {
+  // More fatbin-section names went by than were kept (bytes made to look so:
+  // no linker writes thousands), so the containers read from the stream
+  // cannot be matched to .nv_fatbin. Those whose walk read cleanly are kept
+  // as containers found outside the fatbin sections (as a library's embedded
+  // ones are), with a note; the rest are dropped as bytes that only looked
+  // like a container.
+  void keep_unsectioned() {
     if (candidates_.empty()) return;
     size_t kept = 0;
     for (auto& candidate : candidates_) {
@@ -245,9 +302,9 @@ class ElfStream {
       candidate.containers.clear();
     }
     scan_.notes.push_back(fmt::format(
-        "ELF section names at offset {:#x} are not within the {} KiB kept before the section table, so the fatbin "
-        "sections cannot be told apart in the stream: {}",
-        names_offset, limits_.names_window >> 10,
+        "over {} places in the file spell a fatbin section's name, more than are kept while streaming, so the "
+        "fatbin sections cannot be told apart in the stream: {}",
+        limits_.max_section_names,
         options_.embedded ? fmt::format("{} fatbin{} read cleanly judged as found outside them", kept,
                                         kept == 1 ? "" : "s")
                           : std::string("none listed")));
@@ -316,7 +373,8 @@ class ElfStream {
   bool have_header_ = false;
   std::optional<Elf64_Ehdr> ehdr_;  // a 64-bit little-endian header with sections
   bool extended_ = false;           // the section count is in the first entry, not yet caught
-  Capture table_, names_;
+  Capture table_;
+  FatbinNameWatch names_;
   std::vector<uint8_t> pending_;  // bytes not yet searched, from file offset seen_ - pending_.size()
   Mode mode_ = Mode::kSearch;
   std::vector<uint8_t> container_;

@@ -28,12 +28,12 @@ struct ZipLimits {
   uint64_t stream_above = uint64_t{16} << 20;  // host ELF larger than this is streamed
   // While streaming, one fatbin container at a time is held in memory.
   uint64_t max_container = uint64_t{512} << 20;
-  // The section names (.shstrtab) are looked for in this many bytes before
-  // the section table, where most linkers put them. Where they sit earlier
-  // (Rust/lld), no container seen means nothing to tell apart; otherwise the
-  // containers that read cleanly count as found outside the fatbin sections,
-  // with a note. Never a problem: the ELF is valid.
-  uint64_t names_window = uint64_t{256} << 10;
+  // While streaming, the places where a fatbin section's name (".nv_fatbin",
+  // "__nv_relfatbin") passes are kept, to name the sections once the section
+  // table arrives (a linker writes each name once or twice). Past this many,
+  // the containers that read cleanly count as found outside the fatbin
+  // sections, with a note. Never a problem: the ELF may be valid.
+  size_t max_section_names = 4096;
   size_t chunk = size_t{1} << 20;  // bytes inflated per read
 };
 
