@@ -154,10 +154,11 @@ std::vector<Distribution> PackageIndex::claimants_of(const std::string& path) co
   return out;
 }
 
-std::optional<Distribution> distribution_of_wheel(std::string_view wheel_path) {
-  std::string_view name = wheel_path.substr(wheel_path.find_last_of('/') + 1);
-  if (!name.ends_with(".whl")) return std::nullopt;
-  name.remove_suffix(4);
+namespace {
+
+// "{name}-{version}..." split at its dashes into `parts_wanted` fields (PEP
+// 427 escapes '-' inside each as '_'); the name as PyPI shows it, dashed.
+std::optional<Distribution> dashed_fields(std::string_view name, std::initializer_list<size_t> parts_wanted) {
   std::vector<std::string_view> parts;
   while (true) {
     size_t dash = name.find('-');
@@ -165,13 +166,27 @@ std::optional<Distribution> distribution_of_wheel(std::string_view wheel_path) {
     if (dash == std::string_view::npos) break;
     name.remove_prefix(dash + 1);
   }
-  if (parts.size() != 5 && parts.size() != 6) return std::nullopt;
+  if (std::find(parts_wanted.begin(), parts_wanted.end(), parts.size()) == parts_wanted.end()) return std::nullopt;
   if (parts[0].empty() || parts[1].empty()) return std::nullopt;
   Distribution d{std::string(parts[0]), std::string(parts[1])};
-  // Wheel names escape '-' in the name as '_'; PyPI shows the dashed form.
   for (char& c : d.name)
     if (c == '_') c = '-';
   return d;
+}
+
+}  // namespace
+
+std::optional<Distribution> distribution_of_wheel(std::string_view wheel_path, std::string_view dist_info) {
+  std::string_view name = wheel_path.substr(wheel_path.find_last_of('/') + 1);
+  if (name.ends_with(".whl")) {
+    name.remove_suffix(4);
+    if (auto d = dashed_fields(name, {5, 6})) return d;
+  }
+  if (dist_info.ends_with(".dist-info")) {
+    dist_info.remove_suffix(std::string_view(".dist-info").size());
+    return dashed_fields(dist_info, {2});
+  }
+  return std::nullopt;
 }
 
 std::vector<std::string> find_site_dirs(const std::vector<std::string>& paths) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -404,14 +405,17 @@ FileScan scan_bytes(ByteView bytes, std::string path, const ScanOptions& options
   return scan_source(bytes, nullptr, std::move(path), options);
 }
 
-FileScan scan_file(const std::string& path, const ScanOptions& options) {
-  FileScan scan;
-  scan.path = path;
-  // Sniff the first bytes before mapping: most files in a tree hold no device code.
+namespace {
+
+// What a file's first bytes say it is, without mapping it (most files in a
+// tree hold no device code); nothing, with scan.read_error and scan.size set,
+// when it cannot be read. O_NONBLOCK: a FIFO that took a file's place is not
+// waited on.
+std::optional<ByteKind> sniff_file(const std::string& path, FileScan& scan) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     scan.read_error = std::string("cannot open: ") + std::strerror(errno);
-    return scan;
+    return std::nullopt;
   }
   uint8_t head[8] = {};
   ssize_t got = pread(fd, head, sizeof head, 0);
@@ -421,21 +425,32 @@ FileScan scan_file(const std::string& path, const ScanOptions& options) {
   ::close(fd);
   if (got < 0) {
     scan.read_error = std::string("cannot read: ") + std::strerror(err);
-    return scan;
+    return std::nullopt;
   }
   scan.size = static_cast<uint64_t>(st.st_size);
-  ByteView sniff(head, static_cast<size_t>(got));
-  const ByteKind kind = identify(sniff);
-  if ((kind == ByteKind::kOther || kind == ByteKind::kZip) && !has_ptx_extension(path))
-    return scan;
-  auto mapped = MappedFile::open(path);
+  return identify(ByteView(head, static_cast<size_t>(got)));
+}
+
+FileScan scan_sniffed_file(FileScan scan, ByteKind kind, const ScanOptions& options) {
+  if ((kind == ByteKind::kOther || kind == ByteKind::kZip) && !has_ptx_extension(scan.path)) return scan;
+  auto mapped = MappedFile::open(scan.path);
   if (!mapped) {
     scan.read_error = mapped.error().message;
     return scan;
   }
-  FileScan scan_result = scan_source(mapped->bytes(), &*mapped, path, options);
+  FileScan scan_result = scan_source(mapped->bytes(), &*mapped, scan.path, options);
   if (auto change = mapped->changed()) scan_result.problems.push_back(*change);  // cut while read
   return scan_result;
+}
+
+}  // namespace
+
+FileScan scan_file(const std::string& path, const ScanOptions& options) {
+  FileScan scan;
+  scan.path = path;
+  const std::optional<ByteKind> kind = sniff_file(path, scan);
+  if (!kind) return scan;
+  return scan_sniffed_file(std::move(scan), *kind, options);
 }
 
 namespace {
@@ -516,7 +531,12 @@ TreeScan scan_paths(const std::vector<std::string>& paths, const ScanOptions& op
     for (size_t i; (i = next.fetch_add(1)) < total;) {
       const std::string& path = walker.files[i];
       Slot& slot = results[i];
-      if (is_zip_path(path)) {
+      // Zips by content (pip's cache keeps wheels under hashes) or by name
+      // (a damaged .whl is an error, not a file without device code).
+      FileScan sniffed;
+      sniffed.path = path;
+      const std::optional<ByteKind> kind = sniff_file(path, sniffed);
+      if (kind && (*kind == ByteKind::kZip || is_zip_path(path))) {
         ZipScan zip = scan_zip(path, file_options);
         slot.without_device_code = zip.members_without_device_code;
         bytes_done += zip.self.size;
@@ -524,7 +544,7 @@ TreeScan scan_paths(const std::vector<std::string>& paths, const ScanOptions& op
           slot.scans.push_back(std::move(zip.self));
         for (auto& m : zip.members) slot.scans.push_back(std::move(m));
       } else {
-        FileScan scan = scan_file(path, file_options);
+        FileScan scan = kind ? scan_sniffed_file(std::move(sniffed), *kind, file_options) : std::move(sniffed);
         bytes_done += scan.size;
         if (!scan.has_device_code() && scan.read_error.empty()) slot.without_device_code = 1;
         // Archives stay even without device code: cuobjdump's listing names their members.

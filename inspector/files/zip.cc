@@ -490,6 +490,9 @@ ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipL
     const char* raw_name = archive_entry_pathname(entry);
     const std::string name = member_label(raw_name ? raw_name : "");
     const std::string label = path + "!" + name;
+    if (const size_t slash = name.find('/'); result.dist_info.empty() && slash != std::string::npos &&
+                                              std::string_view(name).substr(0, slash).ends_with(".dist-info"))
+      result.dist_info = name.substr(0, slash);
     if (rc == ARCHIVE_WARN) self.problems.push_back(fmt::format("{}: {}", name, archive_reason(a.get())));
     if (archive_entry_filetype(entry) != AE_IFREG) continue;  // directories, links: names only
     const bool declared_known = archive_entry_size_is_set(entry);
@@ -599,6 +602,7 @@ ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipL
     else
       ++result.members_without_device_code;
   }
+  for (FileScan& m : result.members) m.zip_dist_info = result.dist_info;  // a wheel lists it last
   return result;
 }
 

@@ -92,7 +92,7 @@ ScanReport judge(TreeScan tree, std::vector<Target> targets, const PackageIndex*
     if (!file.has_device_code()) continue;
     Distribution dist;
     if (!file.zip_path.empty()) {
-      if (auto d = distribution_of_wheel(file.zip_path)) dist = *d;
+      if (auto d = distribution_of_wheel(file.zip_path, file.zip_dist_info)) dist = *d;
     } else if (packages != nullptr) {
       if (const Distribution* d = packages->owner_of(file.path)) {
         dist = *d;

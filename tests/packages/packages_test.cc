@@ -393,6 +393,50 @@ TEST_F(Zips, TreeWalkerPicksUpWheelsAndGroupsByDistribution) {
   EXPECT_NE(r.out.find("demo-pkg 1.0: OK on sm_80"), std::string::npos) << r.out;
 }
 
+// pip's cache keeps wheels under hashes, with no extension: a zip is known by
+// its bytes, and a renamed wheel scans like the original - the same
+// verdicts, --list and JSON apart from the path, its distribution read from
+// its .dist-info directory. A file named .whl that is no zip stays an error.
+TEST_F(Zips, ARenamedWheelScansLikeTheOriginal) {
+  const std::string whl = dir_ + "/demo_pkg-1.0-py3-none-any.whl";
+  write_zip(whl, {{"demo_pkg/libsm80.so", read_bytes(fixture("sm80.so"))},
+                  {"demo_pkg/multi.so", read_bytes(fixture("multi.so"))},
+                  {"demo_pkg/x.py", text("x = 1\n")},
+                  {"demo_pkg-1.0.dist-info/METADATA", text("Name: demo-pkg\nVersion: 1.0\n")},
+                  {"demo_pkg-1.0.dist-info/RECORD", text("")}});
+  const std::string hashed = dir_ + "/3f9a1c0e5b7d2a64e8f0c1b2a3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6";
+  fs::copy_file(whl, hashed);
+  auto same = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> a = args, b = args;
+    a.push_back(whl);
+    b.push_back(hashed);
+    auto original = run_smscan(a), renamed = run_smscan(b);
+    EXPECT_EQ(renamed.exit_code, original.exit_code) << renamed.err;
+    std::string expected = original.out;
+    for (size_t at; (at = expected.find(whl)) != std::string::npos;) expected.replace(at, whl.size(), hashed);
+    EXPECT_EQ(renamed.out, expected) << "smscan " << args.front();
+    return original;
+  };
+  auto table = same({"-t", "sm_80,sm_120", "--color", "never"});
+  EXPECT_NE(table.out.find("demo-pkg 1.0: FAIL on sm_120"), std::string::npos) << table.out;
+  auto json = same({"-t", "sm_80,sm_120", "--json"});
+  EXPECT_NE(json.out.find("\"demo_pkg/multi.so\""), std::string::npos) << json.out;
+  auto list = same({"--list"});
+  EXPECT_NE(list.out.find("sm_80"), std::string::npos) << list.out;
+  // The tree walker too: a directory holding the renamed wheel.
+  const std::string cache = dir_ + "/cache";
+  fs::create_directories(cache);
+  fs::copy_file(whl, cache + "/body");
+  auto walked = run_smscan({"-t", "sm_120", "--json", cache});
+  EXPECT_NE(walked.out.find(cache + "/body!demo_pkg/libsm80.so"), std::string::npos) << walked.out;
+  // Named .whl but not a zip: still an error, not "no device code".
+  const std::string fake = dir_ + "/broken-1.0-py3-none-any.whl";
+  std::ofstream(fake) << "<html>not found</html>\n";
+  auto broken = run_smscan({"-t", "sm_120", fake});
+  EXPECT_EQ(broken.exit_code, 2) << broken.out << broken.err;
+  EXPECT_NE(broken.err.find("not a readable zip"), std::string::npos) << broken.err;
+}
+
 // A package of bare cubins (as flashinfer-cubin ships them, one per GPU it
 // selects them for): a cubin for another GPU is PARTIAL where another cubin
 // of the package serves the target, FAIL where none does. Shared libraries

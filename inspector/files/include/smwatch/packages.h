@@ -42,8 +42,10 @@ class PackageIndex {
 };
 
 // The distribution a wheel file name spells (PEP 427:
-// "{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl"), or nothing.
-std::optional<Distribution> distribution_of_wheel(std::string_view wheel_path);
+// "{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl"); else, for a
+// wheel under another name, the one its "{name}-{version}.dist-info"
+// directory spells (FileScan::zip_dist_info); else nothing.
+std::optional<Distribution> distribution_of_wheel(std::string_view wheel_path, std::string_view dist_info = {});
 
 // Directories among `paths` and their parents that hold *.dist-info
 // directories: the site-packages roots a scan of these paths sits in.

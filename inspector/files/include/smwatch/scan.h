@@ -59,6 +59,9 @@ struct FileScan {
   // Set for a member of a wheel or zip: `path` is then "<zip>!<member>", a
   // label only (member names come from the zip and are never used as paths).
   std::string zip_path, zip_member;
+  // The zip's top-level "{name}-{version}.dist-info" directory, if any: names
+  // the distribution of a wheel whose file name does not (pip's cache).
+  std::string zip_dist_info;
 
   bool has_device_code() const { return image_count() > 0; }
   size_t image_count() const {

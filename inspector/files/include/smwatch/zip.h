@@ -44,6 +44,7 @@ struct ZipScan {
   FileScan self;                  // the zip itself: path, size, read_error, problems, notes
   std::vector<FileScan> members;  // members with device code or damage, path "<zip>!<member>"
   size_t members_without_device_code = 0;
+  std::string dist_info;          // the first top-level "*.dist-info" directory among the member names
   uint64_t inflated = 0;          // bytes inflated in all
   uint64_t peak_buffer = 0;       // the most bytes held in member/container buffers at once
 };
