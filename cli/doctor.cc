@@ -159,7 +159,11 @@ int run_doctor(std::ostream& real_out, const DoctorOptions& options, const std::
     code = 2;
   } else {
     out << "\nDevice code found:\n";
-    ScanReport report = judge(scan_paths(paths, ScanOptions{}), targets);
+    // This machine's driver judges PTX JIT; a what-if GPU runs on some other machine's.
+    const Driver driver = what_if_only ? Driver{}
+                                       : driver_from_cuda_version(native.driver_version,
+                                                                  "this machine's, CUDA " + cuda_version_name(native.driver_version));
+    ScanReport report = judge(scan_paths(paths, ScanOptions{}), targets, nullptr, driver);
     TableStyle style;
     style.color = false;
     print_table(out, report, style);
@@ -174,7 +178,7 @@ int run_doctor(std::ostream& real_out, const DoctorOptions& options, const std::
         if (s.verdict != Verdict::kFail) continue;
         out << fmt::format("\n  {} {}: {} librar{} will fail with \"no kernel image is available\"; fix: {}",
                            what_if_only ? "what-if" : "on this GPU,", s.target.sm_name(), s.fail, s.fail == 1 ? "y" : "ies",
-                           fix_hint(s.target.cc));
+                           s.driver_fix.empty() ? fix_hint(s.target.cc) : s.driver_fix);
       }
       out << "\n";
     } else {

@@ -23,6 +23,12 @@ build_artifacts() {
   "$nvcc" -gencode arch=compute_80,code=sm_80 -cudart shared -o "$art/scale_sm80_shared" examples/missing-arch/scale.cu
   "$nvcc" -gencode arch=compute_80,code=compute_80 -o "$art/scale_ptx80" examples/missing-arch/scale.cu
   "$nvcc" -gencode arch=compute_90,code=sm_90 -O2 -o "$art/launch_bench" tests/gpu/launch_bench.cu
+  # PTX as nvcc writes it, and the same with its .version raised past what the
+  # driver knows (9.1: CUDA 13.1; 9.9: no release yet): tests/gpu/run.sh's "ptx".
+  "$nvcc" -ptx -arch=compute_80 -o "$art/scale_compute80.ptx" examples/missing-arch/scale.cu
+  sed 's/^\.version .*/.version 9.1/' "$art/scale_compute80.ptx" > "$art/scale_isa91.ptx"
+  sed 's/^\.version .*/.version 9.9/' "$art/scale_compute80.ptx" > "$art/scale_isa99.ptx"
+  g++ -O2 -I"$(dirname "$nvcc")/../include" -o "$art/ptx_load_check" tests/gpu/ptx_load_check.cc -ldl
   # SMWATCH_BEFORE=<commit>: also smscan as of that commit, timed against this one in the same run.
   if [ -n "${SMWATCH_BEFORE:-}" ]; then
     before=$(mktemp -d)

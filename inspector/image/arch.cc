@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
 
 namespace smwatch {
 namespace {
@@ -35,6 +36,52 @@ constexpr GpuGeneration kGenerations[] = {
     {120, "12.8", "cu128", "RTX 50xx, RTX PRO 6000 Blackwell, RTX PRO 5000 Blackwell"},
     {121, "12.9", "cu128", "GB10, DGX Spark"},
 };
+
+// PTX ISA version -> the CUDA release that introduced it. Source: the PTX
+// ISA manual's release history (Table "PTX Release History"), as NVIDIA's
+// cuda-python encodes it (cuda/bindings/utils/_ptx_utils.py): 8.6 came with
+// CUDA 12.7, a release never published (CUDA 12.6 writes 8.5, 12.8 writes
+// 8.7); nvcc 13.0 here writes ".version 9.0".
+struct PtxIsaRelease {
+  uint16_t major, minor;
+  int cuda;
+};
+constexpr PtxIsaRelease kPtxIsaReleases[] = {
+    {7, 0, 11000}, {7, 1, 11010}, {7, 2, 11020}, {7, 3, 11030}, {7, 4, 11040}, {7, 5, 11050},
+    {7, 6, 11060}, {7, 7, 11070}, {7, 8, 11080}, {8, 0, 12000}, {8, 1, 12010}, {8, 2, 12020},
+    {8, 3, 12030}, {8, 4, 12040}, {8, 5, 12050}, {8, 6, 12070}, {8, 7, 12080}, {8, 8, 12090},
+    {9, 0, 13000}, {9, 1, 13010},
+};
+
+// CUDA release -> the oldest Linux x86-64 driver that supports it. Source:
+// the CUDA Toolkit release notes, table "CUDA Toolkit and Corresponding
+// Driver Versions" (the GA release of each). Ascending in both columns.
+struct DriverRelease {
+  int cuda;
+  const char* linux_driver;
+};
+constexpr DriverRelease kDriverReleases[] = {
+    {11000, "450.51.05"}, {11010, "455.23"},    {11020, "460.27.03"}, {11030, "465.19.01"},
+    {11040, "470.42.01"}, {11050, "495.29.05"}, {11060, "510.39.01"}, {11070, "515.43.04"},
+    {11080, "520.61.05"}, {12000, "525.60.13"}, {12010, "530.30.02"}, {12020, "535.54.03"},
+    {12030, "545.23.06"}, {12040, "550.54.14"}, {12050, "555.42.02"}, {12060, "560.28.03"},
+    {12080, "570.26"},    {12090, "575.51.03"}, {13000, "580.65.06"},
+};
+
+// "580.65.06" -> {580, 65, 6}; nothing when it is not dotted numbers.
+std::optional<std::vector<int>> numbers(std::string_view text) {
+  std::vector<int> out;
+  while (true) {
+    int n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || end == text.data()) return std::nullopt;
+    out.push_back(n);
+    text.remove_prefix(static_cast<size_t>(end - text.data()));
+    if (text.empty()) return out;
+    if (text.front() != '.') return std::nullopt;
+    text.remove_prefix(1);
+  }
+}
 
 std::string normalize_name(std::string_view text) {
   std::string out;
@@ -259,6 +306,79 @@ std::string fix_hint(uint16_t target_cc, std::string_view package, std::string_v
   return "install a " + std::string(package) + " release built with CUDA " + gen->first_cuda +
          " or newer that includes " + sm + " (look for a cu" + cuda_tag(gen->first_cuda) +
          "+ build of it), or build it from source with " + sm + " in TORCH_CUDA_ARCH_LIST / CMAKE_CUDA_ARCHITECTURES";
+}
+
+int cuda_for_ptx_isa_version(uint16_t major, uint16_t minor) {
+  for (const auto& r : kPtxIsaReleases)
+    if (r.major == major && r.minor == minor) return r.cuda;
+  return 0;
+}
+
+std::string cuda_version_name(int cuda) {
+  return std::to_string(cuda / 1000) + "." + std::to_string(cuda % 1000 / 10);
+}
+
+std::string cuda_for_ptx_isa(uint16_t major, uint16_t minor) {
+  const int cuda = cuda_for_ptx_isa_version(major, minor);
+  return cuda ? cuda_version_name(cuda) : "";
+}
+
+Driver driver_from_cuda_version(int cuda_version, std::string label) {
+  Driver d;
+  if (cuda_version > 0) d.cuda = cuda_version;
+  d.label = std::move(label);
+  return d;
+}
+
+Result<Driver> parse_driver(std::string_view text) {
+  const auto n = numbers(text);
+  const std::string what = "--driver " + std::string(text) +
+                           ": give a CUDA version (12.8, 13.0) or a driver version (570.86, 580.65.06)";
+  if (!n || n->size() < 2 || n->size() > 3) return make_error(what);
+  const int major = (*n)[0];
+  if (major >= 9 && major <= 99 && n->size() == 2 && (*n)[1] < 10)  // a CUDA release
+    return driver_from_cuda_version(major * 1000 + (*n)[1] * 10, std::string(text));
+  if (major < 300) return make_error(what);
+  // A driver version: the newest CUDA release whose oldest driver it reaches.
+  Driver d;
+  d.label = std::string(text);
+  const DriverRelease* newest = nullptr;
+  for (const auto& r : kDriverReleases)
+    if (!(*numbers(r.linux_driver) > *n)) newest = &r;
+  if (newest == nullptr) return make_error("--driver " + std::string(text) + ": older than any driver for CUDA 11.0");
+  d.cuda = newest->cuda;
+  // A newer driver branch than the table's newest: it supports that CUDA or later.
+  d.at_least = newest == &kDriverReleases[std::size(kDriverReleases) - 1] && major > (*numbers(newest->linux_driver))[0];
+  return d;
+}
+
+std::string linux_driver_for_cuda(int cuda) {
+  for (const auto& r : kDriverReleases)
+    if (r.cuda >= cuda) return r.linux_driver;
+  return "";
+}
+
+DriverJit driver_jits(const Driver& driver, uint16_t isa_major, uint16_t isa_minor) {
+  if (!driver.known()) return DriverJit::kUnknown;
+  int needs = cuda_for_ptx_isa_version(isa_major, isa_minor);
+  if (needs == 0) {
+    const auto& newest = kPtxIsaReleases[std::size(kPtxIsaReleases) - 1];
+    if (std::pair(isa_major, isa_minor) < std::pair(newest.major, newest.minor)) return DriverJit::kUnknown;
+    needs = newest.cuda + 1;  // newer than every ISA the table knows
+  }
+  if (needs <= driver.cuda) return DriverJit::kYes;
+  // A driver known only as "this CUDA or newer" may know it; so may one newer than the table.
+  return driver.at_least ? DriverJit::kUnknown : DriverJit::kNo;
+}
+
+std::string driver_fix(uint16_t isa_major, uint16_t isa_minor) {
+  const int needs = cuda_for_ptx_isa_version(isa_major, isa_minor);
+  if (needs == 0)
+    return "install an NVIDIA driver newer than CUDA " + cuda_version_name(kPtxIsaReleases[std::size(kPtxIsaReleases) - 1].cuda) +
+           "'s that knows PTX ISA " + std::to_string(isa_major) + "." + std::to_string(isa_minor);
+  const std::string linux = linux_driver_for_cuda(needs);
+  return "install an NVIDIA driver for CUDA " + cuda_version_name(needs) + " or newer" +
+         (linux.empty() ? std::string() : " (Linux: " + linux + " or newer)");
 }
 
 }  // namespace smwatch

@@ -81,18 +81,4 @@ Result<PtxInfo> read_ptx(std::string_view text) {
   return info;
 }
 
-std::string cuda_for_ptx_isa(uint16_t major, uint16_t minor) {
-  // PTX ISA release table from the PTX ISA manual (release notes section).
-  struct Row { uint16_t major, minor; const char* cuda; };
-  static constexpr Row kRows[] = {
-      {7, 0, "11.0"}, {7, 1, "11.1"}, {7, 2, "11.2"}, {7, 3, "11.3"}, {7, 4, "11.4"}, {7, 5, "11.5"},
-      {7, 6, "11.6"}, {7, 7, "11.7"}, {7, 8, "11.8"}, {8, 0, "12.0"}, {8, 1, "12.1"}, {8, 2, "12.2"},
-      {8, 3, "12.3"}, {8, 4, "12.4"}, {8, 5, "12.5"}, {8, 6, "12.6"}, {8, 7, "12.8"}, {8, 8, "12.9"},
-      {9, 0, "13.0"},
-  };
-  for (const Row& row : kRows)
-    if (row.major == major && row.minor == minor) return row.cuda;
-  return "";
-}
-
 }  // namespace smwatch

@@ -29,13 +29,24 @@ bool is_specialized(const FatbinContainer& container) {
 
 namespace {
 
+// What one image offers this GPU: nothing when the driver refuses it.
+Usability image_usability(const FatbinImage& image, uint16_t target_cc) {
+  return image.driver_refuses ? Usability::kNone : usability(image.kind, image.arch, target_cc);
+}
+
+// PTX that would serve this GPU but that the driver refuses: a failure there,
+// even when it is 'a'/'f' code (then it is for this GPU).
+bool refused_for(const FatbinImage& image, uint16_t target_cc) {
+  return image.driver_refuses && usability(image.kind, image.arch, target_cc) != Usability::kNone;
+}
+
 // The images the driver chooses from for this GPU: all that run as SASS, else
 // all that it can compile. (It loads one of them; any of them counts here,
 // so that a kernel is never called missing on a guess about which.)
 Usability best_usability(const FatbinContainer& container, uint16_t target_cc) {
   Usability best = Usability::kNone;
   for (const auto& image : container.images) {
-    Usability u = usability(image.kind, image.arch, target_cc);
+    Usability u = image_usability(image, target_cc);
     if (static_cast<int>(u) > static_cast<int>(best)) best = u;
   }
   return best;
@@ -61,6 +72,8 @@ bool has_kernels(const FatbinContainer& c) {
 ContainerFit judge_container(const FatbinContainer& container, uint16_t target_cc) {
   const Usability best = best_usability(container, target_cc);
   if (best != Usability::kNone) return fit_of(best);
+  for (const auto& image : container.images)
+    if (refused_for(image, target_cc)) return ContainerFit::kNone;
   return is_specialized(container) ? ContainerFit::kNotForThisGpu : ContainerFit::kNone;
 }
 
@@ -91,13 +104,15 @@ ContainerFit judge_kernel(const FatbinContainer& container, const ContainerKerne
     // of its code is 'a'/'f' code for other GPUs.
     bool specialized = !kernel.images.empty();
     for (uint16_t i : kernel.images)
-      if (i < container.images.size()) specialized &= container.images[i].arch.variant != ArchVariant::kGeneric;
+      if (i < container.images.size())
+        specialized &= container.images[i].arch.variant != ArchVariant::kGeneric &&
+                       !refused_for(container.images[i], target_cc);
     return specialized ? ContainerFit::kNotForThisGpu : ContainerFit::kNone;
   }
   for (uint16_t i : kernel.images)
     if (i < container.images.size()) {
       const FatbinImage& image = container.images[i];
-      if (usability(image.kind, image.arch, target_cc) == best) return fit_of(best);
+      if (image_usability(image, target_cc) == best) return fit_of(best);
     }
   return ContainerFit::kNotForThisGpu;  // the image for this GPU does not define it
 }

@@ -149,7 +149,7 @@ nlohmann::json to_json_without_files(const ScanReport& report) {
       j["kernels_jit"] = s.kernels_jit;
       j["kernels_fail"] = s.kernels_fail;
     }
-    if (s.fail > 0) j["fix"] = fix_hint(s.target.cc);
+    if (s.fail > 0) j["fix"] = s.driver_fix.empty() ? fix_hint(s.target.cc) : s.driver_fix;
     per_target[s.target.sm_name()] = std::move(j);
   }
   const size_t with_code = files_with_device_code(report);

@@ -2,6 +2,8 @@
 // summaries, the grouping by package, and the exit status they give.
 #include "smwatch/report.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <tuple>
@@ -49,6 +51,54 @@ void judge_code_chosen_per_gpu(ScanReport& report, const std::vector<size_t>& fi
   }
 }
 
+// PTX newer than the driver: the driver refuses it (error 222).
+void mark_ptx_the_driver_refuses(TreeScan& tree, const Driver& driver) {
+  for (auto& file : tree.files)
+    for (auto& container : file.containers)
+      for (auto& image : container.images)
+        image.driver_refuses = image.kind == CodeKind::kPtx &&
+                               driver_jits(driver, image.version_major, image.version_minor) == DriverJit::kNo;
+}
+
+// A file that fails or is partial on a target where refused PTX would have
+// served it says so, and which driver to install.
+void explain_driver_refusals(ScanReport& report) {
+  for (size_t i = 0; i < report.tree.files.size(); ++i) {
+    const FileScan& file = report.tree.files[i];
+    for (size_t t = 0; t < report.targets.size(); ++t) {
+      FileVerdict& v = report.verdicts[i][t];
+      if (v.verdict != Verdict::kFail && v.verdict != Verdict::kPartial) continue;
+      size_t refused = 0;
+      const FatbinImage* newest = nullptr;
+      for (const auto& container : file.containers) {
+        bool here = false;
+        for (const auto& image : container.images) {
+          if (!image.driver_refuses || usability(image.kind, image.arch, report.targets[t].cc) == Usability::kNone)
+            continue;
+          here = true;
+          if (newest == nullptr || std::pair(image.version_major, image.version_minor) >
+                                       std::pair(newest->version_major, newest->version_minor))
+            newest = &image;
+        }
+        refused += here;
+      }
+      if (newest == nullptr) continue;
+      const std::string fix = driver_fix(newest->version_major, newest->version_minor);
+      const std::string cuda = cuda_for_ptx_isa(newest->version_major, newest->version_minor);
+      const std::string why = fmt::format(
+          "{} fatbin{} only PTX for it, of ISA {} ({}), which this driver ({}) cannot compile: error 222, "
+          "CUDA_ERROR_UNSUPPORTED_PTX_VERSION",
+          refused, refused == 1 ? " has" : "s have", newest->ptx_isa(),
+          cuda.empty() ? "newer than any CUDA release smwatch knows" : "CUDA " + cuda, report.driver.label);
+      // Failing for the driver alone: that is the reason; else one more.
+      if (v.verdict == Verdict::kFail && refused == v.containers_none) v.reason = why + "; " + fix;
+      else v.reason += "; " + why + "; " + fix;
+      std::string& summary_fix = report.summaries[t].driver_fix;
+      if (summary_fix.empty() || v.verdict == Verdict::kFail) summary_fix = fix;
+    }
+  }
+}
+
 }  // namespace
 
 bool ScanReport::kernels_read() const {
@@ -64,10 +114,12 @@ int ScanReport::exit_code() const {
   return kExitOk;
 }
 
-ScanReport judge(TreeScan tree, std::vector<Target> targets, const PackageIndex* packages) {
+ScanReport judge(TreeScan tree, std::vector<Target> targets, const PackageIndex* packages, const Driver& driver) {
   ScanReport report;
   report.tree = std::move(tree);
   report.targets = std::move(targets);
+  report.driver = driver;
+  if (driver.known()) mark_ptx_the_driver_refuses(report.tree, driver);
   std::vector<uint16_t> ccs;
   for (const auto& t : report.targets) {
     report.summaries.push_back({t});
@@ -118,6 +170,7 @@ ScanReport judge(TreeScan tree, std::vector<Target> targets, const PackageIndex*
   }
   for (const auto& g : report.packages)
     if (!g.dist.name.empty()) judge_code_chosen_per_gpu(report, g.files);
+  if (driver.known()) explain_driver_refusals(report);
 
   // The summaries, from the final verdicts.
   for (size_t i = 0; i < report.tree.files.size(); ++i) {

@@ -114,7 +114,7 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
       out << "     " << fmt::format("{} file{} will fail at the first launch with \"no kernel image is available for execution on the device\":",
                                      s.fail, s.fail == 1 ? "" : "s") << "\n";
       list_files(t, Verdict::kFail);
-      out << "     fix: " << fix_hint(s.target.cc) << "\n";
+      out << "     fix: " << (s.driver_fix.empty() ? fix_hint(s.target.cc) : s.driver_fix) << "\n";
     }
     if (s.partial > 0) {
       out << "     " << fmt::format("{} file{} PARTIAL: some fatbins have code for {}, others were built only for other "

@@ -52,6 +52,11 @@ Examples:
 Installed files are grouped by the Python distribution that installed them
 (*.dist-info/RECORD), wheel members by the wheel's name.
 
+PTX is JIT-compiled only by a driver that knows its ISA version. With
+--driver 12.8 (a CUDA version) or --driver 570.86 (a driver version), or on
+this machine's GPUs (native targets, which ask the driver), PTX newer than
+the driver serves no GPU, and the driver to install is named.
+
 Targets (--target, comma-separated or repeated): sm_120, 120, 12.0, sm_90a,
 compute_80, GPU names ("RTX 5090", H100, B200, GB10, A100, ...), or "native"
 for the GPUs of this machine. Default: native when a GPU is present, else sm_120.
@@ -68,7 +73,7 @@ int smscan_main(int argc, char** argv) {
        strict = false;
   std::string color = "auto";
   unsigned threads = 0;
-  std::string format = "table", html_file, markdown_file, python;
+  std::string format = "table", html_file, markdown_file, python, driver_spec;
   app.add_option("PATH", paths, "directories, .so, .a, executables, fatbins, cubins, .ptx files, .whl/.zip");
   app.add_option("-t,--target", target_specs, "GPUs to judge for (see above); repeatable")->allow_extra_args(false);
   app.add_flag("--json", json, "print the report as JSON (schema: docs/json-schema.md); same as --format json");
@@ -80,6 +85,9 @@ int smscan_main(int argc, char** argv) {
                                        "scan the site-packages of this Python interpreter, by package; alone: the "
                                        "environment smscan is installed in, else python3 on PATH")
                            ->expected(0, 1);
+  app.add_option("--driver", driver_spec,
+                 "the driver the code will run on: a CUDA version (12.8) or a Linux driver version (570.86); "
+                 "PTX newer than it cannot be JIT-compiled (default: this machine's, when the targets are native)");
   app.add_flag("--list", list, "list every image like cuobjdump --list-elf --list-ptx");
   app.add_flag("--kernels", kernels, "judge kernel by kernel and list every kernel (decompresses all images)");
   app.add_flag("--strict", strict, "exit 1 on PARTIAL too (kernels that fail if called on a target)");
@@ -133,9 +141,25 @@ int smscan_main(int argc, char** argv) {
   // Targets are resolved before the scan so a typo fails fast; --list needs
   // none, and asking the driver for "native" costs a cuInit (about a second).
   std::vector<smwatch::Target> targets;
+  smwatch::Driver driver;
+  if (!driver_spec.empty()) {
+    auto parsed = smwatch::parse_driver(driver_spec);
+    if (!parsed) {
+      log->error("{}", smwatch::printable(parsed.error().message));
+      return smwatch::kExitError;
+    }
+    driver = *parsed;
+  }
   if (!list) {
     // No --target: this machine's GPUs, else the default (resolve_targets).
-    auto resolved = smwatch::resolve_targets(target_specs, [] { return smwatch::native_targets(); });
+    // Asking for them also says which driver runs the code here.
+    auto resolved = smwatch::resolve_targets(target_specs, [&] {
+      const smwatch::NativeInfo native = smwatch::query_native_gpus();
+      if (driver_spec.empty() && !native.gpus.empty())
+        driver = smwatch::driver_from_cuda_version(native.driver_version, "this machine's, CUDA " +
+                                                                              smwatch::cuda_version_name(native.driver_version));
+      return smwatch::native_targets(native);
+    });
     if (!resolved) {
       log->error("{}", smwatch::printable(resolved.error().message));
       return smwatch::kExitError;
@@ -175,7 +199,8 @@ int smscan_main(int argc, char** argv) {
     return unreadable ? smwatch::kExitError : smwatch::kExitOk;  // unreadable or damaged, as without --list
   }
 
-  smwatch::ScanReport report = smwatch::judge(std::move(tree), std::move(targets), &packages);
+  if (driver.known()) log->debug("driver: {}", smwatch::printable(driver.label));
+  smwatch::ScanReport report = smwatch::judge(std::move(tree), std::move(targets), &packages, driver);
   report.strict = strict;
   auto write_file = [&](const std::string& file, auto&& print) {
     std::ofstream f(file, std::ios::trunc);

@@ -13,7 +13,7 @@ mkdir -p "$res"
 here=$(cd "$(dirname "$0")" && pwd)
 shim=$art/libsmwatch.so
 export LD_LIBRARY_PATH="$art/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-sections=${SECTIONS:-basic torch stack run bench smscan}   # which parts to run
+sections=${SECTIONS:-basic ptx torch stack run bench smscan}   # which parts to run
 want() { case " $sections " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 fails=0
 pass() { echo "PASS $*"; }
@@ -48,6 +48,25 @@ want basic && check "ptx80 runs through JIT" "cudaSuccess" "$res/ptx.out"
 want basic && check "ptx80 JIT reported" "JIT-compiles its PTX" "$res/ptx.err"
 # The driver's own log for the failing program, a fixture for smwatch explain.
 want basic && CUDA_LOG_FILE=stdout "$art/scale_sm80_static" > "$res/driver-log-scale_sm80.log" 2>&1
+
+# 1a. PTX newer than the driver (issue 19, item 4): the driver refuses it with
+#     222 (CUDA_ERROR_UNSUPPORTED_PTX_VERSION), the same PTX with nvcc's own
+#     .version loads; smscan, asking this driver (native targets), says FAIL
+#     with the driver to install for the one, JIT for the other.
+if want ptx && [ -x "$art/ptx_load_check" ]; then
+  driver_cuda=$(nvidia-smi | grep -o 'CUDA Version: [0-9.]*' | awk '{print $3}')
+  for ptx in scale_compute80 scale_isa91 scale_isa99; do
+    expected=222; [ $ptx = scale_compute80 ] && expected=0
+    # ISA 9.1 came with CUDA 13.1: a driver of 13.1 or newer knows it.
+    [ $ptx = scale_isa91 ] && printf '13.1\n%s\n' "$driver_cuda" | sort -V -C && expected=0
+    "$art/ptx_load_check" "$art/$ptx.ptx" $expected > "$res/ptx-$ptx.txt" 2>&1 &&
+      pass "ptx $ptx: $(cat "$res/ptx-$ptx.txt")" || fail "ptx $ptx: $(cat "$res/ptx-$ptx.txt")"
+    "$art/smscan" --no-progress --color never "$art/$ptx.ptx" > "$res/ptx-$ptx.smscan.txt" 2>&1
+  done
+  check "smscan: nvcc's PTX JITs on this driver" "only through PTX JIT" "$res/ptx-scale_compute80.smscan.txt"
+  check "smscan: PTX 9.9 fails on this driver" "error 222" "$res/ptx-scale_isa99.smscan.txt"
+  check "smscan: PTX 9.9 names a driver" "install an NVIDIA driver newer than CUDA" "$res/ptx-scale_isa99.smscan.txt"
+fi
 
 # 2. torch: a workload under the shim with what-if targets; results bit-identical.
 if want torch && $py -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then

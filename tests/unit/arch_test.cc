@@ -191,3 +191,50 @@ TEST(FixHint, NamesTheReleaseLineThePackageIsFrom) {
 
 }  // namespace
 }  // namespace smwatch
+
+namespace smwatch {
+namespace {
+
+// PTX ISA -> CUDA release (the PTX ISA manual's release history) and the
+// driver forms --driver takes.
+TEST(DriverJit, PtxIsaTable) {
+  EXPECT_EQ(cuda_for_ptx_isa_version(9, 0), 13000);  // what nvcc 13.0 writes
+  EXPECT_EQ(cuda_for_ptx_isa(8, 7), "12.8");
+  EXPECT_EQ(cuda_for_ptx_isa(8, 6), "12.7");  // CUDA 12.6 wrote 8.5; 12.7 was never published
+  EXPECT_EQ(cuda_for_ptx_isa(9, 9), "");
+  EXPECT_EQ(linux_driver_for_cuda(12070), "570.26");  // the first published release that knows 8.6
+  EXPECT_EQ(linux_driver_for_cuda(13000), "580.65.06");
+}
+
+TEST(DriverJit, ParsesCudaAndDriverVersions) {
+  auto cuda = parse_driver("12.4");
+  ASSERT_TRUE(cuda);
+  EXPECT_EQ(cuda->cuda, 12040);
+  EXPECT_FALSE(cuda->at_least);
+  auto r570 = parse_driver("570.86");
+  ASSERT_TRUE(r570);
+  EXPECT_EQ(r570->cuda, 12080);
+  auto r580 = parse_driver("580.65.06");
+  ASSERT_TRUE(r580);
+  EXPECT_EQ(r580->cuda, 13000);
+  EXPECT_FALSE(r580->at_least);
+  auto r590 = parse_driver("590.44.01");  // a branch newer than the table
+  ASSERT_TRUE(r590);
+  EXPECT_EQ(r590->cuda, 13000);
+  EXPECT_TRUE(r590->at_least);
+  for (const char* bad : {"", "12", "banana", "12.8x", "200.1", "1.2.3.4", "440.33"}) EXPECT_FALSE(parse_driver(bad)) << bad;
+}
+
+TEST(DriverJit, PtxNewerThanTheDriverIsRefused) {
+  EXPECT_EQ(driver_jits({}, 9, 0), DriverJit::kUnknown);
+  EXPECT_EQ(driver_jits(*parse_driver("12.4"), 9, 0), DriverJit::kNo);
+  EXPECT_EQ(driver_jits(*parse_driver("12.4"), 8, 4), DriverJit::kYes);
+  EXPECT_EQ(driver_jits(*parse_driver("13.0"), 9, 0), DriverJit::kYes);
+  EXPECT_EQ(driver_jits(*parse_driver("13.0"), 9, 9), DriverJit::kNo);   // newer than every known ISA
+  EXPECT_EQ(driver_jits(*parse_driver("590.44.01"), 9, 1), DriverJit::kUnknown);  // may know it
+  EXPECT_EQ(driver_jits(*parse_driver("575.51.03"), 9, 0), DriverJit::kNo);
+  EXPECT_EQ(driver_fix(9, 0), "install an NVIDIA driver for CUDA 13.0 or newer (Linux: 580.65.06 or newer)");
+}
+
+}  // namespace
+}  // namespace smwatch

@@ -27,6 +27,40 @@ TEST(Cli, TableVerdictsAndExitCodes) {
   EXPECT_NE(jit.out.find("JIT"), std::string::npos);
 }
 
+// PTX newer than the driver (nvcc 13.0 writes PTX ISA 9.0, CUDA 13.0): a
+// driver for CUDA 12.4 cannot JIT it (error 222), so compute_80-only code
+// fails on every GPU, with the driver to install named; a CUDA 13.0 driver
+// JITs it; an unknown driver changes nothing.
+TEST(Cli, PtxNewerThanTheDriverFails) {
+  for (const char* file : {"ptx80.so", "sm80.ptx"}) {
+    auto old_driver = run_smscan({"-t", "sm_90", "--driver", "12.4", "--color", "never", fixture(file)});
+    EXPECT_EQ(old_driver.exit_code, 1) << file << old_driver.out << old_driver.err;
+    EXPECT_NE(old_driver.out.find("FAIL"), std::string::npos) << old_driver.out;
+    EXPECT_NE(old_driver.out.find("of ISA 9.0 (CUDA 13.0), which this driver (12.4) cannot compile: error 222"),
+              std::string::npos) << old_driver.out;
+    EXPECT_NE(old_driver.out.find("fix: install an NVIDIA driver for CUDA 13.0 or newer (Linux: 580.65.06 or newer)"),
+              std::string::npos) << old_driver.out;
+    for (const char* ok : {"13.0", "580.65.06", "590.44.01"}) {
+      auto new_driver = run_smscan({"-t", "sm_90", "--driver", ok, fixture(file)});
+      EXPECT_EQ(new_driver.exit_code, 0) << file << " " << ok << new_driver.out;
+      EXPECT_NE(new_driver.out.find("JIT"), std::string::npos) << new_driver.out;
+    }
+    auto unknown = run_smscan({"-t", "sm_90", fixture(file)});
+    EXPECT_EQ(unknown.exit_code, 0) << unknown.out;
+    auto r575 = run_smscan({"-t", "sm_90", "--driver", "575.51.03", "--json", fixture(file)});
+    EXPECT_EQ(r575.exit_code, 1) << r575.out;
+    auto doc = nlohmann::json::parse(r575.out);
+    EXPECT_EQ(doc["summary"]["targets"]["sm_90"]["fix"],
+              "install an NVIDIA driver for CUDA 13.0 or newer (Linux: 580.65.06 or newer)");
+  }
+  // SASS for the GPU does not need the driver to compile anything.
+  auto sass = run_smscan({"-t", "sm_80", "--driver", "12.4", fixture("sm80.so")});
+  EXPECT_EQ(sass.exit_code, 0) << sass.out;
+  auto bad = run_smscan({"-t", "sm_90", "--driver", "banana", fixture("ptx80.so")});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--driver banana"), std::string::npos) << bad.err;
+}
+
 TEST(Cli, JsonReport) {
   auto r = run_smscan({"--json", "-t", "sm_80,sm_120", fixture("multi.so"), fixture("sm80.so")});
   EXPECT_EQ(r.exit_code, 1);

@@ -53,6 +53,45 @@ struct GpuGeneration {
 std::span<const GpuGeneration> gpu_table();
 const GpuGeneration* find_generation(uint16_t cc);
 
+// ---- Drivers and PTX ISA versions -------------------------------------------
+// A driver JIT-compiles only PTX whose ISA version (".version 9.0") it knows,
+// that of its own CUDA release or older; newer PTX fails to load with 222,
+// CUDA_ERROR_UNSUPPORTED_PTX_VERSION. CUDA versions are written as
+// cuDriverGetVersion gives them: 1000 * major + 10 * minor (12080 = 12.8).
+
+// The CUDA release that introduced a PTX ISA version (8.7 -> 12080), or 0
+// when it is not in the table.
+int cuda_for_ptx_isa_version(uint16_t major, uint16_t minor);
+// The same as text ("12.8"), or "" when unknown.
+std::string cuda_for_ptx_isa(uint16_t major, uint16_t minor);
+std::string cuda_version_name(int cuda);  // 12080 -> "12.8"
+
+// The driver that will run the code, when known (smscan --driver, or the
+// driver of this machine). `cuda` 0 = unknown: nothing is judged by it.
+struct Driver {
+  int cuda = 0;            // the newest CUDA release it supports
+  bool at_least = false;   // a driver version newer than the table knows: it supports `cuda` or more
+  std::string label;       // as given: "12.4", "570.86", "CUDA 13.0 (this machine)"
+  bool known() const { return cuda > 0; }
+};
+// "12.8" or "13.0" (a CUDA version), "570.86" or "580.65.06" (a Linux driver
+// version, from NVIDIA's table of the minimum driver of each CUDA release).
+Result<Driver> parse_driver(std::string_view text);
+// From cuDriverGetVersion's answer (13000); unknown for 0.
+Driver driver_from_cuda_version(int cuda_version, std::string label);
+// The oldest Linux x86-64 driver of a CUDA release or a later one ("580.65.06"
+// for 13000; the 12.8 one for 12070, a release never published), or "".
+std::string linux_driver_for_cuda(int cuda);
+
+enum class DriverJit : uint8_t { kYes, kNo, kUnknown };
+// Whether `driver` JIT-compiles PTX of this ISA version: kUnknown when the
+// driver is unknown, or the ISA is newer than the table and the driver may
+// know it.
+DriverJit driver_jits(const Driver& driver, uint16_t isa_major, uint16_t isa_minor);
+// What to install for PTX of this ISA version: "an NVIDIA driver for CUDA
+// 13.0 or newer (Linux 580.65.06 or newer)".
+std::string driver_fix(uint16_t isa_major, uint16_t isa_minor);
+
 // "sm_90a", "compute_100f", "sm_120", "120", "12.0", "90a".
 Result<Arch> parse_arch(std::string_view text);
 // Everything parse_arch takes, or a GPU name: "RTX 5090", "H100", "B200", "GB10".

@@ -42,6 +42,9 @@ struct FatbinImage {
   uint16_t version_major = 0;      // PTX ISA version for PTX entries (9.0 for nvcc 13.0)
   uint16_t version_minor = 0;
   uint64_t flags = 0;
+  // PTX whose ISA is newer than the driver that will run it (set by the
+  // judge when the driver is known): the driver refuses it with 222.
+  bool driver_refuses = false;
   // Filled only when kernels are asked for (ScanOptions::kernels).
   bool kernels_read = false;
   std::vector<std::string> kernels;  // mangled names

@@ -20,8 +20,7 @@ struct PtxInfo {
 bool looks_like_ptx(std::string_view text);  // has ".version" and ".target" near the start
 Result<PtxInfo> read_ptx(std::string_view text);
 
-// The CUDA release that introduced a PTX ISA version ("8.7" -> "12.8"), or ""
-// when unknown. A driver JIT-compiles only the ISA versions it knows.
-std::string cuda_for_ptx_isa(uint16_t major, uint16_t minor);
+// The CUDA release of a PTX ISA version: cuda_for_ptx_isa (arch.h), next to
+// the GPU table.
 
 }  // namespace smwatch

@@ -29,6 +29,8 @@ struct TargetSummary {
   Verdict verdict = Verdict::kOk;
   size_t ok = 0, jit = 0, partial = 0, fail = 0;  // files
   size_t kernels_jit = 0, kernels_fail = 0;  // kernels, when they were read
+  // When files fail because the driver refuses their PTX: the driver to install.
+  std::string driver_fix;
 };
 
 // The files of one Python distribution (installed, or a wheel), judged together.
@@ -47,6 +49,7 @@ struct ScanReport {
   std::vector<TargetSummary> summaries;            // [target]
   std::vector<PackageGroup> packages;              // empty when no file belongs to a distribution
   std::vector<int> file_package;                   // [file]: index into packages, or -1
+  Driver driver;                                   // the driver judged for; unknown: PTX JIT assumed to work
   size_t unreadable = 0;                           // files with read_error
   size_t damaged = 0;                              // files with problems
   bool kernels_read() const;
@@ -57,8 +60,11 @@ struct ScanReport {
 };
 
 // Judges every file for every target. With `packages`, files installed by a
-// distribution (RECORD) or read from a wheel are grouped by it.
-ScanReport judge(TreeScan tree, std::vector<Target> targets, const PackageIndex* packages = nullptr);
+// distribution (RECORD) or read from a wheel are grouped by it. With a known
+// `driver`, PTX newer than it cannot be JIT-compiled: it serves no GPU, and
+// the files that fail for that say which driver to install.
+ScanReport judge(TreeScan tree, std::vector<Target> targets, const PackageIndex* packages = nullptr,
+                 const Driver& driver = {});
 
 // ---- Outputs of a judged scan, one file each -------------------------------
 
