@@ -38,8 +38,33 @@ inline std::string package_title(const PackageGroup& g) {
   return g.dist.name.empty() ? "(files of no known package)" : g.dist.name + " " + g.dist.version;
 }
 
-inline std::string package_fix(const PackageGroup& g, uint16_t cc) {
+// The fix for a target: another image when an image was scanned.
+inline std::string target_fix(const ScanReport& report, uint16_t cc) {
+  return report.image.empty() ? fix_hint(cc) : image_fix_hint(cc, report.image.name);
+}
+
+inline std::string package_fix(const ScanReport& report, const PackageGroup& g, uint16_t cc) {
+  if (!report.image.empty()) return image_fix_hint(cc, report.image.name, g.dist.name, g.dist.version);
   return g.dist.name.empty() ? fix_hint(cc) : fix_hint(cc, g.dist.name, g.dist.version);
+}
+
+// What a container image carries, as lines of text (unescaped): its Pythons,
+// torch and its CUDA line, the CUDA libraries. Empty when no image was scanned.
+inline std::vector<std::string> image_lines(const ScanReport& report) {
+  std::vector<std::string> lines;
+  const ImageSummary& image = report.image;
+  if (image.empty()) return lines;
+  lines.push_back("image " + image.name + ": " + image.manifest + ", " + std::to_string(image.layers) + " layer" +
+                  (image.layers == 1 ? "" : "s"));
+  for (const auto& dir : image.site_dirs) lines.push_back("python packages: " + dir);
+  if (!image.torch_version.empty())
+    lines.push_back("torch " + image.torch_version +
+                    (image.torch_cuda.empty() ? " (no CUDA line: a CPU build?)" : " (CUDA " + image.torch_cuda + ")"));
+  for (const auto& lib : image.cuda_libraries)
+    lines.push_back(lib.component + (lib.version.empty() ? "" : " " + lib.version) + ": " + lib.path +
+                    (lib.package.empty() ? "" : " (" + lib.package + ")"));
+  if (image.cuda_libraries.empty()) lines.push_back("no CUDA runtime or toolkit libraries");
+  return lines;
 }
 
 inline size_t files_with_device_code(const ScanReport& report) {
