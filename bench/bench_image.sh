@@ -7,7 +7,7 @@
 # unpack alone, in under 200 MiB.
 #
 #   bench/bench_image.sh [SMSCAN]
-#     SMSCAN   default: build/smscan (or $BUILD_DIR/smscan)
+#     SMSCAN   default: build/inspector/smscan (or $BUILD_DIR/inspector/smscan)
 # Environment: BENCH_TORCH (default 2.6.0), BENCH_WHEELS (wheel cache, default
 # /work/.cache-wheels: only what is not there is downloaded), BENCH_DIR (where
 # the image and the unpacked tree go, default /work/.cache-wheels/bench-image;
@@ -15,7 +15,7 @@
 # Heavy: run it by hand, `nice -n 10` on a shared machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-smscan=$(realpath "${1:-${BUILD_DIR:-build}/smscan}")
+smscan=$(realpath "${1:-${BUILD_DIR:-build}/inspector/smscan}")
 torch=${BENCH_TORCH:-2.6.0}
 wheels=${BENCH_WHEELS:-/work/.cache-wheels}
 dir=${BENCH_DIR:-/work/.cache-wheels/bench-image}

@@ -1,14 +1,17 @@
 // scan_image() (container images: layers through libarchive, applied to an
-// in-memory tree) over arbitrary layer bytes. Each input is the blob of both
-// layers of a fixed OCI layout written once per process: the second layer
-// applies the same entries over the first (replacements, whiteouts of what
-// the first made, hard links and symlinks into it). The layout names its
-// blobs by an algorithm smscan does not check, so inputs need no digest.
+// in-memory tree) over arbitrary bytes, in a fixed OCI layout written once
+// per process. An input that starts with '{' is the image's manifest (its
+// layers: the blob "fuzz:layer", an empty tar); any other is the blob of
+// both layers of the fixed manifest: the second layer applies the same
+// entries over the first (replacements, whiteouts of what the first made,
+// hard links and symlinks into it). The layout names its blobs by an
+// algorithm smscan does not check, so inputs need no digest.
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "common.h"
 #include "smwatch/container_image.h"
@@ -43,7 +46,17 @@ const std::string& layout() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string& dir = layout();
-  if (!write_file(dir + "/blobs/fuzz/layer", data, size)) return 0;
+  static const std::string fixed_manifest = R"({"schemaVersion":2,"layers":[{"digest":"fuzz:layer"},{"digest":"fuzz:layer"}]})";
+  static const std::vector<uint8_t> empty_tar(1024, 0);
+  const bool manifest = size > 0 && data[0] == '{';
+  if (manifest) {
+    if (!write_file(dir + "/blobs/fuzz/manifest", data, size) ||
+        !write_file(dir + "/blobs/fuzz/layer", empty_tar.data(), empty_tar.size()))
+      return 0;
+  } else if (!write_file(dir + "/blobs/fuzz/manifest", fixed_manifest.data(), fixed_manifest.size()) ||
+             !write_file(dir + "/blobs/fuzz/layer", data, size)) {
+    return 0;
+  }
   smwatch::ScanOptions options;
   options.kernels = size % 2 == 0;  // both paths, chosen by the input
   smwatch::ImageLimits limits;

@@ -126,6 +126,12 @@ open(f"{out}/tree.tar", "wb").write(tree)
 open(f"{out}/bad.tar", "wb").write(bad)
 open(f"{out}/tree.tar.gz", "wb").write(gzip.compress(tree))
 open(f"{out}/tree.tar.zst", "wb").write(subprocess.run(["zstd", "-q", "-c"], input=tree, capture_output=True, check=True).stdout)
+# Manifests (an input that starts with '{'): layers with good, bad and odd digests; an index.
+open(f"{out}/manifest.json", "w").write('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",'
+    '"config":{"digest":"fuzz:config","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip",'
+    '"digest":"fuzz:layer","size":1024},{"digest":"sha256:00"},{"digest":"../x"}],"manifests":[]}\n')
+open(f"{out}/index.json", "w").write('{"schemaVersion":2,"manifests":[{"digest":"fuzz:manifest","platform":'
+    '{"os":"linux","architecture":"amd64"}},{"digest":"fuzz:layer"}]}\n')
 PY
 
 bin=$(dirname "$fx")/shim

@@ -33,6 +33,11 @@ using json = nlohmann::json;
 constexpr uint64_t kMiB = uint64_t{1} << 20;
 // Symlinks followed for one path, as Linux does (MAXSYMLINKS): more is a loop.
 constexpr int kMaxSymlinks = 40;
+// Components of an entry's name: PATH_MAX (4096) holds at most 2048. The
+// tree's recursion (walk, opaque purge, destruction) stays this deep.
+constexpr size_t kMaxComponents = 2048;
+// Directories the walk descends through at once, symlinks included.
+constexpr size_t kMaxWalkDepth = 4096;
 
 struct ArchiveCloser {
   void operator()(archive* a) const { archive_read_free(a); }
@@ -242,6 +247,15 @@ Result<json> read_json(const Layout& layout, const std::string& name, const std:
   return j;
 }
 
+// j[key], or null when j is no object or has no such key (a const json's
+// operator[] must not be asked for a missing key).
+const json& field(const json& j, const char* key) {
+  static const json null;
+  if (!j.is_object()) return null;
+  auto it = j.find(key);
+  return it == j.end() ? null : *it;
+}
+
 std::string string_at(const json& j, const char* key) {
   if (!j.is_object()) return {};
   auto it = j.find(key);
@@ -327,11 +341,11 @@ Result<Manifest> choose_manifest(const Layout& layout, const std::string& tag, c
       return make_error(tag.empty() ? fmt::format("manifest.json holds {} images: name one as PATH:TAG (tags: {})",
                                                   manifest->size(), known)
                                     : "no image tagged \"" + printable(tag) + "\" in manifest.json (tags: " + known + ")");
-    if (!pick->is_object() || !(*pick)["Layers"].is_array()) return make_error("manifest.json: no Layers list");
+    if (!field(*pick, "Layers").is_array()) return make_error("manifest.json: no Layers list");
     Manifest out;
     out.name = "manifest.json";
-    if ((*pick)["RepoTags"].is_array() && !(*pick)["RepoTags"].empty() && (*pick)["RepoTags"][0].is_string())
-      out.name = (*pick)["RepoTags"][0].get<std::string>();
+    if (const json& tags = field(*pick, "RepoTags"); tags.is_array() && !tags.empty() && tags[0].is_string())
+      out.name = tags[0].get<std::string>();
     // The config's diff_ids are the digests of the uncompressed layers: a
     // docker-archive stores them uncompressed, so they check the blobs.
     std::vector<std::string> diff_ids;
@@ -341,7 +355,7 @@ Result<Manifest> choose_manifest(const Layout& layout, const std::string& tag, c
         for (const auto& d : (*c)["rootfs"]["diff_ids"]) diff_ids.push_back(d.is_string() ? d.get<std::string>() : "");
     }
     size_t i = 0;
-    for (const auto& l : (*pick)["Layers"]) {
+    for (const auto& l : field(*pick, "Layers")) {
       const std::string blob = l.is_string() ? clean_member_name(l.get<std::string>()) : std::string();
       const std::string digest = i < diff_ids.size() ? diff_ids[i] : std::string();
       ++i;
@@ -393,6 +407,7 @@ Result<std::vector<std::string>> entry_components(std::string_view name) {
     std::string_view part = name.substr(at, slash - at);
     if (part == "..") return make_error("\"..\" leaves the image's root");
     if (!part.empty() && part != ".") parts.emplace_back(part);
+    if (parts.size() > kMaxComponents) return make_error("more than 2048 path components");
     at = slash + 1;
   }
   return parts;
@@ -894,11 +909,15 @@ class Walk {
   std::vector<Listed> files;
   std::vector<Place> site_dirs;
 
-  void run() { visit_dir(tree_.root_place(), "/"); }
+  void run() { visit_dir(tree_.root_place(), "/", 0); }
 
  private:
   // A directory at `real` (its place), shown as `shown`.
-  void visit_dir(const Place& real, const std::string& shown) {
+  void visit_dir(const Place& real, const std::string& shown, size_t depth) {
+    if (depth > kMaxWalkDepth) {
+      problems_.push_back(printable(shown) + ": directories nested more than 4096 deep (through symlinks): not read");
+      return;
+    }
     if (!seen_dirs_.insert(real.node()).second) return;
     const std::string& name = real.stack.back().first;
     if ((name == "site-packages" || name == "dist-packages") && has_dist_info(*real.node())) site_dirs.push_back(real);
@@ -921,7 +940,7 @@ class Walk {
       }
       Node* node = place.node();
       if (node->type == Node::kDir) {
-        visit_dir(place, path);
+        visit_dir(place, path, depth + 1);
       } else if (node->type == Node::kFile && node->content) {
         if (!seen_files_.insert(node->content.get()).second) continue;  // another name of one file
         files.push_back({path, place.path(), node->content.get()});
