@@ -13,6 +13,8 @@
 set -euo pipefail
 smscan=$(realpath "$1") fixtures=$(realpath "$2") work=$3
 here=$(cd "$(dirname "$0")" && pwd)
+cuda_lib=${CUDA_HOME:-/usr/local/cuda}/lib64
+[ -n "$(ls "$cuda_lib"/libcudart.so.* 2>/dev/null)" ] || { echo "images: no libcudart in $cuda_lib: skipped"; exit 77; }
 for tool in umoci skopeo python3 tar; do
   command -v $tool >/dev/null || { echo "images: $tool not installed (scripts/setup.sh installs it): skipped"; exit 77; }
 done
@@ -33,7 +35,16 @@ cp "$fixtures/multi.so" $root/usr/lib/cuda/libmulti.so
 cp "$fixtures/sm90a.so" $root/opt/app/libdeleted.so
 cp "$fixtures/sm80.so" $root/opt/opq/libhidden.so
 cp "$fixtures/sm80.cubin" $root/opt/opq/kept_below.cubin
-cp "$fixtures/ptx80.so" $site/kern/lib/libkern.so
+cp "$fixtures/sm80.so" $site/kern/lib/libkern.so
+# torch's identity as an image carries it (its dist-info and torch/version.py;
+# no libraries) and a real CUDA runtime from this machine's toolkit.
+mkdir -p $site/torch $site/torch-2.6.0.dist-info $root/usr/local/cuda/lib64
+printf 'Metadata-Version: 2.1\nName: torch\nVersion: 2.6.0\n\n' >$site/torch-2.6.0.dist-info/METADATA
+printf 'torch/version.py,,\ntorch-2.6.0.dist-info/METADATA,,\n' >$site/torch-2.6.0.dist-info/RECORD
+printf "__version__ = '2.6.0+cu124'\ncuda: Optional[str] = '12.4'\n" >$site/torch/version.py
+cudart=$(ls "$cuda_lib"/libcudart.so.* | head -1)
+cp "$cudart" $root/usr/local/cuda/lib64/
+ln -s "$(basename "$cudart")" $root/usr/local/cuda/lib64/libcudart.so
 printf 'Metadata-Version: 2.1\nName: kern\nVersion: 1.0+cu118\n\n' >$site/kern-1.0.dist-info/METADATA
 printf 'kern/lib/libkern.so,sha256=x,1\nkern-1.0.dist-info/METADATA,,\nkern-1.0.dist-info/RECORD,,\n' \
   >$site/kern-1.0.dist-info/RECORD
@@ -119,6 +130,12 @@ assert pk["kern"]["files"] == ["/usr/local/lib/python3.11/site-packages/kern/lib
 assert doc["image"]["site_packages"] == ["/usr/local/lib/python3.11/site-packages"], doc["image"]
 fix = doc["summary"]["targets"]["sm_90"].get("fix", "")
 assert fix.startswith("oci:t: ") and "use an image built with CUDA" in fix and "pip" not in fix, fix
+fix = pk["kern"]["verdicts"]["sm_90"]["fix"]
+assert fix == "oci:t: this image's kern 1.0+cu118 has no sm_90: use an image built with CUDA 11.8 or newer", fix
+assert doc["image"]["torch"] == {"version": "2.6.0", "cuda": "12.4"}, doc["image"]["torch"]
+libs = doc["image"]["cuda_libraries"]
+assert [l["component"] for l in libs] == ["CUDA runtime"] and libs[0]["path"].startswith("/usr/local/cuda/lib64/libcudart.so."), libs
+assert doc["image"]["layers"] == 3 and doc["image"]["distributions"] == 2, doc["image"]
 PY
 for fmt in --list --markdown=md --html=page.html; do
   case $fmt in
