@@ -515,9 +515,13 @@ class LayerReader {
 
   void problem(const std::string& what) { result_.problems.push_back(ref_.label + ": " + what); }
 
+  // An entry's name as UTF-8 where the tar says it is (pax headers), else its
+  // bytes as stored: never dropped because smscan runs in the C locale.
+  static const char* name_of(const char* utf8, const char* stored) { return utf8 != nullptr ? utf8 : stored; }
+
   // Returns false when the layer cannot be read on.
   bool read_entry(archive* a, archive_entry* entry) {
-    const char* raw = archive_entry_pathname(entry);
+    const char* raw = name_of(archive_entry_pathname_utf8(entry), archive_entry_pathname(entry));
     const std::string name = member_label(raw != nullptr ? raw : "");
     auto parts = entry_components(raw != nullptr ? raw : "");
     if (!parts) {
@@ -545,7 +549,7 @@ class LayerReader {
       result_.ops.push_back(std::move(op));
       return true;
     }
-    if (const char* hard = archive_entry_hardlink(entry); hard != nullptr) {
+    if (const char* hard = name_of(archive_entry_hardlink_utf8(entry), archive_entry_hardlink(entry)); hard != nullptr) {
       auto target = entry_components(hard);
       if (!target || target->empty()) {
         problem(name + ": hard link to " + member_label(hard) + ": " +
@@ -561,7 +565,7 @@ class LayerReader {
       case AE_IFDIR: op.kind = Op::kDir; break;
       case AE_IFLNK:
         op.kind = Op::kSymlink;
-        op.link = archive_entry_symlink(entry) != nullptr ? archive_entry_symlink(entry) : "";
+        if (const char* link = name_of(archive_entry_symlink_utf8(entry), archive_entry_symlink(entry))) op.link = link;
         break;
       case AE_IFREG: {
         op.kind = Op::kFile;

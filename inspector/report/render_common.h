@@ -44,7 +44,13 @@ inline std::string target_fix(const ScanReport& report, uint16_t cc) {
 }
 
 inline std::string package_fix(const ScanReport& report, const PackageGroup& g, uint16_t cc) {
-  if (!report.image.empty()) return image_fix_hint(cc, report.image.name, g.dist.name, g.dist.version);
+  if (!report.image.empty()) {
+    // PyPI's torch says its CUDA line in torch/version.py, not in its version.
+    std::string version = g.dist.version;
+    if (g.dist.name == "torch" && version.find("+cu") == std::string::npos && !report.image.torch_cuda.empty())
+      version += " (CUDA " + report.image.torch_cuda + ")";
+    return image_fix_hint(cc, report.image.name, g.dist.name, version);
+  }
   return g.dist.name.empty() ? fix_hint(cc) : fix_hint(cc, g.dist.name, g.dist.version);
 }
 

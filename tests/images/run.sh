@@ -36,11 +36,13 @@ cp "$fixtures/sm90a.so" $root/opt/app/libdeleted.so
 cp "$fixtures/sm80.so" $root/opt/opq/libhidden.so
 cp "$fixtures/sm80.cubin" $root/opt/opq/kept_below.cubin
 cp "$fixtures/sm80.so" $site/kern/lib/libkern.so
-# torch's identity as an image carries it (its dist-info and torch/version.py;
-# no libraries) and a real CUDA runtime from this machine's toolkit.
-mkdir -p $site/torch $site/torch-2.6.0.dist-info $root/usr/local/cuda/lib64
+# torch as PyPI's wheels install it (its version without "+cu124", the CUDA
+# line in torch/version.py; one sm_80 library) and a real CUDA runtime from
+# this machine's toolkit.
+mkdir -p $site/torch/lib $site/torch-2.6.0.dist-info $root/usr/local/cuda/lib64
+cp "$fixtures/sm80.so" $site/torch/lib/libtorch_cuda.so
 printf 'Metadata-Version: 2.1\nName: torch\nVersion: 2.6.0\n\n' >$site/torch-2.6.0.dist-info/METADATA
-printf 'torch/version.py,,\ntorch-2.6.0.dist-info/METADATA,,\n' >$site/torch-2.6.0.dist-info/RECORD
+printf 'torch/version.py,,\ntorch/lib/libtorch_cuda.so,,\ntorch-2.6.0.dist-info/METADATA,,\n' >$site/torch-2.6.0.dist-info/RECORD
 printf "__version__ = '2.6.0+cu124'\ncuda: Optional[str] = '12.4'\n" >$site/torch/version.py
 cudart=$(ls "$cuda_lib"/libcudart.so.* | head -1)
 cp "$cudart" $root/usr/local/cuda/lib64/
@@ -51,6 +53,7 @@ printf 'kern/lib/libkern.so,sha256=x,1\nkern-1.0.dist-info/METADATA,,\nkern-1.0.
 ln -s cuda/libmulti.so $root/usr/lib/libmulti.so.1          # the same file by a second name
 ln -s ../usr/lib/cuda $root/opt/cuda                          # a directory by a second name
 echo "not device code" >$root/opt/app/README
+cp "$fixtures/sm90a.so" "$root/opt/app/données.so"                # a UTF-8 name (a pax header)
 umoci repack --refresh-bundle --image oci:t bundle >/dev/null
 # Layer 2: replace one library, delete another (a whiteout), a hard link.
 cp "$fixtures/sm120.so" $root/usr/lib/cuda/libreplaced.so
@@ -133,6 +136,8 @@ assert fix.startswith("oci:t: ") and "use an image built with CUDA" in fix and "
 fix = pk["kern"]["verdicts"]["sm_90"]["fix"]
 assert fix == "oci:t: this image's kern 1.0+cu118 has no sm_90: use an image built with CUDA 11.8 or newer", fix
 assert doc["image"]["torch"] == {"version": "2.6.0", "cuda": "12.4"}, doc["image"]["torch"]
+fix = pk["torch"]["verdicts"]["sm_120"]["fix"]
+assert fix == "oci:t: this image's torch 2.6.0 (CUDA 12.4) has no sm_120: use an image built with CUDA 12.8 or newer", fix
 libs = doc["image"]["cuda_libraries"]
 assert [l["component"] for l in libs] == ["CUDA runtime"] and libs[0]["path"].startswith("/usr/local/cuda/lib64/libcudart.so."), libs
 assert doc["image"]["layers"] == 3 and doc["image"]["distributions"] == 2, doc["image"]
