@@ -27,7 +27,7 @@ done
 mkdir -p "$wheels" "$dir"
 image=$dir/oci
 
-if [ ! -f "$image/index.json" ]; then
+if [ ! -f "$dir/built" ]; then  # written last: a build cut short is redone
   echo "bench_image: wheels for torch==$torch into $wheels (pip skips those already there)"
   python3 -m pip download -q --disable-pip-version-check --only-binary=:all: -d "$wheels" "torch==$torch"
   rm -rf "$dir/site" "$dir/bundle" "$image"
@@ -41,13 +41,14 @@ if [ ! -f "$image/index.json" ]; then
   # Layer 1: NVIDIA's libraries; layer 2: torch; layer 3: everything else.
   mv "$dir/site/$site/nvidia" "$dir/bundle/rootfs/$site/"
   mv "$dir/site/$site"/nvidia_* "$dir/bundle/rootfs/$site/"
-  umoci repack --image "$image:t" "$dir/bundle" >/dev/null
+  umoci repack --refresh-bundle --image "$image:t" "$dir/bundle" >/dev/null
   mv "$dir/site/$site/torch" "$dir/site/$site"/torch-*.dist-info "$dir/bundle/rootfs/$site/"
-  umoci repack --image "$image:t" "$dir/bundle" >/dev/null
+  umoci repack --refresh-bundle --image "$image:t" "$dir/bundle" >/dev/null
   cp -a "$dir/site/$site/." "$dir/bundle/rootfs/$site/"
-  umoci repack --image "$image:t" "$dir/bundle" >/dev/null
+  umoci repack --refresh-bundle --image "$image:t" "$dir/bundle" >/dev/null
   umoci gc --layout "$image"
   rm -rf "$dir/site" "$dir/bundle"
+  touch "$dir/built"
 fi
 blobs=$(du -sb "$image" | cut -f1)
 echo "image: $image ($(( blobs / 1048576 )) MiB of blobs, $(nproc) cores)"
