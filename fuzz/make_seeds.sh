@@ -15,7 +15,7 @@ out=fuzz/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 rm -rf "$out"
-mkdir -p "$out"/{fatbin,decompress,cubin,host_elf,ptx,archive,scan,report,zip,explain,records,embedded,packages}
+mkdir -p "$out"/{fatbin,decompress,cubin,host_elf,ptx,archive,scan,report,zip,explain,records,embedded,packages,image}
 
 # A shared library cut down to its ELF headers and the fatbin section (the full
 # .so files are ~1 MB each, mostly the static CUDA runtime).
@@ -100,6 +100,40 @@ cp tests/cli/logs/*.log "$out/explain/"
 # records: a real report of the shim, written over the stand-in driver (every
 # record type but runtime_kernel and missing, which need a what-if miss), and
 # those two from the report tests.
+# image: layer blobs (image_fuzzer.cc applies each one twice): files with
+# device code, a replacement, a whiteout and an opaque directory, a hard link,
+# symlinks (one a loop), bad paths; plain, gzip and zstd.
+python3 - "$fx/sm80.cubin" "$out/image" <<'PY'
+import gzip, io, subprocess, sys, tarfile
+cubin, out = open(sys.argv[1], "rb").read(), sys.argv[2]
+def layer(entries):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+        for name, kind, data, link in entries:
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname, info.size = kind, link, len(data)
+            t.addfile(info, io.BytesIO(data) if data else None)
+    return buf.getvalue()
+F, D, S, H = tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE
+tree = layer([("./usr/", D, b"", ""), ("./usr/lib/k.cubin", F, cubin, ""), ("./usr/lib/k2.cubin", H, b"", "./usr/lib/k.cubin"),
+              ("./lib", S, b"", "usr/lib"), ("./lib/via_link.cubin", F, cubin, ""), ("./usr/lib/.wh.k.cubin", F, b"", ""),
+              ("./opt/.wh..wh..opq", F, b"", ""), ("./opt/x/loop", S, b"", "../x/loop"),
+              ("./s/site-packages/p-1.dist-info/RECORD", F, b"../../usr/lib/k2.cubin,,\n", ""),
+              ("./s/site-packages/p-1.dist-info/METADATA", F, b"Name: p\nVersion: 1\n\n", "")])
+bad = layer([(".wh..", F, b"", ""), ("/abs.cubin", F, cubin, ""), ("../up.cubin", F, cubin, ""), ("a", S, b"", "b"),
+             ("b", S, b"", "a"), ("h", H, b"", "missing")])
+open(f"{out}/tree.tar", "wb").write(tree)
+open(f"{out}/bad.tar", "wb").write(bad)
+open(f"{out}/tree.tar.gz", "wb").write(gzip.compress(tree))
+open(f"{out}/tree.tar.zst", "wb").write(subprocess.run(["zstd", "-q", "-c"], input=tree, capture_output=True, check=True).stdout)
+# Manifests (an input that starts with '{'): layers with good, bad and odd digests; an index.
+open(f"{out}/manifest.json", "w").write('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",'
+    '"config":{"digest":"fuzz:config","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip",'
+    '"digest":"fuzz:layer","size":1024},{"digest":"sha256:00"},{"digest":"../x"}],"manifests":[]}\n')
+open(f"{out}/index.json", "w").write('{"schemaVersion":2,"manifests":[{"digest":"fuzz:manifest","platform":'
+    '{"os":"linux","architecture":"amd64"}},{"digest":"fuzz:layer"}]}\n')
+PY
+
 bin=$(dirname "$fx")/shim
 shim=$(dirname "$fx")/../shim/libsmwatch.so
 if [ -x "$bin/driver_direct" ] && [ -f "$shim" ]; then

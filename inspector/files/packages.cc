@@ -34,25 +34,8 @@ std::string resolved(const fs::path& p) {
 
 // "Name: torch" / "Version: 2.5.1" from the header block of METADATA.
 Distribution read_metadata(const fs::path& dist_info) {
-  Distribution d;
   auto metadata = read_regular_file((dist_info / "METADATA").string(), kMetadataRead);
-  std::istringstream in(metadata ? *metadata : std::string());
-  std::string line;
-  while (std::getline(in, line) && !line.empty() && line != "\r") {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (d.name.empty() && line.starts_with("Name:")) d.name = line.substr(5);
-    else if (d.version.empty() && line.starts_with("Version:")) d.version = line.substr(8);
-    if (!d.name.empty() && d.name.front() == ' ') d.name.erase(0, d.name.find_first_not_of(' '));
-    if (!d.version.empty() && d.version.front() == ' ') d.version.erase(0, d.version.find_first_not_of(' '));
-  }
-  if (d.name.empty() || d.version.empty()) {  // fall back on "<name>-<version>.dist-info"
-    std::string stem = dist_info.filename().string();
-    stem = stem.substr(0, stem.size() - std::string_view(".dist-info").size());
-    size_t dash = stem.rfind('-');
-    if (d.name.empty()) d.name = stem.substr(0, dash);
-    if (d.version.empty() && dash != std::string::npos) d.version = stem.substr(dash + 1);
-  }
-  return d;
+  return parse_metadata(metadata ? *metadata : std::string(), dist_info.filename().string());
 }
 
 // The path field of one RECORD line (CSV: path,hash,size; quoted when the
@@ -83,6 +66,43 @@ bool has_dist_info(const fs::path& dir) {
 }
 
 }  // namespace
+
+Distribution parse_metadata(std::string_view metadata, std::string_view dist_info_name) {
+  Distribution d;
+  std::istringstream in{std::string(metadata)};
+  std::string line;
+  while (std::getline(in, line) && !line.empty() && line != "\r") {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (d.name.empty() && line.starts_with("Name:")) d.name = line.substr(5);
+    else if (d.version.empty() && line.starts_with("Version:")) d.version = line.substr(8);
+    if (!d.name.empty() && d.name.front() == ' ') d.name.erase(0, d.name.find_first_not_of(' '));
+    if (!d.version.empty() && d.version.front() == ' ') d.version.erase(0, d.version.find_first_not_of(' '));
+  }
+  if (d.name.empty() || d.version.empty()) {  // fall back on "<name>-<version>.dist-info"
+    std::string stem(dist_info_name);
+    if (stem.ends_with(".dist-info")) stem.resize(stem.size() - std::string_view(".dist-info").size());
+    size_t dash = stem.rfind('-');
+    if (d.name.empty()) d.name = stem.substr(0, dash);
+    if (d.version.empty() && dash != std::string::npos) d.version = stem.substr(dash + 1);
+  }
+  return d;
+}
+
+std::vector<std::string> record_paths(std::string_view record) {
+  std::vector<std::string> paths;
+  std::istringstream in{std::string(record)};
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (std::string rel = record_path(line); !rel.empty()) paths.push_back(std::move(rel));
+  }
+  return paths;
+}
+
+void PackageIndex::add_distribution(Distribution dist, const std::vector<std::string>& paths) {
+  const size_t index = dists_.size();
+  dists_.push_back(std::move(dist));
+  for (const auto& p : paths) given_.emplace(p, index);
+}
 
 void PackageIndex::add_site_packages(const std::string& site_dir, std::vector<std::string>& problems) {
   const std::string site = resolved(site_dir);
@@ -135,6 +155,7 @@ void PackageIndex::add_site_packages(const std::string& site_dir, std::vector<st
 }
 
 const Distribution* PackageIndex::owner_of(const std::string& path) const {
+  if (auto it = given_.find(path); it != given_.end()) return &dists_[it->second];
   if (owners_.empty()) return nullptr;
   const std::string file = resolved(path);
   if (contested_.count(file) != 0) return nullptr;

@@ -381,4 +381,17 @@ std::string driver_fix(uint16_t isa_major, uint16_t isa_minor) {
          (linux.empty() ? std::string() : " (Linux: " + linux + " or newer)");
 }
 
+std::string image_fix_hint(uint16_t target_cc, std::string_view image, std::string_view package,
+                           std::string_view version) {
+  const std::string sm = "sm_" + std::to_string(target_cc);
+  const std::string what = package.empty() ? std::string("this image's files have") :
+                           "this image's " + std::string(package) + (version.empty() ? "" : " " + std::string(version)) + " has";
+  const GpuGeneration* gen = find_generation(target_cc);
+  std::string use = gen == nullptr ? "use an image whose libraries are built for " + sm
+                    : *gen->last_cuda ? "use an image built with CUDA " + std::string(gen->first_cuda) + " to " + gen->last_cuda +
+                                            ".x that includes " + sm + " (CUDA 13 and newer cannot build for it)"
+                                      : "use an image built with CUDA " + std::string(gen->first_cuda) + " or newer";
+  return std::string(image) + ": " + what + " no " + sm + ": " + use;
+}
+
 }  // namespace smwatch

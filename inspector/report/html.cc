@@ -63,6 +63,11 @@ table.k td.name{font-family:ui-monospace,monospace;overflow-wrap:anywhere;max-wi
                      report.unreadable ? fmt::format(", {} unreadable", report.unreadable) : "",
                      report.damaged ? fmt::format(", {} damaged", report.damaged) : "", kVersion);
 
+  if (const auto lines = image_lines(report); !lines.empty()) {
+    out << "<h2>Image</h2>\n<ul>\n";
+    for (const auto& line : lines) out << "<li>" << escape_html(line) << "</li>\n";
+    out << "</ul>\n";
+  }
   out << "<h2>Targets</h2>\n<table><tr><th>Target</th><th>GPUs</th><th>Verdict</th><th>Files OK / JIT / PARTIAL / FAIL</th>"
       << (report.kernels_read() ? "<th>Kernels without code</th>" : "") << "</tr>\n";
   for (const auto& s : report.summaries) {
@@ -81,10 +86,10 @@ table.k td.name{font-family:ui-monospace,monospace;overflow-wrap:anywhere;max-wi
       if (g.verdicts[t] != Verdict::kFail) continue;
       per_package = true;
       out << "<div class=\"fix\"><b>Fix for " << escape_html(package_title(g)) << " on " << s.target.sm_name()
-          << ":</b> " << escape_html(package_fix(g, s.target.cc)) << "</div>\n";
+          << ":</b> " << escape_html(package_fix(report, g, s.target.cc)) << "</div>\n";
     }
     if (!per_package)
-      out << "<div class=\"fix\"><b>Fix for " << s.target.sm_name() << ":</b> " << escape_html(fix_hint(s.target.cc))
+      out << "<div class=\"fix\"><b>Fix for " << s.target.sm_name() << ":</b> " << escape_html(target_fix(report, s))
           << "</div>\n";
   }
 

@@ -133,7 +133,7 @@ nlohmann::json to_json_without_files(const ScanReport& report) {
     for (size_t t = 0; t < report.targets.size(); ++t) {
       json v = {{"verdict", verdict_name(g.verdicts[t])}};
       if (report.kernels_read()) v["kernels_fail"] = g.kernels_fail[t];
-      if (g.verdicts[t] == Verdict::kFail) v["fix"] = package_fix(g, report.targets[t].cc);
+      if (g.verdicts[t] == Verdict::kFail) v["fix"] = package_fix(report, g, report.targets[t].cc);
       verdicts[report.targets[t].sm_name()] = std::move(v);
     }
     packages.push_back({{"name", g.dist.name.empty() ? json(nullptr) : json(g.dist.name)},
@@ -149,7 +149,7 @@ nlohmann::json to_json_without_files(const ScanReport& report) {
       j["kernels_jit"] = s.kernels_jit;
       j["kernels_fail"] = s.kernels_fail;
     }
-    if (s.fail > 0) j["fix"] = s.driver_fix.empty() ? fix_hint(s.target.cc) : s.driver_fix;
+    if (s.fail > 0) j["fix"] = target_fix(report, s);
     per_target[s.target.sm_name()] = std::move(j);
   }
   const size_t with_code = files_with_device_code(report);
@@ -158,6 +158,23 @@ nlohmann::json to_json_without_files(const ScanReport& report) {
                     {"files_unreadable", report.unreadable},
                     {"files_damaged", report.damaged},
                     {"targets", std::move(per_target)}};
+  if (!report.image.empty()) {
+    const ImageSummary& image = report.image;
+    json libraries = json::array();
+    for (const auto& lib : image.cuda_libraries)
+      libraries.push_back({{"path", lib.path}, {"component", lib.component}, {"version", lib.version},
+                           {"package", lib.package.empty() ? json(nullptr) : json(lib.package)}});
+    doc["image"] = {{"name", image.name},
+                    {"manifest", image.manifest},
+                    {"layers", image.layers},
+                    {"site_packages", image.site_dirs},
+                    {"distributions", image.distributions},
+                    {"torch", image.torch_version.empty()
+                                  ? json(nullptr)
+                                  : json{{"version", image.torch_version},
+                                         {"cuda", image.torch_cuda.empty() ? json(nullptr) : json(image.torch_cuda)}}},
+                    {"cuda_libraries", std::move(libraries)}};
+  }
   doc["exit_code"] = report.exit_code();
   json_to_utf8(doc);
   return doc;

@@ -33,7 +33,9 @@ void print_markdown(std::ostream& out, const ScanReport& report) {
                      report.tree.files_without_device_code);
   if (report.unreadable) out << fmt::format(", **{} unreadable**", report.unreadable);
   if (report.damaged) out << fmt::format(", **{} damaged**", report.damaged);
-  out << ".\n\n| Target | GPUs | Verdict | Files OK / JIT / PARTIAL / FAIL |" << (report.kernels_read() ? " Kernels without code |" : "")
+  out << ".\n\n";
+  for (const auto& line : image_lines(report)) out << "- " << escape_md(line) << "\n";
+  out << (report.image.empty() ? "" : "\n") << "| Target | GPUs | Verdict | Files OK / JIT / PARTIAL / FAIL |" << (report.kernels_read() ? " Kernels without code |" : "")
       << "\n|---|---|---|---|" << (report.kernels_read() ? "---|" : "") << "\n";
   for (const auto& s : report.summaries) {
     out << fmt::format("| `{}` | {} | {} | {} / {} / {} / {} |", s.target.sm_name(), escape_md(gpus_of(s.target.cc)),
@@ -74,9 +76,9 @@ void print_markdown(std::ostream& out, const ScanReport& report) {
     for (const auto& g : report.packages) {
       if (g.verdicts[t] != Verdict::kFail) continue;
       per_package = true;
-      out << "\nFix for " << escape_md(package_title(g)) << ": " << escape_md(package_fix(g, s.target.cc)) << "\n";
+      out << "\nFix for " << escape_md(package_title(g)) << ": " << escape_md(package_fix(report, g, s.target.cc)) << "\n";
     }
-    if (!per_package) out << "\nFix: " << escape_md(fix_hint(s.target.cc)) << "\n";
+    if (!per_package) out << "\nFix: " << escape_md(target_fix(report, s)) << "\n";
   }
   bool heading = false;
   for (const auto& file : report.tree.files) {

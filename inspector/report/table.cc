@@ -80,6 +80,10 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
     }
   }
 
+  if (const auto lines = image_lines(report); !lines.empty()) {
+    out << "\n";
+    for (const auto& line : lines) out << printable(line) << "\n";
+  }
   out << "\n"
       << fmt::format("{} file{} with device code, {} without", with_code, with_code == 1 ? "" : "s",
                      report.tree.files_without_device_code);
@@ -114,7 +118,7 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
       out << "     " << fmt::format("{} file{} will fail at the first launch with \"no kernel image is available for execution on the device\":",
                                      s.fail, s.fail == 1 ? "" : "s") << "\n";
       list_files(t, Verdict::kFail);
-      out << "     fix: " << (s.driver_fix.empty() ? fix_hint(s.target.cc) : s.driver_fix) << "\n";
+      out << "     fix: " << printable(target_fix(report, s)) << "\n";
     }
     if (s.partial > 0) {
       out << "     " << fmt::format("{} file{} PARTIAL: some fatbins have code for {}, others were built only for other "
@@ -148,7 +152,7 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
               << " - " << printable(short_name(report.tree.files[i])) << ": " << printable(v.reason) << "\n";
         }
         if (shown > 5) out << fmt::format("    ... and {} more files\n", shown - 5);
-        if (g.verdicts[t] == Verdict::kFail) out << "    fix: " << printable(package_fix(g, report.targets[t].cc)) << "\n";
+        if (g.verdicts[t] == Verdict::kFail) out << "    fix: " << printable(package_fix(report, g, report.targets[t].cc)) << "\n";
       }
       if (!ok.empty()) {
         std::string list;

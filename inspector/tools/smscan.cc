@@ -12,7 +12,9 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
+#include "smwatch/container_image.h"
 #include "smwatch/native.h"
 #include "smwatch/packages.h"
 #include "smwatch/python_env.h"
@@ -57,6 +59,12 @@ PTX is JIT-compiled only by a driver that knows its ISA version. With
 this machine's GPUs (native targets, which ask the driver), PTX newer than
 the driver serves no GPU, and the driver to install is named.
 
+Container images: smscan IMAGE, where IMAGE is a docker-archive tar (docker
+save, skopeo), an oci-archive tar, or an OCI layout directory (DIR, or DIR:TAG
+when it holds several). Its layers are read in memory and applied in order;
+paths are those inside the image, files are grouped by the RECORDs of its
+Pythons, and fixes name the image. One image per run.
+
 Targets (--target, comma-separated or repeated): sm_120, 120, 12.0, sm_90a,
 compute_80, GPU names ("RTX 5090", H100, B200, GB10, A100, ...), or "native"
 for the GPUs of this machine. Default: native when a GPU is present, else sm_120.
@@ -74,7 +82,7 @@ int smscan_main(int argc, char** argv) {
   std::string color = "auto";
   unsigned threads = 0;
   std::string format = "table", html_file, markdown_file, python, driver_spec;
-  app.add_option("PATH", paths, "directories, .so, .a, executables, fatbins, cubins, .ptx files, .whl/.zip");
+  app.add_option("PATH", paths, "directories, .so, .a, executables, fatbins, cubins, .ptx files, .whl/.zip, or one container image");
   app.add_option("-t,--target", target_specs, "GPUs to judge for (see above); repeatable")->allow_extra_args(false);
   app.add_flag("--json", json, "print the report as JSON (schema: docs/json-schema.md); same as --format json");
   app.add_option("--format", format, "what to print: table, json, markdown")
@@ -129,10 +137,34 @@ int smscan_main(int argc, char** argv) {
     log->error("nothing to scan: name files or directories, or --python PATH (see --help)");
     return smwatch::kExitError;
   }
+  // A container image is scanned alone: its files, packages and fixes are its own.
+  smwatch::ImageSummary image;
+  std::optional<smwatch::ImageScan> image_scan;
+  for (const auto& p : paths) {
+    if (!smwatch::looks_like_image(p)) continue;
+    if (paths.size() > 1 || python_option->count() > 0) {
+      log->error("{}: a container image is scanned on its own: one image per run, without --python",
+                 smwatch::printable(p));
+      return smwatch::kExitError;
+    }
+    smwatch::ScanOptions image_options;
+    image_options.kernels = kernels;
+    image_options.probe_kernels = !list;
+    image_options.embedded = !list;
+    image_scan = smwatch::scan_image(p, image_options, threads);
+    if (!image_scan->read_error.empty() || !image_scan->problems.empty()) {
+      smwatch::FileScan self;  // the image's own damage, reported and counted like a file's
+      self.path = p;
+      self.read_error = image_scan->read_error;
+      self.problems = std::move(image_scan->problems);
+      image_scan->tree.files.insert(image_scan->tree.files.begin(), std::move(self));
+    }
+    image = std::move(image_scan->summary);
+  }
   // Which installed distribution owns each file (all RECORDs of the
   // environment: about a second for a large one, so not for --list).
   smwatch::PackageIndex packages;
-  for (const auto& dir : list ? std::vector<std::string>{} : smwatch::find_site_dirs(paths)) {
+  for (const auto& dir : list || image_scan ? std::vector<std::string>{} : smwatch::find_site_dirs(paths)) {
     std::vector<std::string> problems;
     packages.add_site_packages(dir, problems);
     for (const auto& p : problems) log->warn("{}", smwatch::printable(p));
@@ -179,7 +211,8 @@ int smscan_main(int argc, char** argv) {
   options.kernels = kernels;
   options.probe_kernels = !list;  // a listing needs the headers only
   options.embedded = !list;       // and lists only what cuobjdump lists
-  smwatch::TreeScan tree = smwatch::scan_paths(paths, options, threads, progress);
+  smwatch::TreeScan tree =
+      image_scan ? std::move(image_scan->tree) : smwatch::scan_paths(paths, options, threads, progress);
   for (const auto& file : tree.files) {
     // Paths, member and kernel names, and messages quoting them, are outside text.
     if (!file.read_error.empty()) log->error("{}: {}", smwatch::printable(file.path), smwatch::printable(file.read_error));
@@ -200,8 +233,10 @@ int smscan_main(int argc, char** argv) {
   }
 
   if (driver.known()) log->debug("driver: {}", smwatch::printable(driver.label));
-  smwatch::ScanReport report = smwatch::judge(std::move(tree), std::move(targets), &packages, driver);
+  smwatch::ScanReport report =
+      smwatch::judge(std::move(tree), std::move(targets), image_scan ? &image_scan->packages : &packages, driver);
   report.strict = strict;
+  report.image = std::move(image);
   auto write_file = [&](const std::string& file, auto&& print) {
     std::ofstream f(file, std::ios::trunc);
     if (f) print(f);

@@ -27,6 +27,10 @@ class PackageIndex {
   // Reads the *.dist-info directories directly under `site_dir`; damage is
   // reported in `problems` and the rest is kept.
   void add_site_packages(const std::string& site_dir, std::vector<std::string>& problems);
+  // A distribution whose files are not on this machine's disk (a container
+  // image's): `paths` are the exact spellings owner_of will be asked, and
+  // nothing is resolved through this machine's filesystem.
+  void add_distribution(Distribution dist, const std::vector<std::string>& paths);
   // The distribution that installed `path` (any spelling: resolved first);
   // none when two distributions' RECORDs list it (claimants_of names them).
   const Distribution* owner_of(const std::string& path) const;
@@ -39,7 +43,14 @@ class PackageIndex {
   std::unordered_map<std::string, size_t> owners_;  // resolved path -> index in dists_ (the first claim)
   std::unordered_map<std::string, std::vector<size_t>> contested_;  // -> the later claims
   std::vector<std::string> indexed_;                // site directories already read
+  std::unordered_map<std::string, size_t> given_;   // add_distribution's paths -> index in dists_
 };
+
+// The name and version a METADATA file says ("Name: torch", "Version:
+// 2.5.1"), else those of its "<name>-<version>.dist-info" directory.
+Distribution parse_metadata(std::string_view metadata, std::string_view dist_info_name);
+// The path field of each line of a RECORD file (CSV: path,hash,size).
+std::vector<std::string> record_paths(std::string_view record);
 
 // The distribution a wheel file name spells (PEP 427:
 // "{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl"); else, for a

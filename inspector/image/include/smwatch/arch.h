@@ -140,5 +140,9 @@ std::string fix_hint(uint16_t target_cc);
 // version it says of itself ("2.5.1+cu124", "12.8.4.1"): what to install
 // instead, by name and release line.
 std::string fix_hint(uint16_t target_cc, std::string_view package, std::string_view version = {});
+// The same for code inside a container image (`image` as the user named it):
+// the fix is another image, not a pip install. `package` may be empty.
+std::string image_fix_hint(uint16_t target_cc, std::string_view image, std::string_view package = {},
+                           std::string_view version = {});
 
 }  // namespace smwatch

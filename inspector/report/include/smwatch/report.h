@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "smwatch/arch.h"
+#include "smwatch/container_image.h"
 #include "smwatch/packages.h"
 #include "smwatch/scan.h"
 #include "smwatch/text.h"
@@ -54,6 +55,7 @@ struct ScanReport {
   size_t damaged = 0;                              // files with problems
   bool kernels_read() const;
   bool strict = false;                             // PARTIAL exits 1 too (smscan --strict)
+  ImageSummary image;                              // set when a container image was scanned: fixes name it
   // 2 when files could not be read in full, 1 when a file fails (or, when
   // strict, is partial), else 0.
   int exit_code() const;
