@@ -45,6 +45,9 @@ struct Module {
   // another image would be loaded, so `smwatch report` judges it against the
   // device code of the library that loaded it.
   bool registered = false;
+  // The loaded object it came from (registered) or that loaded it (run-time
+  // code) has code for the GPU in use, by its whole device code.
+  bool library_serves_gpu = false;
 };
 
 struct Kernel {
@@ -71,6 +74,10 @@ struct Tracker {
   uint64_t repeated_failures = 0;    // not reported again: the same call failed the same way before
   uint64_t unreported_failures = 0;  // not reported: new, but past kMaxLookupFailures
   std::map<std::string, size_t> missing_per_target;
+  // Loaded objects whose device code was summarised (a `library` record
+  // written): whether it serves the GPU in use.
+  std::unordered_map<std::string, bool> libraries;
+  uint64_t handled_lookups = 0;  // look-ups of kernels built for other GPUs
   uint64_t next_module_id = 1;
   size_t modules_loaded = 0, failures = 0, kernels_used = 0, runtime_kernels = 0;
   Gpu gpu;
@@ -174,15 +181,57 @@ ContainerFit kernel_fit(Module& m, const std::string& mangled, uint16_t cc) {
   return judge_kernel_name(m.image.containers, mangled, cc);
 }
 
+// Summarises the device code of the loaded object holding `address` once (a
+// `library` record: what `smwatch report` judges against, on any machine) and
+// says whether it has code for the GPU in use. Module loads only: never on
+// the launch path.
+bool library_serves_gpu(Tracker& t, const void* address) {
+  const std::string path = object_of(address);
+  if (path.empty()) return false;
+  if (auto it = t.libraries.find(path); it != t.libraries.end()) return it->second;
+  ObjectCode code = read_object_code(address);
+  bool serves = false;
+  record::Library record;
+  stamp(record);
+  record.path = path;
+  record.archs = compact_archs(code.containers);
+  for (const auto& c : code.containers) record.fatbins += !c.images.empty();
+  if (record.fatbins > 0)
+    for (uint16_t cc : judged_targets(t)) {
+      CodeVerdict v = judge_code(code.containers, cc);
+      record.verdicts[sm(cc)] = verdict_name(v.verdict);
+      if (t.gpu.known && cc == t.gpu.cc) serves = v.containers_sass + v.containers_jit > 0;
+    }
+  record.problems = std::move(code.problems);
+  write_record(record);
+  t.libraries.emplace(path, serves);
+  return serves;
+}
+
+// A failing look-up the library made on purpose: 209 for a kernel whose code
+// is only for other GPUs, in a library that serves this one (the judge:
+// ContainerFit::kNotForThisGpu). A failed look-up returns no handle, so
+// nothing of it can launch.
+bool built_for_other_gpus(Tracker& t, CUresult result, Module* m, const std::string& mangled) {
+  if (result != CUDA_ERROR_NO_BINARY_FOR_GPU || !m || !t.gpu.known || mangled.empty()) return false;
+  if (kernel_fit(*m, mangled, t.gpu.cc) != ContainerFit::kNotForThisGpu) return false;
+  if (m->library_serves_gpu) return true;
+  CodeVerdict own = judge_code(m->image.containers, t.gpu.cc);  // the module's own code, for images off any object
+  return own.containers_sass + own.containers_jit > 0;
+}
+
 void record_failure(Tracker& t, const char* call, CUresult result, const Module* m, const std::string& mangled,
-                    const void* caller) {
-  ++t.failures;
+                    const void* caller, bool for_other_gpus = false) {
+  if (for_other_gpus) ++t.handled_lookups;
+  else ++t.failures;
   const std::string kernel = mangled.empty() ? "" : demangle(mangled);
   const std::string source = m ? m->source : "<module not seen by smwatch>";
   const std::string archs = m ? m->archs : "";
   const std::string gpu = t.gpu.known ? sm(t.gpu.cc) : "unknown";
   std::string fix;
-  if (result == CUDA_ERROR_NO_BINARY_FOR_GPU || result == CUDA_ERROR_INVALID_IMAGE) {
+  if (for_other_gpus) {
+    // No fix: nothing is missing.
+  } else if (result == CUDA_ERROR_NO_BINARY_FOR_GPU || result == CUDA_ERROR_INVALID_IMAGE) {
     fix = t.gpu.known ? fix_hint(t.gpu.cc) : "install a build that includes code for this GPU";
   } else if (result == CUDA_ERROR_UNSUPPORTED_PTX_VERSION) {
     fix = "the PTX is newer than this driver: update the NVIDIA driver, or install a build with SASS for " + gpu;
@@ -201,6 +250,7 @@ void record_failure(Tracker& t, const char* call, CUresult result, const Module*
   record.gpu_arch = gpu;
   record.caller = object_of(caller);
   record.fix = fix;
+  record.built_for_other_gpus = for_other_gpus;
   write_record(record);
   std::string line = std::string(error_name(result)) + " (" + std::to_string(static_cast<int>(result)) + ") from " +
                      call;
@@ -209,6 +259,11 @@ void record_failure(Tracker& t, const char* call, CUresult result, const Module*
   if (!archs.empty()) line += " [has " + archs + "]";
   line += "; GPU is " + gpu + (t.gpu.name.empty() ? "" : " (" + t.gpu.name + ")");
   if (!fix.empty()) line += "; fix: " + fix;
+  if (for_other_gpus) {
+    log(LogLevel::kInfo, line + "; the kernel is built only for other GPUs and the library has code for this one: "
+                                "a look-up it can handle, not a failure");
+    return;
+  }
   log(LogLevel::kError, line);
 }
 
@@ -241,6 +296,12 @@ void on_module_load(const char* call, void* handle, bool is_library, const void*
     m->kernel_names_read = path != nullptr || m->image.object.empty();
     m->registered = m->image.in_fatbin_section;
     m->archs = compact_archs(m->image.containers);
+    // The whole object's device code, once per object: the one the code came
+    // from, or, for code chosen at run time, the one that loaded it.
+    if (result == CUDA_SUCCESS) {
+      if (m->registered) m->library_serves_gpu = library_serves_gpu(t, image);
+      else if (!m->caller.empty()) m->library_serves_gpu = library_serves_gpu(t, caller);
+    }
     ++t.modules_loaded;
     bool has_code = false;
     for (const auto& c : m->image.containers) has_code |= !c.images.empty();
@@ -299,7 +360,7 @@ void on_kernel_lookup(const char* call, void* module_or_library, const char* nam
                                    " different failing look-ups: further ones are only counted (exit record)");
       } else {
         t.reported_lookup_errors.insert(key);
-        record_failure(t, call, result, m.get(), mangled, caller);
+        record_failure(t, call, result, m.get(), mangled, caller, built_for_other_gpus(t, result, m.get(), mangled));
       }
       return;
     }
@@ -397,9 +458,10 @@ void tracker_fork(ForkStage stage) {
       // Counts start again: the child's report covers the child.
       for (auto& c : g_launches) c.value.store(0, std::memory_order_relaxed);
       t.modules_loaded = t.failures = t.kernels_used = t.runtime_kernels = 0;
-      t.repeated_failures = t.unreported_failures = 0;
+      t.repeated_failures = t.unreported_failures = t.handled_lookups = 0;
       t.reported_lookup_errors.clear();
       t.missing_per_target.clear();
+      t.libraries.clear();  // the child's report gets its own library records
       t.gpu.known = false;
       break;
   }
@@ -422,6 +484,7 @@ void write_exit_summary() {
     exit.runtime_kernels = t.runtime_kernels;
     exit.repeated_failures = t.repeated_failures;
     exit.unreported_failures = t.unreported_failures;
+    exit.handled_lookups = t.handled_lookups;
     for (const auto& target : config().targets) exit.missing[target.sm_name()] = t.missing_per_target[target.sm_name()];
     exit.dropped_records = dropped;
     write_record(exit);
@@ -432,6 +495,9 @@ void write_exit_summary() {
     if (t.unreported_failures)
       line += " (and " + std::to_string(t.unreported_failures) + " more, past the first " +
               std::to_string(kMaxLookupFailures) + " different ones)";
+    if (t.handled_lookups)
+      line += "; " + std::to_string(t.handled_lookups) +
+              " look-ups of kernels built only for other GPUs, handled by their libraries";
     if (t.gpu.known) line += "; GPU " + sm(t.gpu.cc) + " (" + t.gpu.name + ")";
     if (dropped) line += "; " + std::to_string(dropped) + " report records did not fit (file size limit or full disk)";
     for (const auto& target : config().targets)
