@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev    # tests and benchmarks
   clang llvm libclang-rt-14-dev                 # fuzzers and sanitizers
   python3 python3-pip python3-venv time binutils
+  chromium                                      # renders the HTML report (tests/cli/html_width.sh)
 )
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
