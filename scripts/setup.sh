@@ -16,6 +16,7 @@ packages=(
   clang llvm libclang-rt-14-dev                 # fuzzers and sanitizers
   python3 python3-pip python3-venv time binutils
   umoci skopeo                                  # container images for tests/images (built offline)
+  chromium                                      # renders the HTML report (tests/cli/html_width.sh)
 )
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

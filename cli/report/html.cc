@@ -9,9 +9,11 @@ namespace smwatch::cli {
 void render_html(std::ostream& out, const MergedReport& r, const Summary& s) {
   const auto e = [](const std::string& text) { return escape_html(text); };
   out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>smwatch report</title>\n<style>\n"
+         // Fits the window (checked at 1400 px in headless Chromium, tests/cli/html_width.sh):
+         // long paths and kernel names wrap anywhere instead of widening their table.
          "body{font-family:system-ui,sans-serif;margin:2em;max-width:80em;color:#222}\n"
-         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;"
-         "vertical-align:top}\n"
+         "table{border-collapse:collapse;margin:1em 0;max-width:100%}td,th{border:1px solid #ccc;padding:.3em .6em;"
+         "text-align:left;vertical-align:top}td code{overflow-wrap:anywhere}\n"
          "th{background:#f3f3f3}code{font-size:90%}.fail{color:#b00;font-weight:bold}.ok{color:#070}.warn{color:#a60}\n"
          "</style></head><body>\n";
   out << "<h1>smwatch report</h1>\n<p class=\"" << (r.failure_count() ? "fail" : "ok") << "\">" << e(headline(r, s))
@@ -32,6 +34,30 @@ void render_html(std::ostream& out, const MergedReport& r, const Summary& s) {
           << e(f.source) << "</code></td><td>" << e(f.archs) << "</td><td>" << e(f.gpu_arch) << "</td><td>"
           << pid_list(g.pids) << "</td><td>" << e(fix_of(f)) << "</td></tr>\n";
     }
+    out << "</table>\n";
+  }
+  if (!s.handled.empty()) {
+    out << "<h2>Handled look-ups</h2>\n<p class=\"ok\">" << s.handled_count
+        << (s.handled_count == 1 ? " look-up" : " look-ups")
+        << " of kernels built only for other GPUs, by a library that has code for this GPU and went on: not "
+           "failures, no fix needed.</p>\n<table><tr><th>call</th><th>error</th><th>kernel</th><th>library</th>"
+           "<th>holds</th><th>pids</th></tr>\n";
+    for (const auto& g : s.handled) {
+      const record::Failure& f = g.first;
+      out << "<tr><td>" << e(f.call) << "</td><td>" << e(f.error_name) << " (" << f.error << ")</td><td><code>"
+          << e(kernel_name(f.kernel, f.mangled)) << "</code></td><td><code>" << e(f.source) << "</code></td><td>"
+          << e(f.archs) << "</td><td>" << pid_list(g.pids) << "</td></tr>\n";
+    }
+    out << "</table>\n";
+  }
+  for (const auto& [target, groups] : s.unjudged) {
+    out << "<h2>What-if " << e(target) << ": not judged</h2>\n<p class=\"warn\">" << groups.size()
+        << (groups.size() == 1 ? " kernel" : " kernels")
+        << ": the report has no summary of the library's device code (written by an older shim) and the library "
+           "is not readable here.</p>\n<table><tr><th>kernel</th><th>library</th></tr>\n";
+    for (const auto& g : groups)
+      out << "<tr><td><code>" << e(kernel_name(g.first.kernel, g.first.mangled)) << "</code></td><td><code>"
+          << e(g.first.source) << "</code></td></tr>\n";
     out << "</table>\n";
   }
   for (const auto& [target, groups] : s.missing) {

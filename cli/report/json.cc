@@ -4,6 +4,7 @@
 
 #include "render.h"
 #include "render_formats.h"
+#include "what_if.h"
 #include "smwatch/report.h"
 #include "smwatch/version.h"
 
@@ -15,7 +16,7 @@ namespace {
 
 json process_json(const ProcessReport& p) {
   json gpus = json::array(), modules = json::array(), failures = json::array(), missing = json::array(),
-       partial = json::array();
+       partial = json::array(), handled = json::array(), unjudged = json::array(), libraries = json::array();
   for (const auto& g : p.gpus) gpus.push_back(record::to_json(g));
   for (const auto& m : p.modules)
     modules.push_back({{"source", m.source},     {"loads", m.loads},   {"failed_loads", m.failed},
@@ -26,6 +27,13 @@ json process_json(const ProcessReport& p) {
     j["count"] = f.count;
     failures.push_back(std::move(j));
   }
+  for (const auto& f : p.handled) {
+    json j = record::to_json(f.first);
+    j["count"] = f.count;
+    handled.push_back(std::move(j));
+  }
+  for (const auto& m : p.unjudged) unjudged.push_back(record::to_json(m));
+  for (const auto& [path, l] : p.libraries) libraries.push_back(record::to_json(l));
   for (const auto& m : p.missing) missing.push_back(record::to_json(m));
   for (const auto& m : p.partial) partial.push_back(record::to_json(m));
   return {{"pid", p.pid},
@@ -41,9 +49,15 @@ json process_json(const ProcessReport& p) {
           {"module_loads", p.module_loads},
           {"failures", std::move(failures)},
           {"failure_records", p.failure_records},
+          {"handled_lookups", std::move(handled)},
+          {"libraries", std::move(libraries)},
           {"missing", std::move(missing)},
           {"partial", std::move(partial)},
-          {"runtime_kernels", {{"from_library", p.runtime_from_library}, {"generated", p.runtime_generated}}},
+          {"unjudged", std::move(unjudged)},
+          {"runtime_kernels",
+           {{"from_library", p.runtime_from_library},
+            {"generated", p.runtime_generated},
+            {"unjudged", p.runtime_unjudged}}},
           {"crashed", !p.exit.has_value()},
           {"exit", p.exit ? record::to_json(*p.exit) : json(nullptr)}};
 }
@@ -81,6 +95,27 @@ void render_json(std::ostream& out, const MergedReport& r, const Summary& s) {
     }
     what_if[target] = {{"kernels", std::move(list)}, {"fix", what_if_fix(target)}};
   }
+  json handled = json::array();
+  for (const auto& g : s.handled) {
+    json f = record::to_json(g.first);
+    f["pids"] = g.pids;
+    f["count"] = g.count;
+    handled.push_back(std::move(f));
+  }
+  out << ",\n  \"handled_lookups\": ";
+  write_json_at_depth(out, handled, 1);
+  json unjudged = json::object();
+  for (const auto& [target, groups] : s.unjudged) {
+    json list = json::array();
+    for (const auto& g : groups) {
+      json m = record::to_json(g.first);
+      m["pids"] = g.pids;
+      list.push_back(std::move(m));
+    }
+    unjudged[target] = {{"kernels", std::move(list)}, {"reason", kLibraryNotReadable}};
+  }
+  out << ",\n  \"not_judged\": ";
+  write_json_at_depth(out, unjudged, 1);
   out << ",\n  \"what_if\": ";
   write_json_at_depth(out, what_if, 1);
   json problems = json::array();
@@ -93,6 +128,7 @@ void render_json(std::ostream& out, const MergedReport& r, const Summary& s) {
        {"crashed", s.crashed},
        {"modules", r.module_count()},
        {"failures", r.failure_count()},
+       {"handled_lookups", s.handled_count},
        {"gpus", s.gpus},
        {"libraries_at_fault", s.libraries_at_fault},
        {"report_files", r.files},

@@ -32,6 +32,27 @@ void render_markdown(std::ostream& out, const MergedReport& r, const Summary& s)
     }
     out << "\n";
   }
+  if (!s.handled.empty()) {
+    out << "## Handled look-ups\n\n" << s.handled_count
+        << " look-up(s) of kernels built only for other GPUs, by a library that has code for this GPU and went on: "
+           "not failures, no fix needed.\n\n| call | error | kernel | library | holds | pids |\n|---|---|---|---|---|---|\n";
+    for (const auto& g : s.handled) {
+      const record::Failure& f = g.first;
+      out << fmt::format("| {} | {} ({}) | `{}` | `{}` | {} | {} |\n", md_cell(f.call), md_cell(f.error_name), f.error,
+                         md_cell(kernel_name(f.kernel, f.mangled)), md_cell(f.source), md_cell(f.archs),
+                         pid_list(g.pids));
+    }
+    out << "\n";
+  }
+  for (const auto& [target, groups] : s.unjudged) {
+    out << "## What-if " << escape_md(target) << ": not judged\n\n" << groups.size()
+        << " kernel(s): the report has no summary of the library's device code (written by an older shim) and the "
+           "library is not readable here.\n\n| kernel | library |\n|---|---|\n";
+    for (const auto& g : groups)
+      out << fmt::format("| `{}` | `{}` |\n", md_cell(kernel_name(g.first.kernel, g.first.mangled)),
+                         md_cell(g.first.source));
+    out << "\n";
+  }
   for (const auto& [target, groups] : s.missing) {
     out << "## What-if " << escape_md(target) << "\n\n"
         << groups.size() << (groups.size() == 1 ? " kernel" : " kernels")

@@ -48,16 +48,28 @@ struct ProcessReport {
   size_t module_loads = 0;
   std::vector<FailureGroup> failures;
   size_t failure_records = 0;
+  // Failing look-ups of kernels built only for other GPUs, in libraries that
+  // serve this GPU (record::Failure::built_for_other_gpus): handled by the
+  // library when the process exited normally; finish_report() counts them as
+  // failures when it did not.
+  std::vector<FailureGroup> handled;
+  size_t handled_records = 0;
+  // The device code of each loaded object the shim summarised, by path.
+  std::map<std::string, record::Library> libraries;
   std::vector<record::Missing> missing;               // distinct (target, kernel, library)
   std::vector<record::RuntimeKernel> runtime_kernels;  // distinct (kernel, loading library); what_if.h
   std::vector<record::Missing> partial;  // missing in one fatbin, served by others of its library
-  size_t runtime_from_library = 0, runtime_generated = 0;
+  // What-if misses that could not be judged: no record of the library's whole
+  // device code (a shim from before `library` records) and its file is not
+  // readable here. Never counted as failing.
+  std::vector<record::Missing> unjudged;
+  size_t runtime_from_library = 0, runtime_generated = 0, runtime_unjudged = 0;
   std::optional<record::Exit> exit;  // absent: the process crashed or was killed
   size_t records = 0;
 
   // Where each distinct thing is, for folding the next record into it.
   std::map<std::pair<std::string, std::string>, size_t> module_index;
-  std::map<std::tuple<std::string, int, std::string, std::string>, size_t> failure_index;
+  std::map<std::tuple<std::string, int, std::string, std::string>, size_t> failure_index, handled_index;
   std::set<std::tuple<std::string, std::string, std::string>> missing_seen, runtime_seen;
 };
 

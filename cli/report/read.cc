@@ -61,12 +61,24 @@ void fold(ProcessReport& p, record::Module&& r) {
   if (m.problems.empty()) m.problems = std::move(r.problems);
 }
 
-void fold(ProcessReport& p, record::Failure&& r) {
-  ++p.failure_records;
+void add_failure(ProcessReport& p, record::Failure&& r, size_t count, bool handled) {
+  auto& groups = handled ? p.handled : p.failures;
+  auto& index = handled ? p.handled_index : p.failure_index;
+  (handled ? p.handled_records : p.failure_records) += count;
   auto key = std::make_tuple(r.call, r.error, r.mangled.empty() ? r.kernel : r.mangled, r.source);
-  auto [it, fresh] = p.failure_index.try_emplace(std::move(key), p.failures.size());
-  if (fresh) p.failures.push_back({std::move(r), 0});
-  ++p.failures[it->second].count;
+  auto [it, fresh] = index.try_emplace(std::move(key), groups.size());
+  if (fresh) groups.push_back({std::move(r), 0});
+  groups[it->second].count += count;
+}
+
+void fold(ProcessReport& p, record::Failure&& r) {
+  const bool handled = r.built_for_other_gpus;
+  add_failure(p, std::move(r), 1, handled);
+}
+
+void fold(ProcessReport& p, record::Library&& r) {
+  std::string path = r.path;
+  p.libraries.insert_or_assign(std::move(path), std::move(r));
 }
 
 void fold(ProcessReport& p, record::Missing&& r) {
@@ -193,6 +205,15 @@ void add_report_text(MergedReport& report, std::string_view text, const std::str
 }
 
 void finish_report(MergedReport& report) {
+  // A look-up of a kernel built for other GPUs was handled only if the
+  // process went on to exit normally; after a crash it may be the cause.
+  for (auto& p : report.processes) {
+    if (p.exit || p.handled.empty()) continue;
+    for (auto& group : p.handled) add_failure(p, std::move(group.first), group.count, false);
+    p.handled.clear();
+    p.handled_index.clear();
+    p.handled_records = 0;
+  }
   std::stable_sort(report.processes.begin(), report.processes.end(), [](const ProcessReport& a, const ProcessReport& b) {
     return a.start != b.start ? a.start < b.start : a.pid < b.pid;
   });

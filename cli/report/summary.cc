@@ -31,12 +31,13 @@ Summary summarize(const MergedReport& report) {
   // and misses of many processes are grouped in n log n, not n^2. The keys
   // view the records of `report`, which outlives them.
   using Key = std::tuple<const std::string&, const std::string&, const std::string&, const std::string&>;
-  std::map<Key, size_t> failure_index, missing_index;
+  std::map<Key, size_t> failure_index, missing_index, handled_index, unjudged_index;
   for (const auto& p : report.processes) {
     if (!p.exit) ++s.crashed;
     s.partial += p.partial.size();
     s.runtime_from_library += p.runtime_from_library;
     s.runtime_generated += p.runtime_generated;
+    s.runtime_unjudged += p.runtime_unjudged;
     for (const auto& g : p.gpus) {
       std::string d = driver_text(g.driver);
       std::string text =
@@ -52,12 +53,22 @@ Summary summarize(const MergedReport& report) {
       add_pid(g.pids, p.pid);
       if (!f.source.empty() && libs.insert(f.source).second) s.libraries_at_fault.push_back(f.source);
     }
-    for (const auto& m : p.missing) {
-      auto& list = s.missing[m.target];
-      auto [at, fresh] = missing_index.try_emplace(std::tie(m.target, m.kernel, m.mangled, m.source), list.size());
+    for (const auto& group : p.handled) {
+      const record::Failure& f = group.first;
+      auto [at, fresh] = handled_index.try_emplace(std::tie(f.error_name, f.kernel, f.mangled, f.source), s.handled.size());
+      if (fresh) s.handled.push_back({f, {}, 0});
+      s.handled[at->second].count += group.count;
+      s.handled_count += group.count;
+      add_pid(s.handled[at->second].pids, p.pid);
+    }
+    auto add_missing = [&](const record::Missing& m, auto& by_target, auto& index) {
+      auto& list = by_target[m.target];
+      auto [at, fresh] = index.try_emplace(std::tie(m.target, m.kernel, m.mangled, m.source), list.size());
       if (fresh) list.push_back({m, {}});
       add_pid(list[at->second].pids, p.pid);
-    }
+    };
+    for (const auto& m : p.missing) add_missing(m, s.missing, missing_index);
+    for (const auto& m : p.unjudged) add_missing(m, s.unjudged, unjudged_index);
   }
   return s;
 }
@@ -73,11 +84,20 @@ std::string headline(const MergedReport& r, const Summary& s) {
     text += fmt::format(", {} kernel{} PARTIAL on a what-if target (their fatbin lacks code for it, other fatbins of "
                         "the same library have it: libraries that pick kernels per GPU never call them there)",
                         s.partial, s.partial == 1 ? "" : "s");
-  const size_t runtime = s.runtime_from_library + s.runtime_generated;
+  const size_t runtime = s.runtime_from_library + s.runtime_generated + s.runtime_unjudged;
   if (runtime > 0)
     text += fmt::format(", {} kernel{} chosen at run time ({} by a library judged as a whole, {} generated in the "
-                        "process for this GPU)",
-                        runtime, runtime == 1 ? "" : "s", s.runtime_from_library, s.runtime_generated);
+                        "process for this GPU{})",
+                        runtime, runtime == 1 ? "" : "s", s.runtime_from_library, s.runtime_generated,
+                        s.runtime_unjudged ? fmt::format(", {} by a library not readable here", s.runtime_unjudged) : "");
+  if (s.handled_count > 0)
+    text += fmt::format(", {} look-up{} of kernels built only for other GPUs handled by {} library (not failures)",
+                        s.handled_count, s.handled_count == 1 ? "" : "s", s.handled_count == 1 ? "its" : "their");
+  size_t unjudged = 0;
+  for (const auto& [target, groups] : s.unjudged) unjudged += groups.size();
+  if (unjudged > 0)
+    text += fmt::format(", {} what-if kernel{} not judged (library not readable here)", unjudged,
+                        unjudged == 1 ? "" : "s");
   if (s.crashed) text += fmt::format(", {} without an exit record (crashed or killed)", s.crashed);
   return text;
 }

@@ -27,10 +27,13 @@ struct MissingSummary {
 struct Summary {
   std::vector<std::string> gpus;  // "NVIDIA H100 (sm_90, CC 9.0), driver supports CUDA 13.0"
   std::vector<FailureSummary> failures;                    // by error, kernel, library
+  std::vector<FailureSummary> handled;  // look-ups of kernels built for other GPUs, handled (never at fault)
+  size_t handled_count = 0;
   std::map<std::string, std::vector<MissingSummary>> missing;  // target -> by kernel, library
+  std::map<std::string, std::vector<MissingSummary>> unjudged;  // target -> ...: library not readable here
   std::vector<std::string> libraries_at_fault;
   size_t crashed = 0;  // processes without an exit record
-  size_t partial = 0, runtime_from_library = 0, runtime_generated = 0;
+  size_t partial = 0, runtime_from_library = 0, runtime_generated = 0, runtime_unjudged = 0;
 };
 
 Summary summarize(const MergedReport& report);

@@ -48,6 +48,17 @@ void render_text(std::ostream& out, const MergedReport& r, const Summary& s) {
       out << "      fix:     " << P(fix_of(f)) << "\n";
     }
   }
+  if (!s.handled.empty()) {
+    out << fmt::format("\nHandled look-ups ({}): kernels built only for other GPUs, looked up by a library that has "
+                       "code for this GPU and went on (not failures, no fix needed):\n",
+                       s.handled_count);
+    for (const auto& g : s.handled) {
+      const record::Failure& f = g.first;
+      out << fmt::format("  {} -> {} ({}){}; pid {}: {} in {} (holds {})\n", P(f.call), P(f.error_name), f.error,
+                         g.count > 1 ? fmt::format(", {} times", g.count) : "", pid_list(g.pids),
+                         P(kernel_name(f.kernel, f.mangled)), P(f.source), f.archs.empty() ? "-" : P(f.archs));
+    }
+  }
   for (const auto& [target, groups] : s.missing) {
     out << fmt::format("\nWhat-if {}: {} kernel{} would fail with \"no kernel image is available\":\n", P(target),
                        groups.size(), groups.size() == 1 ? "" : "s");
@@ -61,6 +72,15 @@ void render_text(std::ostream& out, const MergedReport& r, const Summary& s) {
                          m.archs.empty() ? "no device code" : P(m.archs));
     }
     out << "  fix: " << P(what_if_fix(target)) << "\n";
+  }
+  for (const auto& [target, groups] : s.unjudged) {
+    out << fmt::format("\nWhat-if {}: {} kernel{} not judged: the report has no summary of the library's device code "
+                       "(written by an older shim) and the library is not readable here:\n",
+                       P(target), groups.size(), groups.size() == 1 ? "" : "s");
+    for (size_t i = 0; i < groups.size() && i < 20; ++i)
+      out << fmt::format("  {} in {}\n", P(kernel_name(groups[i].first.kernel, groups[i].first.mangled)),
+                         P(groups[i].first.source));
+    if (groups.size() > 20) out << fmt::format("  ... and {} more (--json lists all)\n", groups.size() - 20);
   }
   if (!s.libraries_at_fault.empty()) {
     out << "\nLibraries at fault:";

@@ -18,7 +18,16 @@ namespace smwatch::cli {
 //   fatbins of the same file have code for the target (smscan's PARTIAL: the
 //   library picks kernels per GPU, as cuSOLVER does), the record moves from
 //   `missing` to `partial`, which is not counted as a failure.
-// Counts go to ProcessReport::runtime_from_library / runtime_generated.
+// A library is judged from the records first (its `library` record: the
+// shim's summary of the whole object; else its registered modules in the
+// same process), so the answer is the same on any machine; only reports of
+// older shims fall back to the file, when it is here. What cannot be judged
+// goes to ProcessReport::unjudged ("library not readable here"), never to
+// `missing`.
+// Counts go to ProcessReport::runtime_from_library / runtime_generated / runtime_unjudged.
 void judge_what_if(MergedReport& report);
+
+// The origin of an unjudged what-if miss.
+inline constexpr const char* kLibraryNotReadable = "library not readable here";
 
 }  // namespace smwatch::cli

@@ -69,6 +69,7 @@ void fields(V& v, Failure& r) {
   v("gpu_arch", r.gpu_arch);
   v("caller", r.caller);
   v("fix", r.fix);
+  if (r.built_for_other_gpus || !V::kWriting) v("built_for_other_gpus", r.built_for_other_gpus);
 }
 template <class V>
 void fields(V& v, Missing& r) {
@@ -90,6 +91,15 @@ void fields(V& v, RuntimeKernel& r) {
   v("archs", r.archs);
 }
 template <class V>
+void fields(V& v, Library& r) {
+  fields(v, static_cast<Common&>(r));
+  v("path", r.path);
+  v("archs", r.archs);
+  v("fatbins", r.fatbins);
+  v("verdicts", r.verdicts);
+  v("problems", r.problems);
+}
+template <class V>
 void fields(V& v, Exit& r) {
   fields(v, static_cast<Common&>(r));
   v("launches", r.launches);
@@ -97,6 +107,7 @@ void fields(V& v, Exit& r) {
   v("kernels_used", r.kernels_used);
   v("failures", r.failures);
   v("runtime_kernels", r.runtime_kernels);
+  if (r.handled_lookups || !V::kWriting) v("handled_lookups", r.handled_lookups);
   v("repeated_failures", r.repeated_failures);
   v("unreported_failures", r.unreported_failures);
   v("missing", r.missing);
@@ -104,7 +115,7 @@ void fields(V& v, Exit& r) {
 }
 
 // The "type" of each alternative, in the variant's order.
-constexpr const char* kTypeNames[] = {"process", "gpu", "module", "failure", "missing", "runtime_kernel", "exit"};
+constexpr const char* kTypeNames[] = {"process", "gpu", "module", "failure", "missing", "runtime_kernel", "library", "exit"};
 static_assert(std::size(kTypeNames) == std::variant_size_v<Record>);
 
 struct Writer {

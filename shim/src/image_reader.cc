@@ -182,34 +182,35 @@ std::vector<std::pair<uint64_t, uint64_t>> fatbin_section_ranges(int fd, bool& a
   return ranges;
 }
 
-// Guards in_fatbin_section's cache; held across fork (image_reader_fork).
+// Guards object_sections' cache; held across fork (image_reader_fork).
 std::mutex g_sections_lock;
 
-// Whether p lies in a fatbin section of the loaded object holding it, read
-// once per object.
+struct Sections {
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;  // empty when none
+  bool absolute = false;  // ET_EXEC: addresses are not relative to the load base
+};
+
+// The fatbin sections of the loaded object `info` names, read once per object.
+Sections object_sections(const Dl_info& info) {
+  static auto* cache = new std::map<std::string, Sections>;  // never destroyed: used until exit
+  std::lock_guard<std::mutex> guard(g_sections_lock);
+  auto it = cache->find(info.dli_fname);
+  if (it != cache->end()) return it->second;
+  Sections sections;
+  int fd = ::open(info.dli_fname, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    sections.ranges = fatbin_section_ranges(fd, sections.absolute);
+    ::close(fd);
+  }
+  cache->emplace(info.dli_fname, sections);
+  return sections;
+}
+
+// Whether p lies in a fatbin section of the loaded object holding it.
 bool in_fatbin_section(const void* p) {
   Dl_info info{};
   if (!dladdr(p, &info) || info.dli_fname == nullptr || info.dli_fbase == nullptr) return false;
-  struct Sections {
-    std::vector<std::pair<uint64_t, uint64_t>> ranges;  // empty when none
-    bool absolute = false;  // ET_EXEC: addresses are not relative to the load base
-  };
-  static auto* cache = new std::map<std::string, Sections>;  // never destroyed: used until exit
-  Sections sections;
-  {
-    std::lock_guard<std::mutex> guard(g_sections_lock);
-    auto it = cache->find(info.dli_fname);
-    if (it != cache->end()) {
-      sections = it->second;
-    } else {
-      int fd = ::open(info.dli_fname, O_RDONLY | O_CLOEXEC);
-      if (fd >= 0) {
-        sections.ranges = fatbin_section_ranges(fd, sections.absolute);
-        ::close(fd);
-      }
-      cache->emplace(info.dli_fname, sections);
-    }
-  }
+  const Sections sections = object_sections(info);
   const uint64_t at =
       reinterpret_cast<uintptr_t>(p) - (sections.absolute ? 0 : reinterpret_cast<uintptr_t>(info.dli_fbase));
   for (const auto& [start, end] : sections.ranges)
@@ -306,6 +307,23 @@ LoadedImage read_image_file(const char* path) {
   read_names_in(out, ByteView(data, done));
   out.base = nullptr;  // the buffer goes away here; every name is read
   out.size = 0;
+  return out;
+}
+
+ObjectCode read_object_code(const void* address) {
+  ObjectCode out;
+  Dl_info info{};
+  if (!address || !dladdr(address, &info) || info.dli_fname == nullptr || info.dli_fbase == nullptr) return out;
+  out.path = info.dli_fname;
+  const Sections sections = object_sections(info);
+  for (const auto& [start, end] : sections.ranges) {
+    const auto* p = reinterpret_cast<const uint8_t*>(start + (sections.absolute ? 0 : reinterpret_cast<uintptr_t>(info.dli_fbase)));
+    const size_t want = std::min<uint64_t>(end - start, kMaxImage);
+    const size_t have = readable(p, want);
+    if (have < want) out.problems.push_back("fatbin section extends past readable memory; read what is there");
+    auto found = parse_fatbin_region(ByteView(p, have), 0, out.problems);
+    for (auto& c : found) out.containers.push_back(std::move(c));
+  }
   return out;
 }
 

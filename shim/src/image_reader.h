@@ -35,4 +35,14 @@ LoadedImage read_image_file(const char* path);
 // Fills in the kernel names of every image (decompressing where needed).
 void read_kernel_names(LoadedImage& image);
 
+// The device code of the whole loaded object that holds `address`: every
+// container of its fatbin sections (headers only, read where the loader
+// mapped them). `path` is empty when `address` is in no loaded object.
+struct ObjectCode {
+  std::string path;
+  std::vector<FatbinContainer> containers;
+  std::vector<std::string> problems;
+};
+ObjectCode read_object_code(const void* address);
+
 }  // namespace smwatch::shim

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <tuple>
@@ -45,6 +46,9 @@ struct Module {
   // another image would be loaded, so `smwatch report` judges it against the
   // device code of the library that loaded it.
   bool registered = false;
+  // The loaded object it came from (registered) or that loaded it (run-time
+  // code) has code for the GPU in use, by its whole device code.
+  bool library_serves_gpu = false;
 };
 
 struct Kernel {
@@ -72,6 +76,10 @@ struct ProcessActivity {
   uint64_t repeated_failures = 0;    // not reported again: the same call failed the same way before
   uint64_t unreported_failures = 0;  // not reported: new, but past kMaxLookupFailures
   std::map<std::string, size_t> missing_per_target;
+  // Loaded objects whose device code was summarised (a `library` record
+  // written): whether it serves the GPU in use.
+  std::unordered_map<std::string, bool> libraries;
+  uint64_t handled_lookups = 0;  // look-ups of kernels built for other GPUs
   size_t modules_loaded = 0, failures = 0, kernels_used = 0, runtime_kernels = 0;
   Gpu gpu;  // asked again in a child, whose report has a gpu record of its own
 };
@@ -239,18 +247,72 @@ bool admit_failure(ProcessActivity& p, std::set<Key>& reported, const Key& key, 
   return true;
 }
 
+// The device code of the loaded object `path` (holding `address`), unless its
+// `library` record was written already. Read before the tracker's lock is
+// taken: read_object_code calls dladdr and checks memory with
+// dl_iterate_phdr, which take the loader's lock.
+std::optional<ObjectCode> library_code_unlocked(Tracker& t, const std::string& path, const void* address) {
+  {
+    std::lock_guard<std::recursive_mutex> guard(t.lock);
+    if (t.process.libraries.count(path)) return std::nullopt;
+  }
+  return read_object_code(address);
+}
+
+// Summarises the device code of the loaded object `path` once (a `library`
+// record: what `smwatch report` judges against, on any machine) and says
+// whether it has code for the GPU in use. Module loads only: never on the
+// launch path. Under the tracker's lock; `code` from library_code_unlocked.
+bool library_serves_gpu_locked(Tracker& t, const std::string& path, std::optional<ObjectCode>& code) {
+  if (auto it = t.process.libraries.find(path); it != t.process.libraries.end()) return it->second;
+  if (!code) return false;  // summarised by another thread meanwhile, then forgotten by a fork: not again
+  const Gpu& g = t.process.gpu;
+  bool serves = false;
+  record::Library record;
+  stamp(record);
+  record.path = path;
+  record.archs = compact_archs(code->containers);
+  for (const auto& c : code->containers) record.fatbins += !c.images.empty();
+  if (record.fatbins > 0)
+    for (uint16_t cc : judged_targets(t)) {
+      CodeVerdict v = judge_code(code->containers, cc);
+      record.verdicts[sm(cc)] = verdict_name(v.verdict);
+      if (g.known && cc == g.cc) serves = v.containers_sass + v.containers_jit > 0;
+    }
+  record.problems = std::move(code->problems);
+  write_record(record);
+  t.process.libraries.emplace(path, serves);
+  return serves;
+}
+
+// A failing look-up the library made on purpose: 209 for a kernel whose code
+// is only for other GPUs, in a library that serves this one (the judge:
+// ContainerFit::kNotForThisGpu). A failed look-up returns no handle, so
+// nothing of it can launch. The module's kernel names are read already.
+bool built_for_other_gpus(const Tracker& t, CUresult result, const Module* m, const std::string& mangled) {
+  const Gpu& g = t.process.gpu;
+  if (result != CUDA_ERROR_NO_BINARY_FOR_GPU || !m || !g.known || mangled.empty()) return false;
+  if (kernel_fit(*m, mangled, g.cc) != ContainerFit::kNotForThisGpu) return false;
+  if (m->library_serves_gpu) return true;
+  CodeVerdict own = judge_code(m->image.containers, g.cc);  // the module's own code, for images off any object
+  return own.containers_sass + own.containers_jit > 0;
+}
+
 // `result_name` and `caller_object` come from the caller, found before the
 // tracker's lock was taken (error_name may dlsym, object_of calls dladdr).
 void record_failure(Tracker& t, const char* call, CUresult result, const char* result_name, const Module* m,
-                    const std::string& mangled, const std::string& caller_object) {
+                    const std::string& mangled, const std::string& caller_object, bool for_other_gpus = false) {
   const Gpu& g = t.process.gpu;
-  ++t.process.failures;
+  if (for_other_gpus) ++t.process.handled_lookups;
+  else ++t.process.failures;
   const std::string kernel = mangled.empty() ? "" : demangle(mangled);
   const std::string source = m ? m->source : "<module not seen by smwatch>";
   const std::string archs = m ? m->archs : "";
   const std::string gpu = g.known ? sm(g.cc) : "unknown";
   std::string fix;
-  if (result == CUDA_ERROR_NO_BINARY_FOR_GPU || result == CUDA_ERROR_INVALID_IMAGE) {
+  if (for_other_gpus) {
+    // No fix: nothing is missing.
+  } else if (result == CUDA_ERROR_NO_BINARY_FOR_GPU || result == CUDA_ERROR_INVALID_IMAGE) {
     fix = g.known ? fix_hint(g.cc) : "install a build that includes code for this GPU";
   } else if (result == CUDA_ERROR_UNSUPPORTED_PTX_VERSION) {
     fix = "the PTX is newer than this driver: update the NVIDIA driver, or install a build with SASS for " + gpu;
@@ -269,6 +331,7 @@ void record_failure(Tracker& t, const char* call, CUresult result, const char* r
   record.gpu_arch = gpu;
   record.caller = caller_object;
   record.fix = fix;
+  record.built_for_other_gpus = for_other_gpus;
   write_record(record);
   std::string line = std::string(result_name) + " (" + std::to_string(static_cast<int>(result)) + ") from " + call;
   if (!kernel.empty()) line += ": kernel " + kernel;
@@ -276,6 +339,11 @@ void record_failure(Tracker& t, const char* call, CUresult result, const char* r
   if (!archs.empty()) line += " [has " + archs + "]";
   line += "; GPU is " + gpu + (g.name.empty() ? "" : " (" + g.name + ")");
   if (!fix.empty()) line += "; fix: " + fix;
+  if (for_other_gpus) {
+    log(LogLevel::kInfo, line + "; the kernel is built only for other GPUs and the library has code for this one: "
+                                "a look-up it can handle, not a failure");
+    return;
+  }
   log(LogLevel::kError, line);
 }
 
@@ -311,6 +379,15 @@ void on_module_load(const char* call, void* handle, bool is_library, const void*
     m->registered = m->image.in_fatbin_section;
     m->archs = compact_archs(m->image.containers);
     const char* result_name = error_name(result);
+    // The whole object's device code, once per object: the one the code came
+    // from, or, for code chosen at run time, the one that loaded it.
+    std::string library_path;
+    std::optional<ObjectCode> library_code;
+    if (result == CUDA_SUCCESS) {
+      library_path = m->registered ? object_of(image) : m->caller;
+      if (!library_path.empty())
+        library_code = library_code_unlocked(tracker(), library_path, m->registered ? image : caller);
+    }
     bool has_code = false;
     for (const auto& c : m->image.containers) has_code |= !c.images.empty();
 
@@ -318,6 +395,7 @@ void on_module_load(const char* call, void* handle, bool is_library, const void*
     std::lock_guard<std::recursive_mutex> guard(t.lock);
     note_gpu_locked(t, gpu);
     const Gpu& g = t.process.gpu;
+    if (!library_path.empty()) m->library_serves_gpu = library_serves_gpu_locked(t, library_path, library_code);
     m->id = t.next_module_id++;
     ++t.process.modules_loaded;
     record::Module record;
@@ -370,7 +448,9 @@ void on_kernel_lookup(const char* call, void* module_or_library, const char* nam
       if (it != t.modules.end()) m = it->second;
     }
     const bool judged = !failed && handle && m && m->registered && !config().targets.empty();
-    if (judged) read_kernel_names_unlocked(t, m);
+    // A 209 look-up may be of a kernel built only for other GPUs: the judge needs the names.
+    const bool maybe_for_other_gpus = result == CUDA_ERROR_NO_BINARY_FOR_GPU && m && name;
+    if (judged || maybe_for_other_gpus) read_kernel_names_unlocked(t, m);
 
     std::lock_guard<std::recursive_mutex> guard(t.lock);
     const std::string mangled = name ? name : "";
@@ -379,7 +459,8 @@ void on_kernel_lookup(const char* call, void* module_or_library, const char* nam
       // look-up a million times gets one record and a count.
       auto key = std::make_tuple(module_or_library, std::hash<std::string_view>{}(mangled), static_cast<int>(result));
       if (admit_failure(t.process, t.process.reported_lookup_errors, key, "look-ups"))
-        record_failure(t, call, result, result_name, m.get(), mangled, caller_object);
+        record_failure(t, call, result, result_name, m.get(), mangled, caller_object,
+                       built_for_other_gpus(t, result, m.get(), mangled));
       return;
     }
     if (!handle || !m) return;
@@ -519,6 +600,7 @@ void write_exit_summary() {
     exit.repeated_failures = p.repeated_failures;
     exit.unreported_failures = p.unreported_failures;
     for (const auto& target : config().targets) exit.missing[target.sm_name()] = missing_for(p, target.sm_name());
+    exit.handled_lookups = p.handled_lookups;
     exit.dropped_records = dropped;
     write_record(exit);
     std::string line = "pid " + std::to_string(getpid()) + ": " + std::to_string(p.modules_loaded) + " modules, " +
@@ -528,6 +610,9 @@ void write_exit_summary() {
     if (p.unreported_failures)
       line += " (and " + std::to_string(p.unreported_failures) + " more, past the first " +
               std::to_string(kMaxLookupFailures) + " different ones)";
+    if (p.handled_lookups)
+      line += "; " + std::to_string(p.handled_lookups) +
+              " look-ups of kernels built only for other GPUs, handled by their libraries";
     if (p.gpu.known) line += "; GPU " + sm(p.gpu.cc) + " (" + p.gpu.name + ")";
     if (dropped) line += "; " + std::to_string(dropped) + " report records did not fit (file size limit or full disk)";
     for (const auto& target : config().targets)

@@ -165,7 +165,7 @@ TEST(Reports, RepeatsAreFoldedWithTheirCounts) {
   ASSERT_EQ(p.failures.size(), 2u);
   EXPECT_EQ(p.failures[0].count + p.failures[1].count, 3000u);
   EXPECT_EQ(p.runtime_kernels.size(), 1u);
-  EXPECT_EQ(p.missing.size(), 1u);
+  EXPECT_EQ(p.unjudged.size(), 2u);  // the missing and the run-time kernel of /no/lib.so: neither a record of it nor the file
   EXPECT_EQ(r.failure_count(), 3000u);
   EXPECT_EQ(r.module_count(), 3000u);
   std::ostringstream out;
@@ -273,7 +273,8 @@ TEST(WhatIf, RuntimeKernelsAreJudgedAgainstTheLibraryThatLoadedThem) {
   text += record(sm80, "_Z12scale_by_twoPfi");      // sm80.so has nothing for sm_120: missing there
   text += record(multi, "_Z12scale_by_twoPfi");     // multi.so has code for both
   text += record(multi, "chosen_by_the_library");   // judged by the library as a whole too
-  text += record("/no/such/lib.so", "generated");   // no device code where it came from: generated
+  text += record("/no/such/lib.so", "unjudged");    // neither a record nor the file: not judged
+  text += record(SMWATCH_PATH, "generated");        // a file without device code: generated
   MergedReport r;
   add_report_text(r, text, "p.jsonl");
   judge_what_if(r);
@@ -281,6 +282,9 @@ TEST(WhatIf, RuntimeKernelsAreJudgedAgainstTheLibraryThatLoadedThem) {
   const ProcessReport& p = r.processes[0];
   EXPECT_EQ(p.runtime_from_library, 3u);
   EXPECT_EQ(p.runtime_generated, 1u);
+  EXPECT_EQ(p.runtime_unjudged, 1u);
+  ASSERT_EQ(p.unjudged.size(), 2u);  // one per target, never "missing"
+  EXPECT_EQ(p.unjudged[0].origin, kLibraryNotReadable);
   ASSERT_EQ(p.missing.size(), 1u);  // sm80.so on sm_120; on sm_86 its sm_80 SASS runs
   EXPECT_EQ(p.missing[0].target, "sm_120");
   EXPECT_EQ(p.missing[0].source, sm80);
@@ -311,6 +315,104 @@ TEST(WhatIf, MissingInOneFatbinOfALibraryThatServesTheTargetIsPartial) {
   EXPECT_EQ(p.partial[0].source, split);
   EXPECT_EQ(r.missing_count(), 1u);
   EXPECT_EQ(r.exit_code(), 1);
+}
+
+// Issue 20: the what-if verdicts come from what the records carry (the
+// shim's `library` records, else the registered modules of the same library
+// in the same process), so they are the same on a machine without the
+// libraries; what cannot be judged is said so, never "would fail".
+TEST(WhatIf, LibraryRecordsJudgeWithoutTheFiles) {
+  auto line = [](nlohmann::json j) {
+    j["pid"] = 11;
+    j["time"] = 1.0;
+    return j.dump() + "\n";
+  };
+  auto library = [&](const char* path, uint64_t fatbins, const char* sm120) {
+    nlohmann::json verdicts = nlohmann::json::object();
+    if (fatbins) verdicts = {{"sm_90", "OK"}, {"sm_120", sm120}};
+    return line({{"type", "library"}, {"path", path}, {"archs", fatbins ? "sm_80 sm_90 sm_120" : ""},
+                 {"fatbins", fatbins}, {"verdicts", verdicts}});
+  };
+  auto missing = [&](const char* source) {
+    return line({{"type", "missing"}, {"target", "sm_120"}, {"kernel", "k"}, {"mangled", "k"}, {"source", source},
+                 {"archs", "sm_80"}});
+  };
+  auto runtime = [&](const char* caller) {
+    return line({{"type", "runtime_kernel"}, {"kernel", "r"}, {"mangled", "r"}, {"caller", caller},
+                 {"source", std::string("<memory, loaded by ") + caller + ">"}, {"archs", "sm_90"}});
+  };
+  std::string text = line({{"type", "process"}, {"targets", {"sm_120"}}});
+  text += library("/gone/libcudnn_engines_precompiled.so.9", 40, "OK");  // serves sm_120 elsewhere
+  text += library("/gone/libold.so", 2, "FAIL");
+  text += library("/gone/libcublasLt.so.13", 9, "OK");
+  text += library("/gone/libtriton.so", 0, "");
+  // An older shim's report: only the modules of the library show what it serves.
+  text += line({{"type", "module"}, {"source", "/gone/libcusolver.so.12"}, {"origin", "file"}, {"archs", "sm_120"},
+                {"verdicts", {{"sm_120", "OK"}}}});
+  text += missing("/gone/libcudnn_engines_precompiled.so.9");  // PARTIAL
+  text += missing("/gone/libold.so");                          // would fail
+  text += missing("/gone/libcusolver.so.12");                  // PARTIAL, by its modules
+  text += missing("/gone/libunknown.so");                      // not judged
+  text += runtime("/gone/libcublasLt.so.13");                  // by its library: fine on sm_120
+  text += runtime("/gone/libtriton.so");                       // generated
+  text += line({{"type", "exit"}, {"launches", 1}});
+  MergedReport r;
+  add_report_text(r, text, "l.jsonl");
+  finish_report(r);
+  const ProcessReport& p = r.processes.at(0);
+  ASSERT_EQ(p.missing.size(), 1u);
+  EXPECT_EQ(p.missing[0].source, "/gone/libold.so");
+  EXPECT_EQ(p.partial.size(), 2u);
+  ASSERT_EQ(p.unjudged.size(), 1u);
+  EXPECT_EQ(p.unjudged[0].source, "/gone/libunknown.so");
+  EXPECT_EQ(p.runtime_from_library, 1u);
+  EXPECT_EQ(p.runtime_generated, 1u);
+  EXPECT_EQ(p.runtime_unjudged, 0u);
+  std::ostringstream out;
+  render_report(out, r, Format::kText);
+  const std::string s = out.str();
+  EXPECT_NE(s.find("what-if sm_120: 1 kernel without code"), std::string::npos) << s;
+  EXPECT_NE(s.find("1 what-if kernel not judged (library not readable here)"), std::string::npos) << s;
+  EXPECT_NE(s.find("k in /gone/libunknown.so\n"), std::string::npos) << s;
+  EXPECT_EQ(s.find("k in /gone/libunknown.so (holds"), std::string::npos) << "listed as not judged, not as failing";
+}
+
+// Issue 20: a 209 from a look-up of a kernel built for other GPUs, in a
+// library that serves this GPU, is handled by the library when the process
+// exits normally: counted apart, never at fault, no fix. After a crash it is
+// a failure.
+TEST(Reports, HandledLookupsAreFailuresOnlyWhenTheProcessDidNotExit) {
+  const std::string lookup =
+      R"j({"type":"failure","pid":5,"time":2,"call":"cuLibraryGetKernel","error":209,"error_name":"CUDA_ERROR_NO_BINARY_FOR_GPU","kernel":"ncclSymkDevKernel_AllReduce_f8e4m3","mangled":"ncclSymkDevKernel_AllReduce_f8e4m3","source":"/venv/nvidia/nccl/lib/libnccl.so.2","archs":"sm_90 sm_100f(2)","gpu_arch":"sm_90","fix":"","built_for_other_gpus":true})j";
+  const std::string header = R"({"type":"process","pid":5,"time":1,"targets":[]})";
+  const std::string exit = R"({"type":"exit","pid":5,"time":3,"launches":9,"failures":0,"handled_lookups":2})";
+  for (bool exited : {true, false}) {
+    MergedReport r;
+    add_report_text(r, header + "\n" + lookup + "\n" + lookup + "\n" + (exited ? exit + "\n" : ""), "h.jsonl");
+    finish_report(r);
+    std::ostringstream text, json_out;
+    render_report(text, r, Format::kText);
+    render_report(json_out, r, Format::kJson);
+    const std::string s = text.str();
+    auto j = nlohmann::json::parse(json_out.str());
+    if (exited) {
+      EXPECT_EQ(r.failure_count(), 0u);
+      EXPECT_EQ(r.exit_code(), 0);
+      EXPECT_NE(s.find("2 look-ups of kernels built only for other GPUs handled by their library"), std::string::npos) << s;
+      EXPECT_NE(s.find("Handled look-ups (2)"), std::string::npos) << s;
+      EXPECT_EQ(s.find("Libraries at fault"), std::string::npos) << s;
+      EXPECT_EQ(s.find("fix:"), std::string::npos) << s;
+      EXPECT_NE(s.find("No failures"), std::string::npos) << s;
+      EXPECT_EQ(j["summary"]["handled_lookups"], 2);
+      EXPECT_EQ(j["handled_lookups"].size(), 1u);
+    } else {
+      EXPECT_EQ(r.failure_count(), 2u);
+      EXPECT_EQ(r.exit_code(), 1);
+      EXPECT_NE(s.find("Libraries at fault:\n  /venv/nvidia/nccl/lib/libnccl.so.2"), std::string::npos) << s;
+      EXPECT_EQ(s.find("Handled look-ups"), std::string::npos) << s;
+      EXPECT_EQ(j["summary"]["handled_lookups"], 0);
+    }
+  }
 }
 
 }  // namespace

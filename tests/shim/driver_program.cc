@@ -105,33 +105,40 @@ std::vector<char> read_file(const char* path) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-// The address, in this process, of the last fatbin container of a loaded
-// shared object (the one nvcc made from the fixture's own kernels).
-const void* fatbin_in_loaded_object(const char* path) {
+// The addresses, in this process, of the fatbin containers of a loaded
+// shared object, in section order (the last is the one nvcc made from the
+// fixture's own kernels).
+std::vector<const void*> fatbins_in_loaded_object(const char* path) {
   std::vector<char> file = read_file(path);
   smwatch::ByteView bytes(file.data(), file.size());
   auto sections = smwatch::find_fatbin_sections(bytes);
-  if (!sections || sections->empty()) return nullptr;
+  if (!sections || sections->empty()) return {};
   std::vector<std::string> problems;
   auto containers = smwatch::parse_fatbin_region(*bytes.slice((*sections)[0].offset, (*sections)[0].size),
                                                  (*sections)[0].offset, problems);
-  if (containers.empty()) return nullptr;
-  struct Query { const char* name; uint64_t offset; const void* address; } q{path, containers.back().offset, nullptr};
+  struct Query { const char* name; std::vector<uint64_t> offsets; std::vector<const void*> addresses; } q{path, {}, {}};
+  for (const auto& c : containers) q.offsets.push_back(c.offset);
   dl_iterate_phdr(
       [](dl_phdr_info* info, size_t, void* data) {
         auto* q = static_cast<Query*>(data);
         std::string name = info->dlpi_name ? info->dlpi_name : "";
         std::string want = q->name;
         if (name.size() < want.size() || name.compare(name.size() - want.size(), want.size(), want) != 0) return 0;
-        for (int i = 0; i < info->dlpi_phnum; ++i) {
-          const auto& ph = info->dlpi_phdr[i];
-          if (ph.p_type == PT_LOAD && q->offset >= ph.p_offset && q->offset < ph.p_offset + ph.p_filesz)
-            q->address = reinterpret_cast<const void*>(info->dlpi_addr + ph.p_vaddr + (q->offset - ph.p_offset));
-        }
+        for (uint64_t offset : q->offsets)
+          for (int i = 0; i < info->dlpi_phnum; ++i) {
+            const auto& ph = info->dlpi_phdr[i];
+            if (ph.p_type == PT_LOAD && offset >= ph.p_offset && offset < ph.p_offset + ph.p_filesz)
+              q->addresses.push_back(reinterpret_cast<const void*>(info->dlpi_addr + ph.p_vaddr + (offset - ph.p_offset)));
+          }
         return 1;
       },
       &q);
-  return q.address;
+  return q.addresses;
+}
+
+const void* fatbin_in_loaded_object(const char* path) {
+  auto all = fatbins_in_loaded_object(path);
+  return all.empty() ? nullptr : all.back();
 }
 
 const char* arg(int argc, char** argv, const char* name, const char* fallback = nullptr) {
@@ -293,7 +300,8 @@ int main(int argc, char** argv) {
                     "[--fork 1] [--crash segv|abort|kill] [--fsize BYTES [--xfsz ignore|default]] [--bad-lookups N] "
                     "[--distinct-bad-lookups N] [--odd-cubin F] [--distinct-bad-launches N] [--fork-repeats 1] "
                     "[--steal-report closefrom|dup2 --host-file F] [--fork-pipe 1] [--dlopen-race N --ctor-lib F] "
-                    "[--truncate-race SECONDS --copy F] [--fifo F]\n", argv[0]);
+                    "[--truncate-race SECONDS --copy F] [--fifo F] "
+                    "[--other-gpus-so F] [--other-gpus-only-so F]\n", argv[0]);
     return 2;
   }
   // A file size limit (the shim's report fills up), with SIGXFSZ ignored or
@@ -360,6 +368,26 @@ int main(int argc, char** argv) {
     CUfunction f_multi = nullptr;
     api.kernel_get_function(&f_multi, k_multi);
     printf("launch(in-object multi) rc=%d\n", api.launch(f_multi, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr));
+  }
+
+  // 4c. A library looking up a kernel built only for other GPUs (sm_100a),
+  //     as NCCL does: every container of the object registered, the kernel
+  //     looked up in each (--other-gpus-so: the object also has code for
+  //     this GPU; --other-gpus-only-so: it has none).
+  for (const char* option : {"--other-gpus-so", "--other-gpus-only-so"}) {
+    const char* path = arg(argc, argv, option);
+    if (!path) continue;
+    void* handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    std::vector<const void*> containers = handle ? fatbins_in_loaded_object(path) : std::vector<const void*>{};
+    printf("%s: %zu containers\n", option, containers.size());
+    for (const void* container : containers) {
+      CUlibrary lib = nullptr;
+      CUresult load_rc = api.library_load_data(&lib, container, nullptr, nullptr, 0, nullptr, nullptr, 0);
+      CUkernel kernel = nullptr;
+      CUresult rc = load_rc == CUDA_SUCCESS ? api.library_get_kernel(&kernel, lib, "_Z21fp8_only_on_blackwellPf")
+                                            : load_rc;
+      if (rc != CUDA_ERROR_NOT_FOUND) printf("%s: cuLibraryGetKernel(fp8_only_on_blackwell) rc=%d\n", option, rc);
+    }
   }
 
   // 4b. Failing look-ups, repeated (--bad-lookups N: the same two failures N

@@ -334,6 +334,65 @@ TEST(Shim, WhatIfTargetsListTheKernelsUsedWithoutCode) {
   EXPECT_NE(r.err.find("what-if sm_70: 1 of the kernels used lack code"), std::string::npos) << r.err;
 }
 
+// Issue 20: NCCL 2.28 looks up its sm_100f-only fp8 kernels on an H100, gets
+// 209 and goes on. A 209 from a look-up of a kernel built only for other GPUs,
+// in a library that has code for this GPU, is a look-up the library handles;
+// the same in a library with nothing for the GPU, and a failed launch, stay
+// failures. The shim also summarises each library's whole device code.
+TEST(Shim, LookupOfAKernelBuiltForOtherGpusIsHandledWhereTheLibraryServesTheGpu) {
+  const std::string mixed = fixture("other_gpus_mixed.so"), only = fixture("other_gpus_only.so");
+  for (const auto& program : kPrograms) {
+    std::string dir = fresh_dir("other-gpus");
+    Outcome r = run(program, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}, {"FAKE_CUDA_CC", "90"}},
+                    {"--other-gpus-so", mixed, "--other-gpus-only-so", only});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // The stand-in driver answers both look-ups as the real one does.
+    EXPECT_NE(r.out.find("--other-gpus-so: cuLibraryGetKernel(fp8_only_on_blackwell) rc=209"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("--other-gpus-only-so: cuLibraryGetKernel(fp8_only_on_blackwell) rc=209"), std::string::npos);
+    auto all = records(dir);
+    std::map<std::string, json> lookups;  // source -> its failure record
+    size_t launch_failures = 0;
+    for (const auto& f : of_type(all, "failure")) {
+      if (f["kernel"] == "fp8_only_on_blackwell(float*)") lookups[f["source"]] = f;
+      if (f["call"] == "cuLaunchKernel") {
+        ++launch_failures;
+        EXPECT_FALSE(f.contains("built_for_other_gpus")) << "a failed launch stays a failure: " << f.dump();
+      }
+    }
+    ASSERT_EQ(lookups.size(), 2u) << r.err;
+    EXPECT_EQ(lookups[mixed]["built_for_other_gpus"], true) << lookups[mixed].dump();
+    EXPECT_EQ(lookups[mixed]["fix"], "");
+    EXPECT_FALSE(lookups[only].contains("built_for_other_gpus")) << lookups[only].dump();
+    EXPECT_NE(lookups[only]["fix"], "");
+    EXPECT_EQ(launch_failures, 1u);
+    // On stderr (default level), only the failure.
+    EXPECT_NE(r.err.find("from cuLibraryGetKernel: kernel fp8_only_on_blackwell(float*) in " + only), std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("in " + mixed), std::string::npos) << r.err;
+    auto exit = of_type(all, "exit");
+    ASSERT_EQ(exit.size(), 1u);
+    EXPECT_EQ(exit[0]["handled_lookups"], 1);
+    EXPECT_EQ(exit[0]["failures"], 5 + 1);  // the run's usual 5, and the look-up in the library with nothing for sm_90
+    // One `library` record per loaded object with registered code: the whole
+    // .nv_fatbin, judged for the GPU.
+    std::map<std::string, json> libraries;
+    for (const auto& l : of_type(all, "library")) {
+      EXPECT_FALSE(libraries.count(l["path"])) << "once per object: " << l.dump();
+      libraries[l["path"]] = l;
+    }
+    // (nvcc links cudart_static, whose own small sm_75 fatbin is in every object.)
+    ASSERT_TRUE(libraries.count(mixed)) << r.err;
+    EXPECT_EQ(libraries[mixed]["fatbins"], 3);
+    EXPECT_EQ(libraries[mixed]["archs"], "sm_75(1) sm_90(1) sm_100a(1)");
+    EXPECT_NE(libraries[mixed]["verdicts"]["sm_90"], "FAIL");
+    ASSERT_TRUE(libraries.count(only));
+    EXPECT_EQ(libraries[only]["fatbins"], 2);
+    EXPECT_EQ(libraries[only]["verdicts"]["sm_90"], "FAIL");
+    EXPECT_TRUE(libraries.count(fixture("sm80.so")));
+    EXPECT_EQ(libraries[fixture("sm80.so")]["verdicts"]["sm_90"], "FAIL");
+  }
+}
+
 TEST(Shim, EagerLoadingFailsAtLoadAndIsAttributed) {
   std::string dir = fresh_dir("eager");
   Outcome r = run(DRIVER_DIRECT, {{"LD_PRELOAD", SHIM_PATH}, {"SMWATCH_REPORT", dir}, {"CUDA_MODULE_LOADING", "EAGER"}});

@@ -61,6 +61,13 @@ struct Failure : Common {
   std::string call;
   int error = 0;
   std::string error_name, kernel, mangled, source, archs, gpu_arch, caller, fix;
+  // A look-up (cuLibraryGetKernel, cuModuleGetFunction) that failed with 209
+  // for a kernel whose code is only for other GPUs ('a'/'f' code, or missing
+  // from the image this GPU loads), in a library that has code for this GPU:
+  // the library asked on purpose (NCCL's sm_100f-only fp8 kernels on an H100)
+  // and can go on. `smwatch report` shows it as a handled look-up when the
+  // process exited normally, as a failure when it did not. Written only when true.
+  bool built_for_other_gpus = false;
 };
 
 struct Missing : Common {
@@ -72,13 +79,27 @@ struct RuntimeKernel : Common {
   std::string kernel, mangled, source, caller, archs;
 };
 
+// The device code of a whole loaded object (every container of its fatbin
+// sections, headers only), once per object the shim meets as the source of a
+// registered module or as the loader of a run-time one: what `smwatch report`
+// judges what-if targets against, so that it needs no library file and gives
+// the same answer on any machine.
+struct Library : Common {
+  std::string path;
+  std::string archs;   // compact, as smscan
+  uint64_t fatbins = 0;  // containers with code; 0: the object holds no device code
+  std::map<std::string, std::string> verdicts;  // GPU and what-if targets: OK | JIT | PARTIAL | FAIL
+  std::vector<std::string> problems;
+};
+
 struct Exit : Common {
   uint64_t launches = 0, modules = 0, kernels_used = 0, failures = 0, runtime_kernels = 0;
+  uint64_t handled_lookups = 0;  // failing look-ups of kernels built for other GPUs (Failure::built_for_other_gpus)
   uint64_t repeated_failures = 0, unreported_failures = 0, dropped_records = 0;
   std::map<std::string, uint64_t> missing;  // what-if target -> kernels used without code there
 };
 
-using Record = std::variant<Process, Gpu, Module, Failure, Missing, RuntimeKernel, Exit>;
+using Record = std::variant<Process, Gpu, Module, Failure, Missing, RuntimeKernel, Library, Exit>;
 
 // The record's "type" field: "process", "gpu", "module", ...
 std::string_view type_name(const Record& record);
