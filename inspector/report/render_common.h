@@ -22,7 +22,7 @@ inline const char* fit_label(ContainerFit fit) {
     case ContainerFit::kSass: return "OK";
     case ContainerFit::kJit: return "JIT";
     case ContainerFit::kNone: return "FAIL";
-    default: return "n/a";
+    default: return "n/a";  // the file verdict's N/A, kernel by kernel
   }
 }
 
@@ -38,9 +38,6 @@ inline std::string package_title(const PackageGroup& g) {
   return g.dist.name.empty() ? "(files of no known package)" : g.dist.name + " " + g.dist.version;
 }
 
-inline std::string package_fix(const PackageGroup& g, uint16_t cc) {
-  return g.dist.name.empty() ? fix_hint(cc) : fix_hint(cc, g.dist.name, g.dist.version);
-}
 
 inline size_t files_with_device_code(const ScanReport& report) {
   size_t n = 0;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "smwatch/arch.h"
+#include "smwatch/package_facts.h"
 #include "smwatch/packages.h"
 #include "smwatch/scan.h"
 #include "smwatch/text.h"
@@ -27,7 +28,7 @@ enum ExitCode : int { kExitOk = 0, kExitFail = 1, kExitError = 2 };
 struct TargetSummary {
   Target target;
   Verdict verdict = Verdict::kOk;
-  size_t ok = 0, jit = 0, partial = 0, fail = 0;  // files
+  size_t not_for_gpu = 0, ok = 0, jit = 0, partial = 0, fail = 0;  // files
   size_t kernels_jit = 0, kernels_fail = 0;  // kernels, when they were read
 };
 
@@ -49,6 +50,8 @@ struct ScanReport {
   std::vector<int> file_package;                   // [file]: index into packages, or -1
   size_t unreadable = 0;                           // files with read_error
   size_t damaged = 0;                              // files with problems
+  std::vector<PackageFact> facts_used;             // package facts that decided a verdict, in first use
+  std::string torch_cuda;                          // torch's CUDA version the facts used ("" unknown)
   bool kernels_read() const;
   bool strict = false;                             // PARTIAL exits 1 too (smscan --strict)
   // 2 when files could not be read in full, 1 when a file fails (or, when
@@ -57,8 +60,23 @@ struct ScanReport {
 };
 
 // Judges every file for every target. With `packages`, files installed by a
-// distribution (RECORD) or read from a wheel are grouped by it.
+// distribution (RECORD) or read from a wheel are grouped by it, and the
+// package facts (package_facts.h) for each distribution's version apply.
+struct JudgeOptions {
+  const PackageIndex* packages = nullptr;
+  const std::vector<PackageFact>* facts = nullptr;  // nullptr: builtin_package_facts()
+  std::string torch_cuda;  // torch's CUDA version ("12.8"); "" : the installed torch's, if any
+};
+ScanReport judge(TreeScan tree, std::vector<Target> targets, const JudgeOptions& options);
 ScanReport judge(TreeScan tree, std::vector<Target> targets, const PackageIndex* packages = nullptr);
+
+// The fix line for a package that FAILs on target `t`: what is missing, from
+// what its files hold. A build whose code already reaches GPUs as new as the
+// target (its toolkit can build for it) is told to add the target to the arch
+// list, not to use a newer toolkit.
+std::string package_fix(const ScanReport& report, const PackageGroup& group, size_t t);
+// The same for all the files of the scan: the fix line of a target's summary.
+std::string target_fix(const ScanReport& report, size_t t);
 
 // ---- Outputs of a judged scan, one file each -------------------------------
 
