@@ -4,7 +4,7 @@
 # (reference, new, reference, new...) so that load on the machine hits both
 # alike. Prints per wheel the median wall time and peak RSS of each, and the
 # ratio new/reference. The verdict scan (-t over ten GPUs) and --kernels.
-# Usage: bench/bench_verdicts.sh REFERENCE_SMSCAN [NEW_SMSCAN] [WHEELS...]
+# Usage: [RUNS=3] [MODES="verdict kernels"] bench/bench_verdicts.sh REFERENCE_SMSCAN [NEW_SMSCAN] [WHEELS...]
 #   default wheels: the serving stacks of tests/acceptance in $SMWATCH_ACCEPTANCE_CACHE
 #   (default /work/.cache-wheels): vllm, sgl-kernel, sglang-kernel,
 #   flashinfer-python, flashinfer-cubin, bitsandbytes.
@@ -22,11 +22,12 @@ if [ ${#wheels[@]} -eq 0 ]; then
   done
 fi
 runs=${RUNS:-3}
+modes=${MODES:-verdict kernels}  # verdict: -t over ten GPUs; kernels: the same with --kernels
 targets=sm_70,sm_75,sm_80,sm_86,sm_89,sm_90,sm_100,sm_103,sm_110,sm_120
 echo "reference: $ref; new: $new; $runs interleaved runs each, median; $(nproc) cores"
-python3 - "$ref" "$new" "$runs" "$targets" "${wheels[@]}" <<'PY'
+python3 - "$ref" "$new" "$runs" "$targets" "$modes" "${wheels[@]}" <<'PY'
 import os, re, statistics, subprocess, sys
-ref, new, runs, targets, wheels = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+ref, new, runs, targets, modes, wheels = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5].split(), sys.argv[6:]
 def measure(cmd):
     out = subprocess.run([sys.executable, "bench/measure.py", "x", "--"] + cmd, capture_output=True, text=True).stdout
     return float(re.search(r"wall=([0-9.]+)", out).group(1)), float(re.search(r"peak_rss=([0-9.]+)", out).group(1))
@@ -34,6 +35,8 @@ print(f"{'wheel':<34} {'mode':<8} {'ref_s':>7} {'new_s':>7} {'new/ref':>8} {'ref
 tot = {"ref": 0.0, "new": 0.0}
 for w in wheels:
     for mode, extra in (("verdict", []), ("kernels", ["--kernels"])):
+        if mode not in modes:
+            continue
         r, n = [], []
         for _ in range(runs):
             r.append(measure([ref, "--no-progress", "--json", "-t", targets] + extra + [w]))

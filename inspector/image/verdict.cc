@@ -257,8 +257,18 @@ CodeVerdict judge_code(std::span<const FatbinContainer> containers, uint16_t tar
                              kernel_count);
     } else {
       v.verdict = Verdict::kPartial;
-      v.reason = fmt::format("{}{} of {} fatbins have no {} SASS or PTX: they fail if called on it (the file's main "
-                             "code serves it)", v.by_kernel ? kernel_count + " in " : "", v.containers_none, fatbins, sm);
+      const std::string main_text =
+          main.serves ? fmt::format("{} fatbin{} built for its full arch list ({}) serve{} it", main.containers,
+                                    main.containers == 1 ? "" : "s", arch_range(main.archs),
+                                    main.containers == 1 ? "s" : "")
+                      : fmt::format("its arch list ({}) covers {}", arch_range(main.archs), sm);
+      // Most of the file without code is a gap a library must avoid, not a
+      // detail (torch 2.15's libtorch_cuda_linalg on sm_75: 685 of 706 kernels).
+      const bool most = v.by_kernel ? v.kernels_none * 2 > v.kernels : v.containers_none * 2 > fatbins;
+      v.reason = fmt::format("{}{} of {} fatbins have no {} SASS or PTX: they fail if called on it; {}{}",
+                             v.by_kernel ? kernel_count + " in " : "", v.containers_none, fatbins, sm, main_text,
+                             most ? " (most of the file: a real gap unless the library avoids these kernels there)"
+                                  : "");
     }
   } else if (v.by_kernel ? v.kernels_jit > 0 : v.containers_jit > 0) {
     v.verdict = Verdict::kJit;

@@ -103,7 +103,9 @@ bool apply_fact(ScanReport& report, const PackageFact& fact, const std::vector<s
       const bool used_here = fact.used_on.empty() ? !any_match(fact.not_used_on) : any_match(fact.used_on);
       if (used_here) continue;
       for (size_t i : files) {
-        set_not_for_gpu(report, i, t, "not used on " + sm + ": " + fact.says + note, fact.id);
+        // Short: a package may have thousands of such files (flashinfer-cubin:
+        // 15,970); the fact's sentence is listed once (facts_used).
+        set_not_for_gpu(report, i, t, "not used on " + sm + " by " + fact.package + note, fact.id);
         used = true;
       }
     } else if (fact.compiled_at_first_use) {

@@ -113,7 +113,19 @@ TEST(VerdictMatrix, PartialOnlyWhenTheMainCodeServes) {
   const std::vector<FatbinContainer> cublaslt = {container({s75, s80, s90, s100, s120}, {}),
                                                  container({s75, s80, s90, s100, s120}, {}),
                                                  container({s80}, {})};
-  EXPECT_EQ(judge_code(cublaslt, 90).verdict, Verdict::kPartial);
+  FileVerdict on90 = judge_code(cublaslt, 90);
+  EXPECT_EQ(on90.verdict, Verdict::kPartial);
+  EXPECT_NE(on90.reason.find("they fail if called on it; 2 fatbins built for its full arch list (sm_75 .. sm_120) "
+                             "serve it"), std::string::npos) << on90.reason;
+  EXPECT_EQ(on90.reason.find("real gap"), std::string::npos) << on90.reason;
+  // Most of a file without code for the GPU (torch 2.15's MAGMA-based
+  // libtorch_cuda_linalg on sm_75) is called a gap, never "not called".
+  const std::vector<FatbinContainer> linalg = {container({s75, s80, s90, s100, s120}, {}), container({s80}, {}),
+                                               container({s80}, {}), container({s80}, {})};
+  FileVerdict on75 = judge_code(linalg, 75);
+  EXPECT_EQ(on75.verdict, Verdict::kPartial);
+  EXPECT_NE(on75.reason.find("(most of the file: a real gap unless the library avoids these kernels there)"),
+            std::string::npos) << on75.reason;
   EXPECT_EQ(judge_code(cublaslt, 103).verdict, Verdict::kPartial);  // sm_100 SASS runs on 10.3
   std::vector<FatbinContainer> vllm = cublaslt;
   vllm.push_back(container({s80}, {s80}));  // the one PTX-carrying extra
