@@ -78,9 +78,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       none += fit == ContainerFit::kNone;
       other += fit == ContainerFit::kNotForThisGpu;
     }
-    // FAIL: nothing serves; PARTIAL: something serves and something does not.
-    if ((v.verdict == Verdict::kFail) != (served == 0 && none + other > 0)) std::abort();
-    if ((v.verdict == Verdict::kPartial) != (served > 0 && none > 0)) std::abort();
+    // FAIL: nothing serves and something has no code for the GPU, or only
+    // side containers serve (the main code does not); N/A: only code built
+    // for other GPUs; PARTIAL: something serves and something does not.
+    if (served == 0 && none > 0 && v.verdict != Verdict::kFail) std::abort();
+    if ((v.verdict == Verdict::kNotForGpu) != (served == 0 && none == 0 && other > 0)) std::abort();
+    if (v.verdict == Verdict::kFail && none == 0) std::abort();
+    if (v.verdict == Verdict::kPartial && !(served > 0 && none > 0)) std::abort();
+    if (served > 0 && none > 0 && v.verdict != Verdict::kPartial && v.verdict != Verdict::kFail) std::abort();
     // One kernel asked by name (the shim) is judged as in the --kernels rows (smscan).
     for (const auto& row : rows)
       if (judge_kernel_name(containers, row.mangled, cc) != row.fits[t]) std::abort();

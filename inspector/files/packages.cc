@@ -101,6 +101,7 @@ std::vector<std::string> record_paths(std::string_view record) {
 void PackageIndex::add_distribution(Distribution dist, const std::vector<std::string>& paths) {
   const size_t index = dists_.size();
   dists_.push_back(std::move(dist));
+  dist_sites_.push_back("");  // not on this machine (a container image's): nothing here to read
   for (const auto& p : paths) given_.emplace(p, index);
 }
 
@@ -133,6 +134,7 @@ void PackageIndex::add_site_packages(const std::string& site_dir, std::vector<st
     }
     const size_t index = dists_.size();
     dists_.push_back(read_metadata(dist_info));
+    dist_sites_.push_back(site);
     std::istringstream record(std::move(*record_text));
     std::string line;
     while (std::getline(record, line)) {
@@ -173,6 +175,30 @@ std::vector<Distribution> PackageIndex::claimants_of(const std::string& path) co
   for (size_t index : contested->second)
     if (std::find(out.begin(), out.end(), dists_[index]) == out.end()) out.push_back(dists_[index]);
   return out;
+}
+
+std::string PackageIndex::torch_cuda_version() const {
+  for (size_t i = 0; i < dists_.size(); ++i) {
+    if (dists_[i].name != "torch" || dist_sites_[i].empty()) continue;
+    // torch/version.py: "cuda: Optional[str] = '12.8'" (older: "cuda = '12.4'").
+    // Read as the RECORDs are: a regular file, bounded (a FIFO never blocks).
+    auto text = read_regular_file((fs::path(dist_sites_[i]) / "torch" / "version.py").string(), 64 << 10);
+    if (!text) return "";
+    std::istringstream in(std::move(*text));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.starts_with("cuda")) continue;
+      const size_t eq = line.find('=');
+      const size_t open = line.find_first_of("'\"", eq == std::string::npos ? 0 : eq);
+      if (eq == std::string::npos || open == std::string::npos) return "";  // "cuda = None": a CPU build
+      const size_t close = line.find(line[open], open + 1);
+      if (close == std::string::npos) return "";
+      std::string v = line.substr(open + 1, close - open - 1);
+      if (v.empty() || v.find_first_not_of("0123456789.") != std::string::npos) return "";
+      return v;
+    }
+  }
+  return "";
 }
 
 namespace {

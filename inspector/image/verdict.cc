@@ -11,6 +11,7 @@ namespace smwatch {
 
 const char* verdict_name(Verdict v) {
   switch (v) {
+    case Verdict::kNotForGpu: return "N/A";
     case Verdict::kOk: return "OK";
     case Verdict::kJit: return "JIT";
     case Verdict::kPartial: return "PARTIAL";
@@ -65,6 +66,68 @@ int fit_rank(ContainerFit f) {
 
 bool has_kernels(const FatbinContainer& c) {
   return !c.images.empty() && c.kernels != FatbinContainer::Kernels::kNone;
+}
+
+// The generic SASS architectures of a container (sorted, distinct): the arch
+// list it was built for, as CMAKE_CUDA_ARCHITECTURES or TORCH_CUDA_ARCH_LIST
+// spell it ('a'/'f' code is chosen per GPU on purpose and is left out).
+std::vector<uint16_t> generic_sass(const FatbinContainer& c) {
+  std::vector<uint16_t> archs;
+  for (const auto& image : c.images)
+    if (image.kind == CodeKind::kSass && image.arch.variant == ArchVariant::kGeneric) archs.push_back(image.arch.number);
+  std::sort(archs.begin(), archs.end());
+  archs.erase(std::unique(archs.begin(), archs.end()), archs.end());
+  return archs;
+}
+
+// Whether the file's main code serves the GPU. The main code is what was
+// built for the file's full generic arch list (the union over its
+// containers): the containers built for exactly that list, else, when none
+// is (cuBLASLt, cuSPARSE: per-family extras widen the union), those built for
+// the most architectures. A file whose arch list covers the GPU's family
+// (generic SASS that runs on it somewhere) is taken to serve it: libraries
+// keep per-family containers on purpose (cuBLASLt's sm_80-only ampere_*).
+// Otherwise only a main container with code for it counts: one PTX-carrying
+// container among hundreds built without the GPU does not make it served
+// (vllm's _C_stable_libtorch on sm_110: 3,107 of 4,993 kernels fail).
+struct MainCode {
+  size_t containers = 0;          // main containers
+  std::vector<uint16_t> archs;    // the full generic arch list
+  bool covers_family = false;     // some generic SASS of the file runs on the GPU
+  bool serves = false;            // some main container serves the GPU
+};
+MainCode main_code(std::span<const FatbinContainer> containers, uint16_t target_cc) {
+  MainCode m;
+  std::vector<std::vector<uint16_t>> lists;
+  lists.reserve(containers.size());
+  for (const auto& c : containers) {
+    lists.push_back(has_kernels(c) ? generic_sass(c) : std::vector<uint16_t>{});
+    for (uint16_t a : lists.back()) m.archs.push_back(a);
+  }
+  std::sort(m.archs.begin(), m.archs.end());
+  m.archs.erase(std::unique(m.archs.begin(), m.archs.end()), m.archs.end());
+  for (uint16_t a : m.archs)
+    m.covers_family |= usability(CodeKind::kSass, Arch{a, ArchVariant::kGeneric}, target_cc) == Usability::kSass;
+  size_t widest = 0;
+  bool exact = false;
+  for (const auto& l : lists) {
+    exact |= !l.empty() && l == m.archs;
+    widest = std::max(widest, l.size());
+  }
+  for (size_t i = 0; i < containers.size(); ++i) {
+    const auto& l = lists[i];
+    const bool main = !l.empty() && (exact ? l == m.archs : l.size() == widest);
+    if (!main) continue;
+    ++m.containers;
+    m.serves |= best_usability(containers[i], target_cc) != Usability::kNone;
+  }
+  return m;
+}
+
+std::string arch_range(const std::vector<uint16_t>& archs) {
+  if (archs.empty()) return "";
+  if (archs.size() == 1) return "sm_" + std::to_string(archs.front());
+  return fmt::format("sm_{} .. sm_{}", archs.front(), archs.back());
 }
 
 }  // namespace
@@ -145,9 +208,10 @@ ContainerFit combine_fits(ContainerFit a, ContainerFit b) { return fit_rank(a) >
 
 Verdict verdict_of(ContainerFit fit) {
   switch (fit) {
+    case ContainerFit::kSass: return Verdict::kOk;
     case ContainerFit::kJit: return Verdict::kJit;
     case ContainerFit::kNone: return Verdict::kFail;
-    default: return Verdict::kOk;
+    default: return Verdict::kNotForGpu;
   }
 }
 
@@ -186,17 +250,41 @@ CodeVerdict judge_code(std::span<const FatbinContainer> containers, uint16_t tar
   const size_t fatbins = v.containers_none + served + v.containers_not_for_gpu;
   const std::string kernel_count =
       v.by_kernel ? fmt::format("{} of {} kernels", v.kernels_none, v.kernels) : std::string();
-  if (served == 0 && fatbins > 0) {
+  if (served == 0 && v.containers_none > 0) {
     v.verdict = Verdict::kFail;
-    if (v.containers_none > 0)
-      v.reason = fmt::format("no fatbin has {} SASS or PTX ({} of {} fatbins{}{}): the first launch fails", sm,
-                             v.containers_none, fatbins, v.by_kernel ? ", " : "", kernel_count);
-    else
-      v.reason = fmt::format("only architecture-specific code for other GPUs, nothing for {}", sm);
+    v.reason = fmt::format("no fatbin has {} SASS or PTX ({} of {} fatbins{}{}): the first launch fails", sm,
+                           v.containers_none, fatbins, v.by_kernel ? ", " : "", kernel_count);
+  } else if (served == 0 && fatbins > 0) {
+    // Only 'a'/'f' code, for other GPUs: built for them on purpose, so not a
+    // build that forgot this one; the package decides whether to load it.
+    v.verdict = Verdict::kNotForGpu;
+    v.reason = fmt::format("built only for other GPUs (architecture-specific code: {}), nothing for {}: not for "
+                           "this GPU; the package decides whether to load it", compact_archs(containers), sm);
   } else if (v.containers_none > 0) {
-    v.verdict = Verdict::kPartial;
-    v.reason = fmt::format("{}{} of {} fatbins have no {} SASS or PTX (the others have code for it)",
-                           v.by_kernel ? kernel_count + " in " : "", v.containers_none, fatbins, sm);
+    const MainCode main = main_code(containers, target_cc);
+    if (!main.archs.empty() && !main.covers_family && !main.serves) {
+      // Masked: only side containers (PTX) serve the GPU.
+      v.verdict = Verdict::kFail;
+      v.reason = fmt::format("its main code ({} fatbin{} built for {}) has nothing for {}; only {} other fatbin{} "
+                             "can serve it ({} of {} fatbins without code{}{}): most launches fail",
+                             main.containers, main.containers == 1 ? "" : "s", arch_range(main.archs), sm, served,
+                             served == 1 ? "" : "s", v.containers_none, fatbins, v.by_kernel ? ", " : "",
+                             kernel_count);
+    } else {
+      v.verdict = Verdict::kPartial;
+      const std::string main_text =
+          main.serves ? fmt::format("{} fatbin{} built for its full arch list ({}) serve{} it", main.containers,
+                                    main.containers == 1 ? "" : "s", arch_range(main.archs),
+                                    main.containers == 1 ? "s" : "")
+                      : fmt::format("its arch list ({}) covers {}", arch_range(main.archs), sm);
+      // Most of the file without code is a gap a library must avoid, not a
+      // detail (torch 2.15's libtorch_cuda_linalg on sm_75: 685 of 706 kernels).
+      const bool most = v.by_kernel ? v.kernels_none * 2 > v.kernels : v.containers_none * 2 > fatbins;
+      v.reason = fmt::format("{}{} of {} fatbins have no {} SASS or PTX: they fail if called on it; {}{}",
+                             v.by_kernel ? kernel_count + " in " : "", v.containers_none, fatbins, sm, main_text,
+                             most ? " (most of the file: a real gap unless the library avoids these kernels there)"
+                                  : "");
+    }
   } else if (v.by_kernel ? v.kernels_jit > 0 : v.containers_jit > 0) {
     v.verdict = Verdict::kJit;
     if (v.by_kernel)

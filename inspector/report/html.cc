@@ -15,7 +15,7 @@ namespace {
 
 // The CSS class of a verdict's cell or badge (see the page's <style>).
 const char* css_class(Verdict v) {
-  return v == Verdict::kOk ? "ok" : v == Verdict::kJit ? "jit" : v == Verdict::kPartial ? "partial" : "fail";
+  return v == Verdict::kNotForGpu ? "na" : v == Verdict::kOk ? "ok" : v == Verdict::kJit ? "jit" : v == Verdict::kPartial ? "partial" : "fail";
 }
 
 }  // namespace
@@ -68,12 +68,12 @@ table.k td.name{font-family:ui-monospace,monospace;overflow-wrap:anywhere;max-wi
     for (const auto& line : lines) out << "<li>" << escape_html(line) << "</li>\n";
     out << "</ul>\n";
   }
-  out << "<h2>Targets</h2>\n<table><tr><th>Target</th><th>GPUs</th><th>Verdict</th><th>Files OK / JIT / PARTIAL / FAIL</th>"
+  out << "<h2>Targets</h2>\n<table><tr><th>Target</th><th>GPUs</th><th>Verdict</th><th>Files OK / JIT / PARTIAL / FAIL / N/A</th>"
       << (report.kernels_read() ? "<th>Kernels without code</th>" : "") << "</tr>\n";
   for (const auto& s : report.summaries) {
     out << "<tr><td>" << s.target.sm_name() << " (CC " << s.target.cc_string() << ")</td><td>"
         << escape_html(gpus_of(s.target.cc)) << "</td>"
-        << cell(s.verdict, verdict_name(s.verdict), "") << fmt::format("<td>{} / {} / {} / {}</td>", s.ok, s.jit, s.partial, s.fail);
+        << cell(s.verdict, verdict_name(s.verdict), "") << fmt::format("<td>{} / {} / {} / {} / {}</td>", s.ok, s.jit, s.partial, s.fail, s.not_for_gpu);
     if (report.kernels_read()) out << "<td>" << s.kernels_fail << "</td>";
     out << "</tr>\n";
   }
@@ -81,15 +81,15 @@ table.k td.name{font-family:ui-monospace,monospace;overflow-wrap:anywhere;max-wi
   for (const auto& s : report.summaries) {
     if (s.fail == 0) continue;
     bool per_package = false;
+    const size_t t = static_cast<size_t>(&s - report.summaries.data());
     for (const auto& g : report.packages) {
-      const size_t t = static_cast<size_t>(&s - report.summaries.data());
       if (g.verdicts[t] != Verdict::kFail) continue;
       per_package = true;
       out << "<div class=\"fix\"><b>Fix for " << escape_html(package_title(g)) << " on " << s.target.sm_name()
-          << ":</b> " << escape_html(package_fix(report, g, s.target.cc)) << "</div>\n";
+          << ":</b> " << escape_html(package_fix(report, g, t)) << "</div>\n";
     }
     if (!per_package)
-      out << "<div class=\"fix\"><b>Fix for " << s.target.sm_name() << ":</b> " << escape_html(target_fix(report, s))
+      out << "<div class=\"fix\"><b>Fix for " << s.target.sm_name() << ":</b> " << escape_html(target_fix(report, t))
           << "</div>\n";
   }
 
@@ -134,7 +134,7 @@ table.k td.name{font-family:ui-monospace,monospace;overflow-wrap:anywhere;max-wi
         out << "<tr>";
         for (ContainerFit f : k.fits) {
           if (f == ContainerFit::kNotForThisGpu)
-            out << "<td class=\"v na\" title=\"only architecture-specific code for other GPUs\">n/a</td>";
+            out << "<td class=\"v na\" title=\"not built for this GPU: code for other GPUs only, or absent from the images it would load\">n/a</td>";
           else
             out << cell(verdict_of(f), fit_label(f), "");
         }

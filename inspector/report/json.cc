@@ -81,6 +81,7 @@ nlohmann::json file_to_json(const ScanReport& report, size_t i) {
                                                {"fatbins_jit", v.containers_jit},
                                                {"fatbins_none", v.containers_none},
                                                {"fatbins_not_for_gpu", v.containers_not_for_gpu}};
+      if (!v.fact.empty()) verdicts[report.targets[t].sm_name()]["fact"] = v.fact;
       if (v.by_kernel) {
         auto& j = verdicts[report.targets[t].sm_name()];
         j["kernels"] = v.kernels;
@@ -133,7 +134,7 @@ nlohmann::json to_json_without_files(const ScanReport& report) {
     for (size_t t = 0; t < report.targets.size(); ++t) {
       json v = {{"verdict", verdict_name(g.verdicts[t])}};
       if (report.kernels_read()) v["kernels_fail"] = g.kernels_fail[t];
-      if (g.verdicts[t] == Verdict::kFail) v["fix"] = package_fix(report, g, report.targets[t].cc);
+      if (g.verdicts[t] == Verdict::kFail) v["fix"] = package_fix(report, g, t);
       verdicts[report.targets[t].sm_name()] = std::move(v);
     }
     packages.push_back({{"name", g.dist.name.empty() ? json(nullptr) : json(g.dist.name)},
@@ -142,14 +143,22 @@ nlohmann::json to_json_without_files(const ScanReport& report) {
                         {"verdicts", std::move(verdicts)}});
   }
   doc["packages"] = std::move(packages);
+  // The package facts that decided verdicts (docs/package-facts.md).
+  json facts = json::array();
+  for (const PackageFact& f : report.facts_used)
+    facts.push_back({{"id", f.id}, {"package", f.package}, {"versions", f.versions}, {"says", f.says},
+                     {"source", f.source}, {"checked", f.checked}});
+  doc["package_facts"] = std::move(facts);
+  if (!report.torch_cuda.empty()) doc["torch_cuda"] = report.torch_cuda;
   json per_target = json::object();
   for (const auto& s : report.summaries) {
-    json j = {{"verdict", verdict_name(s.verdict)}, {"ok", s.ok}, {"jit", s.jit}, {"partial", s.partial}, {"fail", s.fail}};
+    const size_t t = static_cast<size_t>(&s - report.summaries.data());
+    json j = {{"verdict", verdict_name(s.verdict)}, {"ok", s.ok}, {"jit", s.jit}, {"partial", s.partial}, {"fail", s.fail}, {"not_for_gpu", s.not_for_gpu}};
     if (report.kernels_read()) {
       j["kernels_jit"] = s.kernels_jit;
       j["kernels_fail"] = s.kernels_fail;
     }
-    if (s.fail > 0) j["fix"] = target_fix(report, s);
+    if (s.fail > 0) j["fix"] = target_fix(report, t);
     per_target[s.target.sm_name()] = std::move(j);
   }
   const size_t with_code = files_with_device_code(report);

@@ -14,6 +14,7 @@ namespace {
 
 const char* verdict_icon(Verdict v) {
   switch (v) {
+    case Verdict::kNotForGpu: return "➖ N/A";
     case Verdict::kOk: return "✅ OK";
     case Verdict::kJit: return "⚠️ JIT";
     case Verdict::kPartial: return "🔶 PARTIAL";
@@ -35,11 +36,11 @@ void print_markdown(std::ostream& out, const ScanReport& report) {
   if (report.damaged) out << fmt::format(", **{} damaged**", report.damaged);
   out << ".\n\n";
   for (const auto& line : image_lines(report)) out << "- " << escape_md(line) << "\n";
-  out << (report.image.empty() ? "" : "\n") << "| Target | GPUs | Verdict | Files OK / JIT / PARTIAL / FAIL |" << (report.kernels_read() ? " Kernels without code |" : "")
+  out << (report.image.empty() ? "" : "\n") << "| Target | GPUs | Verdict | Files OK / JIT / PARTIAL / FAIL / N/A |" << (report.kernels_read() ? " Kernels without code |" : "")
       << "\n|---|---|---|---|" << (report.kernels_read() ? "---|" : "") << "\n";
   for (const auto& s : report.summaries) {
-    out << fmt::format("| `{}` | {} | {} | {} / {} / {} / {} |", s.target.sm_name(), escape_md(gpus_of(s.target.cc)),
-                       verdict_icon(s.verdict), s.ok, s.jit, s.partial, s.fail);
+    out << fmt::format("| `{}` | {} | {} | {} / {} / {} / {} / {} |", s.target.sm_name(), escape_md(gpus_of(s.target.cc)),
+                       verdict_icon(s.verdict), s.ok, s.jit, s.partial, s.fail, s.not_for_gpu);
     if (report.kernels_read()) out << fmt::format(" {} |", s.kernels_fail);
     out << "\n";
   }
@@ -76,9 +77,9 @@ void print_markdown(std::ostream& out, const ScanReport& report) {
     for (const auto& g : report.packages) {
       if (g.verdicts[t] != Verdict::kFail) continue;
       per_package = true;
-      out << "\nFix for " << escape_md(package_title(g)) << ": " << escape_md(package_fix(report, g, s.target.cc)) << "\n";
+      out << "\nFix for " << escape_md(package_title(g)) << ": " << escape_md(package_fix(report, g, t)) << "\n";
     }
-    if (!per_package) out << "\nFix: " << escape_md(target_fix(report, s)) << "\n";
+    if (!per_package) out << "\nFix: " << escape_md(target_fix(report, t)) << "\n";
   }
   bool heading = false;
   for (const auto& file : report.tree.files) {

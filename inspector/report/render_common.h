@@ -22,7 +22,7 @@ inline const char* fit_label(ContainerFit fit) {
     case ContainerFit::kSass: return "OK";
     case ContainerFit::kJit: return "JIT";
     case ContainerFit::kNone: return "FAIL";
-    default: return "n/a";
+    default: return "n/a";  // the file verdict's N/A, kernel by kernel
   }
 }
 
@@ -38,24 +38,6 @@ inline std::string package_title(const PackageGroup& g) {
   return g.dist.name.empty() ? "(files of no known package)" : g.dist.name + " " + g.dist.version;
 }
 
-// The fix for a target: another image when an image was scanned.
-// The fix for a target's failures: the driver to install when PTX newer
-// than the driver is what fails, else a build (or an image) with code for it.
-inline std::string target_fix(const ScanReport& report, const TargetSummary& s) {
-  if (!s.driver_fix.empty()) return s.driver_fix;
-  return report.image.empty() ? fix_hint(s.target.cc) : image_fix_hint(s.target.cc, report.image.name);
-}
-
-inline std::string package_fix(const ScanReport& report, const PackageGroup& g, uint16_t cc) {
-  if (!report.image.empty()) {
-    // PyPI's torch says its CUDA line in torch/version.py, not in its version.
-    std::string version = g.dist.version;
-    if (g.dist.name == "torch" && version.find("+cu") == std::string::npos && !report.image.torch_cuda.empty())
-      version += " (CUDA " + report.image.torch_cuda + ")";
-    return image_fix_hint(cc, report.image.name, g.dist.name, version);
-  }
-  return g.dist.name.empty() ? fix_hint(cc) : fix_hint(cc, g.dist.name, g.dist.version);
-}
 
 // What a container image carries, as lines of text (unescaped): its Pythons,
 // torch and its CUDA line, the CUDA libraries. Empty when no image was scanned.

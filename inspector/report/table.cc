@@ -16,6 +16,7 @@ namespace {
 
 const char* color_of(Verdict v) {
   switch (v) {
+    case Verdict::kNotForGpu: return "\x1b[2m";
     case Verdict::kOk: return "\x1b[32m";
     case Verdict::kJit: return "\x1b[33m";
     case Verdict::kPartial: return "\x1b[35m";
@@ -105,8 +106,11 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
     const TargetSummary& s = report.summaries[t];
     out << paint(s.verdict, fmt::format("{:<8}", verdict_name(s.verdict))) << target_title(s.target) << ": ";
     if (with_code == 0) out << "nothing to run";
-    else if (s.verdict == Verdict::kOk) out << fmt::format("all {} files have SASS that runs", s.ok);
+    else if (s.verdict == Verdict::kNotForGpu) out << fmt::format("none of the {} files is built or used for it", s.not_for_gpu);
+    else if (s.verdict == Verdict::kOk && s.not_for_gpu == 0) out << fmt::format("all {} files have SASS that runs", s.ok);
     else out << fmt::format("{} OK, {} only through PTX JIT, {} partial, {} will fail", s.ok, s.jit, s.partial, s.fail);
+    if (with_code > 0 && s.not_for_gpu > 0 && s.verdict != Verdict::kNotForGpu)
+      out << fmt::format(", {} not for this GPU", s.not_for_gpu);
     if (report.kernels_read() && (s.kernels_fail > 0 || s.kernels_jit > 0))
       out << fmt::format(" ({} kernels without code for it, {} only through JIT)", s.kernels_fail, s.kernels_jit);
     // An OK over files that could not be read in full is not a promise.
@@ -118,12 +122,13 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
       out << "     " << fmt::format("{} file{} will fail at the first launch with \"no kernel image is available for execution on the device\":",
                                      s.fail, s.fail == 1 ? "" : "s") << "\n";
       list_files(t, Verdict::kFail);
-      out << "     fix: " << printable(target_fix(report, s)) << "\n";
+      out << "     fix: " << printable(target_fix(report, t)) << "\n";
     }
     if (s.partial > 0) {
-      out << "     " << fmt::format("{} file{} PARTIAL: some fatbins have code for {}, others were built only for other "
-                                     "GPUs. Those kernels fail if called on it; libraries that pick kernels per GPU "
-                                     "(cuBLAS, cuDNN...) never call them there. --kernels names them, --strict fails on them:",
+      out << "     " << fmt::format("{} file{} PARTIAL: the main code has {}, other fatbins were built only for other "
+                                     "GPUs. Their kernels fail if called on it; whether they are called is up to the "
+                                     "library (cuBLAS, cuDNN... pick kernels per GPU). --kernels names them, --strict "
+                                     "fails on them:",
                                      s.partial, s.partial == 1 ? " is" : "s are", s.target.sm_name()) << "\n";
       list_files(t, Verdict::kPartial);
     }
@@ -136,10 +141,15 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
     out << "\nPackages:\n";
     for (const PackageGroup& g : report.packages) {
       std::vector<std::string> ok;
+      std::vector<size_t> not_for_gpu;
       for (size_t t = 0; t < report.targets.size(); ++t) {
         const std::string sm = report.targets[t].sm_name();
         if (g.verdicts[t] == Verdict::kOk) {
           ok.push_back(sm);
+          continue;
+        }
+        if (g.verdicts[t] == Verdict::kNotForGpu) {
+          not_for_gpu.push_back(t);
           continue;
         }
         // "torch 2.5.1: FAIL on sm_120 - libtorch_cuda.so: 18978 of 18978 kernels without sm_120 SASS or PTX"
@@ -152,7 +162,17 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
               << " - " << printable(short_name(report.tree.files[i])) << ": " << printable(v.reason) << "\n";
         }
         if (shown > 5) out << fmt::format("    ... and {} more files\n", shown - 5);
-        if (g.verdicts[t] == Verdict::kFail) out << "    fix: " << printable(package_fix(report, g, report.targets[t].cc)) << "\n";
+        if (g.verdicts[t] == Verdict::kFail) out << "    fix: " << printable(package_fix(report, g, t)) << "\n";
+      }
+      // Not for these GPUs: one line, with the first file's reason (--json has each).
+      if (!not_for_gpu.empty()) {
+        std::string list;
+        for (size_t t : not_for_gpu) list += (list.empty() ? "" : ", ") + report.targets[t].sm_name();
+        const size_t first = g.files.front(), t0 = not_for_gpu.front();
+        out << "  " << paint(Verdict::kNotForGpu, fmt::format("{}: N/A on {}", printable(package_title(g)), list))
+            << fmt::format(" ({} file{}) - ", g.files.size(), g.files.size() == 1 ? "" : "s")
+            << printable(short_name(report.tree.files[first])) << ": " << printable(report.verdicts[first][t0].reason)
+            << "\n";
       }
       if (!ok.empty()) {
         std::string list;
@@ -161,6 +181,11 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
             << fmt::format(" ({} file{} with device code)", g.files.size(), g.files.size() == 1 ? "" : "s") << "\n";
       }
     }
+  }
+  if (!report.facts_used.empty()) {
+    out << "\nPackage facts used (smscan --explain-facts lists them with their sources):\n";
+    for (const PackageFact& f : report.facts_used)
+      out << "  " << printable(f.id) << ": " << printable(f.says) << "\n";
   }
   bool noted = false;
   for (const auto& file : report.tree.files) {

@@ -31,12 +31,17 @@ static archives, bare fatbins/cubins, .ptx files, and wheels/zips (read in
 memory, never extracted), and judges per target GPU:
   OK       SASS (machine code) for the GPU is present
   JIT      only PTX can serve it: works, but compiles on first launch
-  PARTIAL  some fatbins have code for the GPU, others were built only for other
-           GPUs: their kernels fail if called there, but libraries that pick
-           kernels per GPU (cuBLAS, cuDNN, cuFFT...) never call them there
-  FAIL     nothing in the file can run on it: the first launch fails with
-           "no kernel image is available for execution on the device"
-A package or wheel takes the verdict of its worst file. Device code is also
+  PARTIAL  the file's main code serves the GPU, some fatbins were built only
+           for other GPUs: their kernels fail if called there (libraries that
+           pick kernels per GPU, such as cuBLAS and cuDNN, do not call them)
+  FAIL     nothing in the file can run on it, or its main code has nothing
+           for it: launches fail with "no kernel image is available for
+           execution on the device"
+  N/A      not for this GPU: built only for other GPUs on purpose ('a'/'f'
+           code), or a package fact says the package does not use it there
+A package or wheel takes the verdict of its worst file (N/A counts least).
+Package facts (which file a package loads on which GPU, or by torch's CUDA
+version) come from a versioned table with sources: --explain-facts. Device code is also
 found outside the .nv_fatbin section (cuFFT keeps thousands of fatbins in its
 data); --list shows only what cuobjdump lists.
 
@@ -81,7 +86,8 @@ int smscan_main(int argc, char** argv) {
        strict = false;
   std::string color = "auto";
   unsigned threads = 0;
-  std::string format = "table", html_file, markdown_file, python, driver_spec;
+  std::string format = "table", html_file, markdown_file, python, driver_spec, torch_cuda;
+  bool explain_facts = false;
   app.add_option("PATH", paths, "directories, .so, .a, executables, fatbins, cubins, .ptx files, .whl/.zip, or one container image");
   app.add_option("-t,--target", target_specs, "GPUs to judge for (see above); repeatable")->allow_extra_args(false);
   app.add_flag("--json", json, "print the report as JSON (schema: docs/json-schema.md); same as --format json");
@@ -98,6 +104,14 @@ int smscan_main(int argc, char** argv) {
                  "PTX newer than it cannot be JIT-compiled (default: this machine's, when the targets are native)");
   app.add_flag("--list", list, "list every image like cuobjdump --list-elf --list-ptx");
   app.add_flag("--kernels", kernels, "judge kernel by kernel and list every kernel (decompresses all images)");
+  app.add_flag("--explain-facts", explain_facts,
+               "after the report, list the package facts used, with versions and sources; alone: every fact known");
+  app.add_option("--torch-cuda", torch_cuda,
+                 "the CUDA version torch is built with (e.g. 12.8), for facts such as bitsandbytes'; default: the "
+                 "installed torch's (--python)")
+      ->check([](const std::string& v) {
+        return !v.empty() && v.find_first_not_of("0123456789.") == std::string::npos ? "" : "a version such as 12.8";
+      });
   app.add_flag("--strict", strict, "exit 1 on PARTIAL too (kernels that fail if called on a target)");
   app.add_option("-j,--threads", threads, "files scanned at once (default: all cores)");
   app.add_option("--color", color, "colour verdicts: auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
@@ -132,6 +146,11 @@ int smscan_main(int argc, char** argv) {
       log->debug("--python: {}", smwatch::printable(d));
       paths.push_back(d);
     }
+  }
+  if (explain_facts && paths.empty()) {
+    std::cout << "Package facts known to smscan " << smwatch::kVersion << " (docs/package-facts.md):\n";
+    for (const auto& f : smwatch::builtin_package_facts()) std::cout << "  " << smwatch::describe_fact(f) << "\n";
+    return smwatch::kExitOk;
   }
   if (paths.empty()) {
     log->error("nothing to scan: name files or directories, or --python PATH (see --help)");
@@ -233,8 +252,11 @@ int smscan_main(int argc, char** argv) {
   }
 
   if (driver.known()) log->debug("driver: {}", smwatch::printable(driver.label));
-  smwatch::ScanReport report =
-      smwatch::judge(std::move(tree), std::move(targets), image_scan ? &image_scan->packages : &packages, driver);
+  smwatch::JudgeOptions judge_options;
+  judge_options.packages = image_scan ? &image_scan->packages : &packages;
+  judge_options.torch_cuda = torch_cuda.empty() ? image.torch_cuda : torch_cuda;  // an image's torch says its own
+  judge_options.driver = driver;
+  smwatch::ScanReport report = smwatch::judge(std::move(tree), std::move(targets), judge_options);
   report.strict = strict;
   report.image = std::move(image);
   auto write_file = [&](const std::string& file, auto&& print) {
@@ -258,6 +280,12 @@ int smscan_main(int argc, char** argv) {
     smwatch::TableStyle style;
     style.color = color == "always" || (color == "auto" && isatty(STDOUT_FILENO));
     smwatch::print_table(std::cout, report, style);
+  }
+  if (explain_facts) {
+    std::ostream& out = format == "table" ? std::cout : std::cerr;  // JSON and Markdown stay documents
+    out << "\nPackage facts used" << (report.torch_cuda.empty() ? "" : " (torch's CUDA: " + report.torch_cuda + ")")
+        << ":" << (report.facts_used.empty() ? " none" : "") << "\n";
+    for (const auto& f : report.facts_used) out << "  " << smwatch::printable(smwatch::describe_fact(f)) << "\n";
   }
   return written ? report.exit_code() : smwatch::kExitError;
 }

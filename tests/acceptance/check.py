@@ -92,10 +92,81 @@ def compare_with_cuobjdump(smscan, cuobjdump, wheel):
     return same, differ, with_code, len(names)
 
 
+# Serving stacks (issue 19): code built for other GPUs on purpose is not a
+# failure, code missing for the GPU is. Per package: the x86 GPUs its project
+# builds for (no FAIL there), and GPUs it does not support (FAIL kept).
+STACK_TARGETS = ["sm_70", "sm_75", "sm_80", "sm_86", "sm_89", "sm_90", "sm_100", "sm_103", "sm_110", "sm_120"]
+STACKS = {
+    # vllm's CMake arch list: 7.5 8.0 8.6 8.9 9.0 10.0 12.0 (sm_100 SASS runs on 10.3)
+    "vllm": {"supported": ["sm_75", "sm_80", "sm_86", "sm_89", "sm_90", "sm_100", "sm_103", "sm_120"],
+             "fail": ["sm_70", "sm_110"]},
+    # sgl-kernel 0.3.21: sm_80 .. sm_120, its sm100/ build has sm_100a only (nothing for sm_103)
+    "sgl-kernel": {"supported": ["sm_80", "sm_86", "sm_89", "sm_90", "sm_100", "sm_120"],
+                   "fail": ["sm_75", "sm_103"]},
+    # sglang-kernel 0.4.10: sm_100f covers sm_103. Its infllm_ops (InfLLM-v2
+    # sparse attention: sm_80, sm_90, sm_120a) has no code for 10.x: a real gap,
+    # so sm_100 and sm_103 are not checked for "no FAIL" here.
+    "sglang-kernel": {"supported": ["sm_80", "sm_86", "sm_89", "sm_90", "sm_120"], "fail": ["sm_75"]},
+    "flashinfer-python": {"supported": ["sm_75", "sm_80", "sm_86", "sm_89", "sm_90", "sm_100", "sm_103", "sm_120"],
+                          "fail": []},
+    "flashinfer-cubin": {"supported": ["sm_75", "sm_80", "sm_86", "sm_89", "sm_90", "sm_100", "sm_103", "sm_120"],
+                         "fail": []},
+    "bitsandbytes": {"supported": ["sm_70", "sm_75", "sm_80", "sm_86", "sm_89", "sm_90", "sm_100", "sm_103",
+                                   "sm_120"], "fail": []},
+}
+
+
+def check_serving_stacks(args):
+    print("\nServing stacks: no FAIL where the project builds for the GPU, FAIL kept where it does not, "
+          "no masked failure, every verdict agrees with its kernel rows")
+    for spec in args.stack or []:
+        name = spec.partition("==")[0]
+        wheel = wheel_for(args.cache, spec)
+        start = time.time()
+        r = subprocess.run([args.smscan, "--no-progress", "--json", "--kernels", "-t", ",".join(STACK_TARGETS), wheel],
+                           capture_output=True, text=True)
+        doc = json.loads(r.stdout)
+        _, _, verdicts = package_verdicts(doc)
+        print(f"  {spec} [{time.time() - start:.0f} s]: " + "  ".join(f"{sm} {v}" for sm, v in verdicts.items()))
+        want = STACKS.get(name, {"supported": [], "fail": []})
+        for sm in want["supported"]:
+            bad = [f["zip"]["member"] + ": " + f["verdicts"][sm]["reason"] for f in doc["files"]
+                   if f.get("verdicts", {}).get(sm, {}).get("verdict") == "FAIL"]
+            check(verdicts.get(sm) != "FAIL", f"{spec} not FAIL on {sm} (got {verdicts.get(sm)})"
+                  + ("".join(f"\n      {b[:200]}" for b in bad[:3]) if bad else ""))
+        for sm in want["fail"]:
+            check(verdicts.get(sm) == "FAIL", f"{spec} FAILs on {sm}, which it does not support (got {verdicts.get(sm)})")
+        # Every verdict agrees with its kernel rows.
+        disagree = []
+        for f in doc["files"]:
+            rows = f.get("kernels", [])
+            if not rows:
+                continue
+            for sm, v in f.get("verdicts", {}).items():
+                cells = [k["verdicts"][sm] for k in rows]
+                verdict = v["verdict"]
+                ok = (all(c == "n/a" for c in cells) if verdict == "N/A"
+                      else "FAIL" in cells if verdict in ("FAIL", "PARTIAL")
+                      else "FAIL" not in cells and any(c != "n/a" for c in cells))
+                if not ok:
+                    disagree.append(f"{f['zip']['member']} {sm} {verdict}: rows {sorted(set(cells))}")
+        check(not disagree, f"{spec}: every file verdict agrees with its kernel rows"
+              + "".join(f"\n      {d}" for d in disagree[:5]))
+        if name == "vllm":
+            member = "vllm/_C_stable_libtorch.abi3.so"
+            got = next((f["verdicts"]["sm_110"] for f in doc["files"] if f.get("zip", {}).get("member") == member), {})
+            check(got.get("verdict") == "FAIL", f"{spec} {member} FAILs on sm_110: no masked failure "
+                                                f"(got {got.get('verdict')}: {got.get('reason', '')[:160]})")
+        facts = [f["id"] for f in doc.get("package_facts", [])]
+        if facts:
+            print(f"    package facts used: {', '.join(facts)}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ("smscan", "cuobjdump", "cache", "old-torch", "new-torch", "sgl", "flashinfer", "cublas", "cudnn"):
         ap.add_argument("--" + a, required=True)
+    ap.add_argument("--stack", action="append", help="a serving-stack wheel spec (name==version), repeatable")
     args = ap.parse_args()
 
     keys = ("old-torch", "new-torch", "cublas", "cudnn", "sgl", "flashinfer")
@@ -163,6 +234,8 @@ def main():
     check(new.get("sm_120") in NOT_FAIL, f"{args.new_torch} not FAIL on sm_120 (got {new.get('sm_120')})")
     got = members["new-torch"].get(cuda_lib, {}).get("sm_120")
     check(got == "OK", f"{args.new_torch} {cuda_lib} OK on sm_120 (got {got})")
+
+    check_serving_stacks(args)
 
     print("\nsmscan --list against cuobjdump --list-elf --list-ptx, every .so member")
     for key, wheel in wheels.items():

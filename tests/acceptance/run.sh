@@ -15,6 +15,11 @@
 #  - no wheel is damaged (exit 2);
 #  - flashinfer-cubin (bare cubins for sm_100, sm_100a, sm_103a, chosen per
 #    GPU): not FAIL on sm_100; sgl-kernel: verdicts reported;
+#  - serving stacks (vllm, sgl-kernel, sglang-kernel, flashinfer-python,
+#    flashinfer-cubin, bitsandbytes; $STACKS): no FAIL on a GPU the project
+#    builds for, FAIL kept where it does not (vllm on sm_70, sgl-kernel on
+#    sm_75 and sm_103), no masked failure (vllm's _C_stable_libtorch FAILs on
+#    sm_110), and every file verdict agrees with its --kernels rows;
 #  - every .so in every wheel: `smscan --list` of the wheel equals cuobjdump
 #    --list-elf --list-ptx of that member extracted to a temporary directory
 #    (cuobjdump needs a file; smscan itself never extracts).
@@ -32,6 +37,9 @@ cublas=${CUBLAS:-nvidia-cublas-cu12==12.8.4.1}
 cudnn=${CUDNN:-nvidia-cudnn-cu12==9.10.2.21}
 sgl=${SGL_KERNEL:-sgl-kernel==0.3.21}
 flashinfer=${FLASHINFER_CUBIN:-flashinfer-cubin==0.6.13}
+# Serving stacks (issue 19), judged with --kernels on sm_70 .. sm_120.
+stacks=(${STACKS:-vllm==0.33.0 sgl-kernel==0.3.21 sglang-kernel==0.4.10 flashinfer-python==0.7.4
+        flashinfer-cubin==0.6.13 bitsandbytes==0.50.2})
 
 # pip download skips files already in the cache (it checks the name and hash).
 # The wheels for CPython 3.11 on x86-64 Linux, whatever Python runs this; pip
@@ -40,7 +48,7 @@ platforms=()
 for p in manylinux_2_28_x86_64 manylinux_2_27_x86_64 manylinux_2_17_x86_64 manylinux2014_x86_64 manylinux1_x86_64; do
   platforms+=(--platform "$p")
 done
-for spec in "$old_torch" "$new_torch" "$cublas" "$cudnn" "$sgl" "$flashinfer"; do
+for spec in "$old_torch" "$new_torch" "$cublas" "$cudnn" "$sgl" "$flashinfer" "${stacks[@]}"; do
   echo "+ pip download --no-deps $spec"
   python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
     --python-version 3.11 "${platforms[@]}" -d "$cache" "$spec"
@@ -60,4 +68,4 @@ cuobjdump=$(find_cuobjdump)
 
 exec python3 "$here/check.py" --smscan "$smscan" --cuobjdump "$cuobjdump" --cache "$cache" \
   --old-torch "$old_torch" --new-torch "$new_torch" --sgl "$sgl" --flashinfer "$flashinfer" \
-  --cublas "$cublas" --cudnn "$cudnn"
+  --cublas "$cublas" --cudnn "$cudnn" $(printf -- '--stack %s ' "${stacks[@]}")

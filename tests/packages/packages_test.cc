@@ -17,6 +17,7 @@
 #include "smwatch/verdict.h"
 #include "smwatch/zip.h"
 #include "test_support.h"
+#include "zip_writer.h"
 
 namespace smwatch {
 namespace {
@@ -29,31 +30,6 @@ using test::scratch_dir;
 
 std::string pkg_fixture(const std::string& name) { return std::string(SMWATCH_PKG_FIXTURE_DIR) + "/" + name; }
 
-struct Member {
-  std::string name;
-  std::vector<uint8_t> bytes;
-};
-
-// A zip written by libarchive (deflate), as pip's wheels are.
-void write_zip(const std::string& path, const std::vector<Member>& members) {
-  archive* a = archive_write_new();
-  ASSERT_EQ(archive_write_set_format_zip(a), ARCHIVE_OK);
-  ASSERT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK) << archive_error_string(a);
-  for (const auto& m : members) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, m.name.c_str());
-    archive_entry_set_size(e, static_cast<la_int64_t>(m.bytes.size()));
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    ASSERT_EQ(archive_write_header(a, e), ARCHIVE_OK) << archive_error_string(a);
-    if (!m.bytes.empty()) ASSERT_EQ(archive_write_data(a, m.bytes.data(), m.bytes.size()), static_cast<la_ssize_t>(m.bytes.size()));
-    archive_entry_free(e);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-}
-
-std::vector<uint8_t> text(const std::string& s) { return {s.begin(), s.end()}; }
 
 std::string listing(const FileScan& scan) {
   std::ostringstream out;
@@ -438,15 +414,18 @@ TEST_F(Zips, ARenamedWheelScansLikeTheOriginal) {
 }
 
 // A package of bare cubins (as flashinfer-cubin ships them, one per GPU it
-// selects them for): a cubin for another GPU is PARTIAL where another cubin
-// of the package serves the target, FAIL where none does. Shared libraries
+// selects them for): a cubin for another GPU is N/A where another cubin of
+// the package serves the target, FAIL where none does ('a' code for another
+// GPU is N/A anywhere). Shared libraries
 // and files of no package are judged as before.
 TEST_F(Zips, BareCubinsOfAPackageAreChosenPerGpu) {
   const std::string whl = dir_ + "/cubin_pkg-1.0-py3-none-any.whl";
   write_zip(whl, {{"cubin_pkg/cubins/k_sm80.cubin", read_bytes(fixture("sm80.cubin"))},
                   {"cubin_pkg/cubins/k_sm90a.cubin", read_bytes(fixture("sm90a.cubin"))},
                   {"cubin_pkg/lib/libsm80.so", read_bytes(fixture("sm80.so"))}});
-  TreeScan tree = scan_paths({whl}, {});
+  ScanOptions with_kernels;
+  with_kernels.kernels = true;
+  TreeScan tree = scan_paths({whl}, with_kernels);
   ScanReport report = judge(std::move(tree), *parse_target_list("sm_80,sm_90,sm_120"));
   auto verdict = [&](const std::string& member, size_t t) {
     for (size_t i = 0; i < report.tree.files.size(); ++i)
@@ -457,20 +436,28 @@ TEST_F(Zips, BareCubinsOfAPackageAreChosenPerGpu) {
   // sm_80: the sm80 cubin serves it; the sm_90a one is for another GPU.
   EXPECT_EQ(verdict("cubin_pkg/cubins/k_sm80.cubin", 0).verdict, Verdict::kOk);
   FileVerdict other = verdict("cubin_pkg/cubins/k_sm90a.cubin", 0);
-  EXPECT_EQ(other.verdict, Verdict::kPartial) << other.reason;
-  EXPECT_NE(other.reason.find("1 device-code file of its package serves sm_80 (e.g. k_sm80.cubin)"), std::string::npos)
-      << other.reason;
+  EXPECT_EQ(other.verdict, Verdict::kNotForGpu) << other.reason;
+  EXPECT_NE(other.reason.find("built only for other GPUs"), std::string::npos) << other.reason;
   EXPECT_EQ(other.containers_none, 0u);
   // sm_90: the other way round.
   EXPECT_EQ(verdict("cubin_pkg/cubins/k_sm90a.cubin", 1).verdict, Verdict::kOk);
-  EXPECT_EQ(verdict("cubin_pkg/cubins/k_sm80.cubin", 1).verdict, Verdict::kPartial);
-  // sm_120: no cubin of the package serves it.
+  FileVerdict sm80_on_90 = verdict("cubin_pkg/cubins/k_sm80.cubin", 1);
+  EXPECT_EQ(sm80_on_90.verdict, Verdict::kNotForGpu);
+  EXPECT_NE(sm80_on_90.reason.find("1 device-code file of its package serves sm_90 (e.g. k_sm90a.cubin)"),
+            std::string::npos) << sm80_on_90.reason;
+  EXPECT_EQ(sm80_on_90.kernels_none, 0u);
+  // Its kernel rows agree with it: n/a, not FAIL.
+  for (size_t i = 0; i < report.tree.files.size(); ++i)
+    if (report.tree.files[i].zip_member == "cubin_pkg/cubins/k_sm80.cubin")
+      for (const auto& row : report.kernels[i]) EXPECT_EQ(row.fits[1], ContainerFit::kNotForThisGpu);
+  // sm_120: no cubin of the package serves it; the sm_80 one FAILs, the
+  // sm_90a one was built for one other GPU on purpose.
   EXPECT_EQ(verdict("cubin_pkg/cubins/k_sm80.cubin", 2).verdict, Verdict::kFail);
-  EXPECT_EQ(verdict("cubin_pkg/cubins/k_sm90a.cubin", 2).verdict, Verdict::kFail);
+  EXPECT_EQ(verdict("cubin_pkg/cubins/k_sm90a.cubin", 2).verdict, Verdict::kNotForGpu);
   // A shared library is loaded for what it is: its FAIL on sm_90 stays.
   EXPECT_EQ(verdict("cubin_pkg/lib/libsm80.so", 1).verdict, Verdict::kFail);
   ASSERT_EQ(report.packages.size(), 1u);
-  EXPECT_EQ(report.packages[0].verdicts[0], Verdict::kPartial);
+  EXPECT_EQ(report.packages[0].verdicts[0], Verdict::kOk);
   EXPECT_EQ(report.packages[0].verdicts[1], Verdict::kFail);  // the .so
   EXPECT_EQ(report.packages[0].verdicts[2], Verdict::kFail);
   // The same cubins loose, in no package: each judged on its own.
@@ -479,9 +466,13 @@ TEST_F(Zips, BareCubinsOfAPackageAreChosenPerGpu) {
   std::filesystem::copy_file(fixture("sm80.cubin"), loose + "/k_sm80.cubin");
   std::filesystem::copy_file(fixture("sm90a.cubin"), loose + "/k_sm90a.cubin");
   ScanReport alone = judge(scan_paths({loose}, {}), *parse_target_list("sm_80"));
-  size_t fails = 0;
-  for (const auto& row : alone.verdicts) fails += row[0].verdict == Verdict::kFail;
-  EXPECT_EQ(fails, 1u);
+  size_t fails = 0, not_for_gpu = 0;
+  for (const auto& row : alone.verdicts) {
+    fails += row[0].verdict == Verdict::kFail;
+    not_for_gpu += row[0].verdict == Verdict::kNotForGpu;
+  }
+  EXPECT_EQ(fails, 0u);
+  EXPECT_EQ(not_for_gpu, 1u);  // the sm_90a cubin: 'a' code for another GPU, on its own too
 }
 
 TEST_F(Zips, BombsAreStoppedByDeclaredAndActualSize) {

@@ -37,9 +37,14 @@ class PackageIndex {
   // The distributions whose RECORDs all list `path`, when more than one do.
   std::vector<Distribution> claimants_of(const std::string& path) const;
   size_t size() const { return dists_.size(); }
+  // The CUDA version the installed torch was built with ("12.8", from
+  // torch/version.py), or "" when torch is not installed or is a CPU build.
+  // bitsandbytes picks its library by it.
+  std::string torch_cuda_version() const;
 
  private:
   std::vector<Distribution> dists_;
+  std::vector<std::string> dist_sites_;             // [dist]: its site-packages directory
   std::unordered_map<std::string, size_t> owners_;  // resolved path -> index in dists_ (the first claim)
   std::unordered_map<std::string, std::vector<size_t>> contested_;  // -> the later claims
   std::vector<std::string> indexed_;                // site directories already read

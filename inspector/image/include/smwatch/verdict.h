@@ -6,10 +6,14 @@
 // GPU, else PTX (or LTO-IR) that is compiled for it, else nothing, and then
 // every kernel of that container fails with "no kernel image is available".
 // Libraries such as cuBLASLt, cuDNN, cuSOLVER and cuFFT keep containers built
-// for one GPU family on purpose and load them only there; so a file fails on
-// a GPU only when *none* of its containers can serve it. When some can and
-// others cannot, the verdict is PARTIAL: the kernels of the others fail if
-// called on that GPU, which libraries that pick kernels per GPU never do.
+// for one GPU family on purpose and load them only there; so a file whose
+// main code serves a GPU is PARTIAL there when other containers cannot: their
+// kernels fail if called on that GPU. A file fails when nothing serves the
+// GPU, or when only side containers do (PTX in one fatbin) while the file's
+// main code, built for its full list of architectures, has nothing for it.
+// Code built for other GPUs on purpose ('a'/'f' code only) is not a failure:
+// the file is "not for this GPU" (N/A) and the package decides whether to
+// load it.
 #pragma once
 
 #include <cstdint>
@@ -23,9 +27,11 @@
 
 namespace smwatch {
 
-// Ordered from best to worst; worst() of two is the larger.
-enum class Verdict : uint8_t { kOk, kJit, kPartial, kFail };
-const char* verdict_name(Verdict v);  // "OK", "JIT", "PARTIAL", "FAIL"
+// Ordered from best to worst; worst() of two is the larger. kNotForGpu, code
+// built only for other GPUs, is the least: a package with one file for the GPU
+// and one not for it is OK, and only a package with nothing for it is N/A.
+enum class Verdict : uint8_t { kNotForGpu, kOk, kJit, kPartial, kFail };
+const char* verdict_name(Verdict v);  // "N/A", "OK", "JIT", "PARTIAL", "FAIL"
 Verdict worst(Verdict a, Verdict b);
 
 // What one container, or one kernel of it, offers one GPU.
@@ -60,7 +66,7 @@ ContainerFit judge_kernel_name(std::span<const FatbinContainer> containers, std:
 // Two fits of the same kernel name folded into one: the worst that can reach
 // the GPU wins, and "not for this GPU" only when both are.
 ContainerFit combine_fits(ContainerFit a, ContainerFit b);
-Verdict verdict_of(ContainerFit fit);  // kNotForThisGpu counts as OK: nothing will ask for it
+Verdict verdict_of(ContainerFit fit);  // kNotForThisGpu is N/A: nothing will ask for it
 
 // The verdict on some device code (a file's containers, a module's) for one GPU.
 struct CodeVerdict {
@@ -70,7 +76,10 @@ struct CodeVerdict {
   // Kernel counts (distinct mangled names), when every image's kernels were read.
   bool by_kernel = false;
   size_t kernels = 0, kernels_jit = 0, kernels_none = 0, kernels_not_for_gpu = 0;
-  std::string reason;  // one line, for JIT, PARTIAL and FAIL
+  std::string reason;  // one line, for N/A, JIT, PARTIAL and FAIL
+  // The id of the package fact that decided the verdict (set by the report
+  // layer's judge, docs/package-facts.md); empty when the code alone did.
+  std::string fact;
 };
 using FileVerdict = CodeVerdict;
 CodeVerdict judge_code(std::span<const FatbinContainer> containers, uint16_t target_cc);

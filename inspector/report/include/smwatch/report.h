@@ -12,6 +12,7 @@
 
 #include "smwatch/arch.h"
 #include "smwatch/container_image.h"
+#include "smwatch/package_facts.h"
 #include "smwatch/packages.h"
 #include "smwatch/scan.h"
 #include "smwatch/text.h"
@@ -28,7 +29,7 @@ enum ExitCode : int { kExitOk = 0, kExitFail = 1, kExitError = 2 };
 struct TargetSummary {
   Target target;
   Verdict verdict = Verdict::kOk;
-  size_t ok = 0, jit = 0, partial = 0, fail = 0;  // files
+  size_t not_for_gpu = 0, ok = 0, jit = 0, partial = 0, fail = 0;  // files
   size_t kernels_jit = 0, kernels_fail = 0;  // kernels, when they were read
   // When files fail because the driver refuses their PTX: the driver to install.
   std::string driver_fix;
@@ -53,6 +54,8 @@ struct ScanReport {
   Driver driver;                                   // the driver judged for; unknown: PTX JIT assumed to work
   size_t unreadable = 0;                           // files with read_error
   size_t damaged = 0;                              // files with problems
+  std::vector<PackageFact> facts_used;             // package facts that decided a verdict, in first use
+  std::string torch_cuda;                          // torch's CUDA version the facts used ("" unknown)
   bool kernels_read() const;
   bool strict = false;                             // PARTIAL exits 1 too (smscan --strict)
   ImageSummary image;                              // set when a container image was scanned: fixes name it
@@ -62,11 +65,27 @@ struct ScanReport {
 };
 
 // Judges every file for every target. With `packages`, files installed by a
-// distribution (RECORD) or read from a wheel are grouped by it. With a known
-// `driver`, PTX newer than it cannot be JIT-compiled: it serves no GPU, and
-// the files that fail for that say which driver to install.
+// distribution (RECORD) or read from a wheel are grouped by it, and the
+// package facts (package_facts.h) for each distribution's version apply.
+struct JudgeOptions {
+  const PackageIndex* packages = nullptr;
+  const std::vector<PackageFact>* facts = nullptr;  // nullptr: builtin_package_facts()
+  std::string torch_cuda;  // torch's CUDA version ("12.8"); "" : the installed torch's, if any
+  // With a known driver, PTX newer than it cannot be JIT-compiled: it serves
+  // no GPU, and the files that fail for that say which driver to install.
+  Driver driver;
+};
+ScanReport judge(TreeScan tree, std::vector<Target> targets, const JudgeOptions& options);
 ScanReport judge(TreeScan tree, std::vector<Target> targets, const PackageIndex* packages = nullptr,
                  const Driver& driver = {});
+
+// The fix line for a package that FAILs on target `t`: what is missing, from
+// what its files hold. A build whose code already reaches GPUs as new as the
+// target (its toolkit can build for it) is told to add the target to the arch
+// list, not to use a newer toolkit.
+std::string package_fix(const ScanReport& report, const PackageGroup& group, size_t t);
+// The same for all the files of the scan: the fix line of a target's summary.
+std::string target_fix(const ScanReport& report, size_t t);
 
 // ---- Outputs of a judged scan, one file each -------------------------------
 
