@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
@@ -13,7 +15,6 @@
 #include "run.h"
 #include "smwatch/arch.h"
 #include "smwatch/native.h"
-#include "smwatch/process.h"
 #include "smwatch/python_env.h"
 #include "smwatch/report.h"
 #include "smwatch/scan.h"
@@ -25,32 +26,17 @@ using nlohmann::json;
 
 namespace {
 
-// Asks the interpreter where its packages live and which CUDA-related
-// distributions it has (names only matched loosely: this is for display; the
-// verdict comes from scanning the files).
-constexpr const char* kPythonProbe = R"(
-import json, site, sys, sysconfig
-dirs = []
-cands = list(getattr(site, "getsitepackages", lambda: [])())
-if site.ENABLE_USER_SITE:
-    cands.append(site.getusersitepackages())
-cands += [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
-for d in cands:
-    if d not in dirs:
-        dirs.append(d)
-words = ("torch", "triton", "nvidia", "cuda", "sglang", "sgl-kernel", "sgl_kernel", "vllm", "flashinfer", "xformers",
-         "flash-attn", "flash_attn", "bitsandbytes", "cupy", "jax", "tensorflow", "transformers", "deepspeed", "onnxruntime")
-pkgs = {}
-try:
-    from importlib import metadata
-    for d in metadata.distributions():
-        name = d.metadata["Name"] or ""
-        if any(w in name.lower() for w in words):
-            pkgs[name] = d.version
-except Exception:
-    pass
-print(json.dumps({"executable": sys.executable, "version": sys.version.split()[0], "site": dirs, "packages": pkgs}))
-)";
+// Distributions shown as CUDA-related (names matched loosely: this is for
+// display; the verdict comes from scanning the files).
+constexpr const char* kCudaRelatedWords[] = {"torch", "triton", "nvidia", "cuda", "sglang", "sgl-kernel", "sgl_kernel",
+                                             "vllm", "flashinfer", "xformers", "flash-attn", "flash_attn", "bitsandbytes",
+                                             "cupy", "jax", "tensorflow", "transformers", "deepspeed", "onnxruntime"};
+
+bool cuda_related(std::string name) {
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return std::any_of(std::begin(kCudaRelatedWords), std::end(kCudaRelatedWords),
+                     [&](const char* w) { return name.find(w) != std::string::npos; });
+}
 
 // "12.8" -> 12080, the form cuDriverGetVersion uses.
 int cuda_version_number(const char* text) {
@@ -126,11 +112,14 @@ int run_doctor(std::ostream& real_out, const DoctorOptions& options, const std::
   json python = nullptr;
   // No --python: the environment smwatch is installed in, else python3 on PATH.
   const PythonChoice choice = choose_python(options.python);
-  if (auto printed = capture_output({choice.python, "-c", kPythonProbe})) {
-    python = json::parse(*printed, nullptr, false);
-    if (!python.is_object()) python = nullptr, py_error = "unexpected output from " + choice.python;
+  if (auto probe = probe_python(choice.python)) {  // its answer checked field by field
+    json packages = json::object();
+    for (const auto& d : probe->dists)
+      if (cuda_related(d.name)) packages[d.name] = d.version;
+    python = {{"executable", probe->executable.empty() ? choice.python : probe->executable},
+              {"version", probe->version}, {"site", probe->site}, {"packages", packages}};
   } else {
-    py_error = printed.error().message;
+    py_error = probe.error().message;
   }
   out << "\n";
   if (python.is_null()) {

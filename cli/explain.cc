@@ -13,7 +13,7 @@
 #include "signatures_embed.h"  // generated from cli/signatures.json by embed.cmake
 #include "smwatch/arch.h"
 #include "smwatch/demangle.h"
-#include "smwatch/process.h"
+#include "smwatch/python_env.h"
 #include "smwatch/scan.h"
 #include "smwatch/version.h"
 
@@ -639,29 +639,12 @@ std::vector<std::pair<std::string, std::string>> PythonEnv::required_by(std::str
 }
 
 Result<PythonEnv> query_python_env(const std::string& python) {
-  static const char* const kProbe = R"(
-import json, sys
-from importlib import metadata
-out = []
-for d in metadata.distributions():
-    try:
-        out.append([d.metadata["Name"] or "", d.version or "", list(d.requires or [])])
-    except Exception:
-        pass
-print(json.dumps({"executable": sys.executable, "dists": out}))
-)";
-  auto printed = capture_output({python, "-c", kProbe});
-  if (!printed) return make_error(printed.error().message);
-  json doc = json::parse(*printed, nullptr, false);
-  if (!doc.is_object() || !doc.contains("dists") || !doc["dists"].is_array())
-    return make_error("'" + python + "' printed no distribution list");
+  auto probe = probe_python(python);  // its answer checked field by field
+  if (!probe) return make_error(probe.error().message);
   PythonEnv env;
-  env.python = doc.value("executable", python);
-  for (const auto& d : doc["dists"]) {
-    if (!d.is_array() || d.size() != 3 || !d[0].is_string() || !d[1].is_string() || !d[2].is_array()) continue;
-    PythonEnv::Dist dist{d[0].get<std::string>(), d[1].get<std::string>(), {}};
-    for (const auto& r : d[2])
-      if (r.is_string()) dist.requires_.push_back(r.get<std::string>());
+  env.python = probe->executable.empty() ? python : probe->executable;
+  for (auto& d : probe->dists) {
+    PythonEnv::Dist dist{std::move(d.name), std::move(d.version), std::move(d.requires_)};
     std::string key = dist_name(dist.name);
     if (!key.empty() && !env.dists.count(key)) env.dists.emplace(key, std::move(dist));
   }

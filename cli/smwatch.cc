@@ -79,8 +79,9 @@ Examples:
   smwatch report --html -o report.html reports/
   smwatch report --json reports/ | jq '.failures[] | .source'
 
-Exit status: 0 no failure recorded; 1 failures, or kernels missing for a what-if
-target; 2 no report could be read.)";
+Exit status: 2 something could not be read (named on stderr; the rest is still
+summarised) or no report record was found; else 1 failures, or kernels missing
+for a what-if target; else 0.)";
 
 constexpr const char* kExplainHelp = R"(Read a crash log, traceback or server log (FILE, or standard input) and recognise
 known CUDA failure signatures: PyTorch's GPU warnings (the capability range read),

@@ -8,11 +8,14 @@ namespace smwatch::cli {
 
 namespace {
 
-// A Markdown cell; "-" rather than an empty one.
+// A Markdown cell; "-" rather than an empty one. Every field from the
+// reports goes through md_cell (prose) or code (a code span), once.
 std::string md_cell(const std::string& s) {
   std::string out = escape_md(s);
   return out.empty() ? "-" : out;
 }
+
+std::string code(const std::string& s) { return s.empty() ? "-" : md_code(s); }
 
 }  // namespace
 
@@ -26,8 +29,8 @@ void render_markdown(std::ostream& out, const MergedReport& r, const Summary& s)
     size_t n = 0;
     for (const auto& g : s.failures) {
       const record::Failure& f = g.first;
-      out << fmt::format("| {} | {} | {} ({}) | `{}` | `{}` | {} | {} | {} | {} |\n", ++n, md_cell(f.call),
-                         md_cell(f.error_name), f.error, md_cell(kernel_name(f.kernel, f.mangled)), md_cell(f.source),
+      out << fmt::format("| {} | {} | {} ({}) | {} | {} | {} | {} | {} | {} |\n", ++n, md_cell(f.call),
+                         md_cell(f.error_name), f.error, code(kernel_name(f.kernel, f.mangled)), code(f.source),
                          md_cell(f.archs), md_cell(f.gpu_arch), pid_list(g.pids), md_cell(fix_of(f)));
     }
     out << "\n";
@@ -59,28 +62,27 @@ void render_markdown(std::ostream& out, const MergedReport& r, const Summary& s)
         << " would fail with \"no kernel image is available\".\n\n"
         << "| kernel | library | holds |\n|---|---|---|\n";
     for (const auto& g : groups)
-      out << fmt::format("| `{}` | `{}` | {} |\n", md_cell(kernel_name(g.first.kernel, g.first.mangled)),
-                         md_cell(g.first.source), md_cell(g.first.archs));
+      out << fmt::format("| {} | {} | {} |\n", code(kernel_name(g.first.kernel, g.first.mangled)), code(g.first.source),
+                         md_cell(g.first.archs));
     out << "\nFix: " << escape_md(what_if_fix(target)) << "\n\n";
   }
   out << "## Processes\n\n| pid | parent | command | modules | failures | ended |\n|---|---|---|---|---|---|\n";
   for (const auto& p : r.processes)
-    out << fmt::format("| {} | {} | `{}` | {} | {} | {} |\n", p.pid, p.ppid, md_cell(p.cmdline.empty() ? p.exe : p.cmdline),
+    out << fmt::format("| {} | {} | {} | {} | {} | {} |\n", p.pid, p.ppid, code(p.cmdline.empty() ? p.exe : p.cmdline),
                        p.module_loads, p.failure_records, p.exit ? "exit" : "**no exit record** (crashed or killed)");
   out << "\n";
   for (const auto& p : r.processes) {
     if (p.modules.empty()) continue;
     out << "### Modules of pid " << p.pid << "\n\n| library | loads | holds | verdicts |\n|---|---|---|---|\n";
     for (const auto& m : p.modules)
-      out << fmt::format("| `{}` | {} | {} | {} |\n", md_cell(m.source), m.loads, md_cell(m.archs),
+      out << fmt::format("| {} | {} | {} | {} |\n", code(m.source), m.loads, md_cell(m.archs),
                          md_cell(verdicts_text(m)));
     out << "\n";
   }
   if (!r.problems.empty()) {
     out << "## Problems reading the reports\n\n";
     for (const auto& p : r.problems)
-      out << "- `" << escape_md(p.file) << (p.line ? ":" + std::to_string(p.line) : "") << "`: " << escape_md(p.reason)
-          << "\n";
+      out << "- " << md_code(p.file + (p.line ? ":" + std::to_string(p.line) : "")) << ": " << escape_md(p.reason) << "\n";
   }
 }
 

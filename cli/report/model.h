@@ -9,7 +9,6 @@
 #include <istream>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -66,11 +65,6 @@ struct ProcessReport {
   size_t runtime_from_library = 0, runtime_generated = 0, runtime_unjudged = 0;
   std::optional<record::Exit> exit;  // absent: the process crashed or was killed
   size_t records = 0;
-
-  // Where each distinct thing is, for folding the next record into it.
-  std::map<std::pair<std::string, std::string>, size_t> module_index;
-  std::map<std::tuple<std::string, int, std::string, std::string>, size_t> failure_index, handled_index;
-  std::set<std::tuple<std::string, std::string, std::string>> missing_seen, runtime_seen;
 };
 
 // A line that could not be used, with where it is.
@@ -86,18 +80,24 @@ struct MergedReport {
   size_t files = 0;           // report files read
   size_t garbage_lines = 0;   // lines that are not records
   size_t truncated_lines = 0; // a cut-off last line (the process died mid-write)
-  size_t unreadable = 0;      // files or paths that could not be read at all
+  size_t unreadable = 0;      // paths, files and directories not read, or not to the end (each in problems)
   size_t newer_records = 0;   // records of types a newer shim writes, skipped
 
   size_t failure_count() const;
   size_t missing_count() const;
   size_t module_count() const;
-  // 0 nothing failed; 1 failures, or kernels missing for a what-if target;
-  // 2 no report could be read (docs/smwatch-command.md).
+  // 2 something could not be read (unreadable > 0) or no record was found;
+  // else 1 failures, or kernels missing for a what-if target; else 0
+  // (docs/smwatch-command.md).
   int exit_code() const;
 };
 
 inline constexpr size_t kMaxProblemsPerFile = 20;
+// The shim writes one process per file (a child reopens its own), so a file
+// with records of more processes than this is not a shim's: the records of
+// the others are skipped and the file counts as not read to the end. Memory
+// then grows with the files, not with pids made up in one file.
+inline constexpr size_t kMaxProcessesPerFile = 64;
 // A longer line is not a record of this shim (its longest, the process
 // header, holds at most 64 KiB of command line); it is skipped unread.
 inline constexpr size_t kMaxRecordBytes = 1 << 20;
@@ -110,6 +110,10 @@ void add_report_text(MergedReport& report, std::string_view text, const std::str
 void finish_report(MergedReport& report);
 // Reads files and directories (recursively: every *.jsonl file; a file named
 // on the command line is read whatever its name), then finish_report().
+// Regular files only, opened without blocking and read no further than the
+// size fstat gave; in a directory, a link is followed only to a file inside
+// that directory. Whatever is not read is named in problems and counted in
+// unreadable (docs/security.md).
 MergedReport read_reports(const std::vector<std::string>& paths);
 
 }  // namespace smwatch::cli

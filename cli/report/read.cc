@@ -1,9 +1,18 @@
 // Reading report files: a line at a time, each folded into its process.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
-#include <fstream>
+#include <functional>
+#include <set>
 #include <sstream>
 #include <system_error>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "model.h"
 #include "what_if.h"
@@ -28,13 +37,28 @@ size_t MergedReport::module_count() const {
   return n;
 }
 int MergedReport::exit_code() const {
-  if (processes.empty()) return 2;
+  if (processes.empty() || unreadable > 0) return 2;
   return failure_count() > 0 || missing_count() > 0 ? 1 : 0;
 }
 
 namespace {
 
-void fold(ProcessReport& p, record::Process&& r) {
+// A key made of strings, unambiguous (each is length-prefixed: a name may hold any byte).
+template <typename... Parts>
+std::string fold_key(const Parts&... parts) {
+  std::string key;
+  ((key += std::to_string(std::string_view(parts).size()), key += ':', key += std::string_view(parts)), ...);
+  return key;
+}
+
+// Where each distinct thing of one process is, for folding the next record
+// into it in O(1): kept while its file is read, then dropped.
+struct Folding {
+  std::unordered_map<std::string, size_t> modules, failures, handled;
+  std::unordered_set<std::string> gpus, missing, runtime;
+};
+
+void fold(ProcessReport& p, Folding&, record::Process&& r) {
   p.ppid = r.ppid;
   p.format = r.format;
   p.exe = std::move(r.exe);
@@ -44,16 +68,15 @@ void fold(ProcessReport& p, record::Process&& r) {
   if (r.time > 0) p.start = r.time;
 }
 
-void fold(ProcessReport& p, record::Gpu&& r) {
-  auto same = [&](const record::Gpu& g) { return g.ordinal == r.ordinal && g.name == r.name && g.cc == r.cc; };
-  if (std::none_of(p.gpus.begin(), p.gpus.end(), same)) p.gpus.push_back(std::move(r));
+void fold(ProcessReport& p, Folding& f, record::Gpu&& r) {
+  if (f.gpus.insert(fold_key(std::to_string(r.ordinal), r.name, r.cc)).second) p.gpus.push_back(std::move(r));
 }
 
-void fold(ProcessReport& p, record::Module&& r) {
+void fold(ProcessReport& p, Folding& f, record::Module&& r) {
   ++p.module_loads;
   if (r.source.empty()) r.source = "<memory>";
   // By source and code: the images a library loads from memory differ.
-  auto [it, fresh] = p.module_index.try_emplace(std::make_pair(r.source, r.archs), p.modules.size());
+  auto [it, fresh] = f.modules.try_emplace(fold_key(r.source, r.archs), p.modules.size());
   if (fresh) p.modules.push_back({r.source, std::move(r.archs), std::move(r.origin), std::move(r.verdicts), {}, 0, 0});
   ModuleLoads& m = p.modules[it->second];
   ++m.loads;
@@ -61,37 +84,42 @@ void fold(ProcessReport& p, record::Module&& r) {
   if (m.problems.empty()) m.problems = std::move(r.problems);
 }
 
-void add_failure(ProcessReport& p, record::Failure&& r, size_t count, bool handled) {
+// The key a failure group is folded by.
+std::string failure_key(const record::Failure& r) {
+  return fold_key(r.call, std::to_string(r.error), r.mangled.empty() ? r.kernel : r.mangled, r.source);
+}
+
+// Folds `count` failures like `r` into the failures, or the handled look-ups.
+void add_failure(ProcessReport& p, std::unordered_map<std::string, size_t>& index, record::Failure&& r, size_t count,
+                 bool handled) {
   auto& groups = handled ? p.handled : p.failures;
-  auto& index = handled ? p.handled_index : p.failure_index;
   (handled ? p.handled_records : p.failure_records) += count;
-  auto key = std::make_tuple(r.call, r.error, r.mangled.empty() ? r.kernel : r.mangled, r.source);
-  auto [it, fresh] = index.try_emplace(std::move(key), groups.size());
+  auto [it, fresh] = index.try_emplace(failure_key(r), groups.size());
   if (fresh) groups.push_back({std::move(r), 0});
   groups[it->second].count += count;
 }
 
-void fold(ProcessReport& p, record::Failure&& r) {
+void fold(ProcessReport& p, Folding& f, record::Failure&& r) {
   const bool handled = r.built_for_other_gpus;
-  add_failure(p, std::move(r), 1, handled);
+  add_failure(p, handled ? f.handled : f.failures, std::move(r), 1, handled);
 }
 
-void fold(ProcessReport& p, record::Library&& r) {
+void fold(ProcessReport& p, Folding&, record::Library&& r) {
   std::string path = r.path;
   p.libraries.insert_or_assign(std::move(path), std::move(r));
 }
 
-void fold(ProcessReport& p, record::Missing&& r) {
-  if (p.missing_seen.emplace(r.target, r.mangled.empty() ? r.kernel : r.mangled, r.source).second)
+void fold(ProcessReport& p, Folding& f, record::Missing&& r) {
+  if (f.missing.insert(fold_key(r.target, r.mangled.empty() ? r.kernel : r.mangled, r.source)).second)
     p.missing.push_back(std::move(r));
 }
 
-void fold(ProcessReport& p, record::RuntimeKernel&& r) {
-  if (p.runtime_seen.emplace(r.mangled.empty() ? r.kernel : r.mangled, r.caller, r.source).second)
+void fold(ProcessReport& p, Folding& f, record::RuntimeKernel&& r) {
+  if (f.runtime.insert(fold_key(r.mangled.empty() ? r.kernel : r.mangled, r.caller, r.source)).second)
     p.runtime_kernels.push_back(std::move(r));
 }
 
-void fold(ProcessReport& p, record::Exit&& r) { p.exit = std::move(r); }
+void fold(ProcessReport& p, Folding&, record::Exit&& r) { p.exit = std::move(r); }
 
 // One report file, line by line.
 class FileReader {
@@ -119,17 +147,22 @@ class FileReader {
       return;
     }
     const record::Common& common = std::visit([](const auto& r) -> const record::Common& { return r; }, *d.record);
-    auto [it, fresh] = index_.try_emplace(common.pid, report_.processes.size());
-    if (fresh) {
+    auto it = index_.find(common.pid);
+    if (it == index_.end()) {
+      if (index_.size() == kMaxProcessesPerFile) {
+        ++skipped_records_;
+        return;
+      }
+      it = index_.try_emplace(common.pid, Indexed{report_.processes.size(), {}}).first;
       ProcessReport p;
       p.file = name_;
       p.pid = common.pid;
       p.start = common.time;
       report_.processes.push_back(std::move(p));
     }
-    ProcessReport& p = report_.processes[it->second];
+    ProcessReport& p = report_.processes[it->second.process];
     ++p.records;
-    std::visit([&](auto&& r) { fold(p, std::move(r)); }, std::move(*d.record));
+    std::visit([&](auto&& r) { fold(p, it->second.folding, std::move(r)); }, std::move(*d.record));
     if (p.format > record::kFormatVersion && !warned_format_) {
       warned_format_ = true;
       problem("written by a newer smwatch (record format " + std::to_string(p.format) + ", this one reads " +
@@ -144,6 +177,12 @@ class FileReader {
   }
 
   void finish() {
+    if (skipped_records_) {
+      ++report_.unreadable;
+      report_.problems.push_back({name_, 0, "records of more than " + std::to_string(kMaxProcessesPerFile) +
+                                                " processes (the shim writes one per file): " +
+                                                std::to_string(skipped_records_) + " records of the others not read"});
+    }
     if (suppressed_)
       report_.problems.push_back({name_, 0, std::to_string(suppressed_) + " more problem" + (suppressed_ == 1 ? "" : "s") +
                                                 " like those above, not listed"});
@@ -161,42 +200,206 @@ class FileReader {
 
   MergedReport& report_;
   const std::string& name_;
-  size_t line_no_ = 0, listed_ = 0, suppressed_ = 0;
+  size_t line_no_ = 0, listed_ = 0, suppressed_ = 0, skipped_records_ = 0;
   bool warned_format_ = false;
-  // Records of one file, by pid: a file is one process, but a forked child
-  // that has not yet reopened its own file may still write a record here.
-  std::map<int64_t, size_t> index_;
+  // Records of one file, by pid: a file is one process, but a child started
+  // without fork handlers (a raw clone) may still write a record here.
+  struct Indexed {
+    size_t process;  // in report_.processes
+    Folding folding;
+  };
+  std::unordered_map<int64_t, Indexed> index_;
 };
+
+// Cuts a file's bytes into lines for a FileReader; a line longer than
+// kMaxRecordBytes is skipped unread.
+class LineSplitter {
+ public:
+  explicit LineSplitter(FileReader& reader) : reader_(reader) {}
+
+  void feed(std::string_view chunk) {
+    while (!chunk.empty()) {
+      size_t nl = chunk.find('\n');
+      std::string_view piece = chunk.substr(0, nl);
+      chunk.remove_prefix(nl == std::string_view::npos ? chunk.size() : nl + 1);
+      if (!skipping_ && line_.size() + piece.size() > kMaxRecordBytes) {
+        skipping_ = true;
+        line_.clear();
+        line_.shrink_to_fit();
+        reader_.too_long();
+      }
+      if (!skipping_) line_.append(piece);
+      if (nl == std::string_view::npos) break;
+      if (!skipping_) reader_.line(line_, true);
+      skipping_ = false;
+      line_.clear();
+    }
+  }
+
+  void finish() {
+    if (!line_.empty() && !skipping_) reader_.line(line_, false);
+    reader_.finish();
+  }
+
+ private:
+  FileReader& reader_;
+  std::string line_;
+  bool skipping_ = false;  // inside a line longer than kMaxRecordBytes
+};
+
+void not_read(MergedReport& report, const std::string& path, std::string reason) {
+  ++report.unreadable;
+  report.problems.push_back({path, 0, std::move(reason)});
+}
+
+std::string errno_text(int e) { return std::error_code(e, std::generic_category()).message(); }
+
+// A file found or named: `follow` whether a link as its last component may be
+// followed (a file named on the command line, or a link that stays inside
+// the directory being read).
+struct ReportFile {
+  std::string path;  // as shown
+  std::string open_path;
+  bool follow;
+};
+
+// One file: a regular file only, opened without blocking (a FIFO swapped in
+// after the walk, /proc/kmsg), read no further than fstat's size (a file
+// growing while it is read; /proc/self/pagemap says 0). Each file once
+// (two links to one file, a file named twice).
+void read_report_file(MergedReport& report, const ReportFile& file, std::set<std::pair<dev_t, ino_t>>& seen) {
+  const int fd = ::open(file.open_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (file.follow ? 0 : O_NOFOLLOW));
+  if (fd < 0) {
+    not_read(report, file.path, errno == ELOOP ? "a link, not followed" : "cannot open: " + errno_text(errno));
+    return;
+  }
+  struct stat st{};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const int e = errno;
+    ::close(fd);
+    not_read(report, file.path, st.st_mode && !S_ISREG(st.st_mode) ? "not a regular file" : "cannot stat: " + errno_text(e));
+    return;
+  }
+  if (!seen.emplace(st.st_dev, st.st_ino).second) {
+    ::close(fd);
+    return;
+  }
+  FileReader reader(report, file.path);
+  LineSplitter lines(reader);
+  uint64_t left = static_cast<uint64_t>(st.st_size);
+  std::vector<char> buf(1 << 16);
+  while (left > 0) {
+    const ssize_t n = ::read(fd, buf.data(), static_cast<size_t>(std::min<uint64_t>(left, buf.size())));
+    if (n == 0) break;  // shorter than it was
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      lines.finish();
+      ::close(fd);
+      not_read(report, file.path, "read error after " + std::to_string(st.st_size - static_cast<off_t>(left)) +
+                                      " bytes: " + errno_text(e));
+      return;
+    }
+    lines.feed(std::string_view(buf.data(), static_cast<size_t>(n)));
+    left -= static_cast<uint64_t>(n);
+  }
+  ::close(fd);
+  lines.finish();
+}
+
+bool is_report_name(std::string_view name) {
+  return name.size() > 6 && name.substr(name.size() - 6) == ".jsonl";
+}
+
+// Every *.jsonl under `root`, in path order. A directory is read whole and
+// closed before the next (no descriptor per level: a deep tree cannot run
+// out of them); links to directories are not followed; a *.jsonl link is
+// followed only to a file inside `root`. What cannot be listed or is
+// refused is named and counted, and the walk goes on.
+void walk(MergedReport& report, const std::string& root, std::vector<ReportFile>& files) {
+  std::error_code ec;
+  const fs::path root_real = fs::canonical(root, ec);
+  if (ec) return not_read(report, root, "cannot resolve: " + ec.message());
+  const std::string inside = root_real.string() == "/" ? "/" : root_real.string() + "/";
+  std::vector<ReportFile> found;
+  std::set<std::pair<dev_t, ino_t>> visited;
+  std::vector<std::string> pending{root};
+  while (!pending.empty()) {
+    const std::string dir = std::move(pending.back());
+    pending.pop_back();
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | (dir == root ? 0 : O_NOFOLLOW));
+    if (dfd < 0) {
+      not_read(report, dir, "cannot list directory: " + errno_text(errno));
+      continue;
+    }
+    struct stat st{};
+    if (fstat(dfd, &st) == 0 && !visited.emplace(st.st_dev, st.st_ino).second) {  // a bind-mount loop
+      ::close(dfd);
+      continue;
+    }
+    DIR* d = fdopendir(dfd);
+    if (!d) {
+      not_read(report, dir, "cannot list directory: " + errno_text(errno));
+      ::close(dfd);
+      continue;
+    }
+    std::vector<std::string> subdirs;
+    for (;;) {
+      errno = 0;
+      const dirent* e = readdir(d);
+      if (!e) {
+        if (errno) not_read(report, dir, "cannot list directory (stopped): " + errno_text(errno));
+        break;
+      }
+      const std::string_view name = e->d_name;
+      if (name == "." || name == "..") continue;
+      unsigned char type = e->d_type;
+      if (type == DT_UNKNOWN) {
+        struct stat est{};
+        if (fstatat(dirfd(d), e->d_name, &est, AT_SYMLINK_NOFOLLOW) != 0) type = DT_UNKNOWN;
+        else if (S_ISDIR(est.st_mode)) type = DT_DIR;
+        else if (S_ISREG(est.st_mode)) type = DT_REG;
+        else if (S_ISLNK(est.st_mode)) type = DT_LNK;
+        else type = DT_FIFO;  // any other kind: not a file to read
+      }
+      const std::string path = (dir.back() == '/' ? dir : dir + "/") + std::string(name);
+      if (type == DT_DIR) {
+        subdirs.push_back(path);
+        continue;
+      }
+      if (!is_report_name(name)) continue;
+      if (type == DT_REG) {
+        found.push_back({path, path, false});
+      } else if (type == DT_LNK) {
+        const fs::path target = fs::canonical(path, ec);
+        if (ec) not_read(report, path, "a link to nothing readable (" + ec.message() + "): not followed");
+        else if (target.string().compare(0, inside.size(), inside) != 0)
+          not_read(report, path, "a link out of " + root + " (to " + fs::read_symlink(path, ec).string() + "): not followed");
+        else found.push_back({path, target.string(), false});
+      } else {
+        not_read(report, path, "not a regular file");
+      }
+    }
+    closedir(d);
+    // Depth first, in name order.
+    std::sort(subdirs.begin(), subdirs.end(), std::greater<>());
+    for (auto& s : subdirs) pending.push_back(std::move(s));
+  }
+  std::sort(found.begin(), found.end(), [](const ReportFile& a, const ReportFile& b) { return a.path < b.path; });
+  files.insert(files.end(), found.begin(), found.end());
+}
 
 }  // namespace
 
 void add_report_stream(MergedReport& report, std::istream& in, const std::string& name) {
   FileReader reader(report, name);
-  std::string line;
-  bool skipping = false;  // inside a line longer than kMaxRecordBytes
+  LineSplitter lines(reader);
   char buf[1 << 16];
   while (in) {
     in.read(buf, sizeof buf);
-    std::string_view chunk(buf, static_cast<size_t>(in.gcount()));
-    while (!chunk.empty()) {
-      size_t nl = chunk.find('\n');
-      std::string_view piece = chunk.substr(0, nl);
-      chunk.remove_prefix(nl == std::string_view::npos ? chunk.size() : nl + 1);
-      if (!skipping && line.size() + piece.size() > kMaxRecordBytes) {
-        skipping = true;
-        line.clear();
-        line.shrink_to_fit();
-        reader.too_long();
-      }
-      if (!skipping) line.append(piece);
-      if (nl == std::string_view::npos) break;
-      if (!skipping) reader.line(line, true);
-      skipping = false;
-      line.clear();
-    }
+    lines.feed(std::string_view(buf, static_cast<size_t>(in.gcount())));
   }
-  if (!line.empty() && !skipping) reader.line(line, false);
-  reader.finish();
+  lines.finish();
 }
 
 void add_report_text(MergedReport& report, std::string_view text, const std::string& name) {
@@ -209,9 +412,10 @@ void finish_report(MergedReport& report) {
   // process went on to exit normally; after a crash it may be the cause.
   for (auto& p : report.processes) {
     if (p.exit || p.handled.empty()) continue;
-    for (auto& group : p.handled) add_failure(p, std::move(group.first), group.count, false);
+    std::unordered_map<std::string, size_t> index;  // the failure groups there are
+    for (size_t i = 0; i < p.failures.size(); ++i) index.emplace(failure_key(p.failures[i].first), i);
+    for (auto& group : p.handled) add_failure(p, index, std::move(group.first), group.count, false);
     p.handled.clear();
-    p.handled_index.clear();
     p.handled_records = 0;
   }
   std::stable_sort(report.processes.begin(), report.processes.end(), [](const ProcessReport& a, const ProcessReport& b) {
@@ -222,41 +426,19 @@ void finish_report(MergedReport& report) {
 
 MergedReport read_reports(const std::vector<std::string>& paths) {
   MergedReport report;
-  std::vector<std::string> files;
+  std::vector<ReportFile> files;
   for (const auto& path : paths) {
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) {
-      std::vector<std::string> found;
-      for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file(ec) && it->path().extension() == ".jsonl") found.push_back(it->path().string());
-      }
-      if (ec) {
-        ++report.unreadable;
-        report.problems.push_back({path, 0, "cannot list directory: " + ec.message()});
-      }
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
-    } else if (fs::exists(path, ec)) {
-      files.push_back(path);
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0) {
+      not_read(report, path, errno == ENOENT ? "no such file or directory" : "cannot stat: " + errno_text(errno));
+    } else if (S_ISDIR(st.st_mode)) {
+      walk(report, path, files);
     } else {
-      ++report.unreadable;
-      report.problems.push_back({path, 0, "no such file or directory"});
+      files.push_back({path, path, true});  // named: read whatever its name, through a link too
     }
   }
-  for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      ++report.unreadable;
-      report.problems.push_back({file, 0, "cannot open: " + std::error_code(errno, std::generic_category()).message()});
-      continue;
-    }
-    add_report_stream(report, in, file);
-    if (in.bad()) {
-      ++report.unreadable;
-      report.problems.push_back({file, 0, "read error: " + std::error_code(errno, std::generic_category()).message()});
-    }
-  }
+  std::set<std::pair<dev_t, ino_t>> seen;
+  for (const auto& file : files) read_report_file(report, file, seen);
   finish_report(report);
   return report;
 }

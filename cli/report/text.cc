@@ -92,7 +92,11 @@ void render_text(std::ostream& out, const MergedReport& r, const Summary& s) {
     for (const auto& p : r.problems)
       out << "  " << P(p.file) << (p.line ? ":" + std::to_string(p.line) : "") << ": " << P(p.reason) << "\n";
   }
-  if (r.processes.empty())
+  if (r.unreadable)
+    out << fmt::format("\nNot everything could be read ({} unread: see the problems above): this summary may miss "
+                       "failures.\n",
+                       r.unreadable);
+  else if (r.processes.empty())
     out << "\nNo report records: no process used CUDA (the shim starts a report when a process first does), or\n"
            "libsmwatch.so did not load (a statically linked or setuid program, or a launcher that clears LD_PRELOAD).\n";
   else if (r.failure_count() == 0 && r.missing_count() == 0)

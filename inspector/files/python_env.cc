@@ -6,6 +6,10 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
+#include "smwatch/process.h"
+
 namespace smwatch {
 
 namespace fs = std::filesystem;
@@ -57,6 +61,87 @@ PythonChoice choose_python(const std::string& named) {
   }
   std::string found = which("python3");
   return {"python3", found.empty() ? "python3 on PATH (none found)" : "python3 on PATH (" + found + ")"};
+}
+
+namespace {
+
+constexpr const char* kProbe = R"(
+import json, site, sys, sysconfig
+dirs = []
+cands = list(getattr(site, "getsitepackages", lambda: [])())
+if site.ENABLE_USER_SITE:
+    cands.append(site.getusersitepackages())
+cands += [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+for d in cands:
+    if d and d not in dirs:
+        dirs.append(d)
+dists = []
+try:
+    from importlib import metadata
+    for d in metadata.distributions():
+        try:
+            dists.append([d.metadata["Name"] or "", d.version or "", list(d.requires or [])])
+        except Exception:
+            pass
+except Exception:
+    pass
+print(json.dumps({"executable": sys.executable, "version": sys.version.split()[0], "site": dirs, "dists": dists}))
+)";
+
+// "null", "a number", ... for an error message.
+std::string json_kind(const nlohmann::json& v) {
+  if (v.is_null()) return "null";
+  const std::string type = v.type_name();
+  return (v.is_object() || v.is_array() ? "an " : "a ") + type;
+}
+
+}  // namespace
+
+Result<PythonProbe> parse_python_probe(std::string_view printed, const std::string& python) {
+  using nlohmann::json;
+  const std::string who = "'" + python + "'";
+  json doc = json::parse(printed, nullptr, false);
+  if (doc.is_discarded()) return make_error(who + " answered the probe with something that is not JSON");
+  if (!doc.is_object()) return make_error(who + " answered the probe with " + json_kind(doc) + ", not a JSON object");
+  PythonProbe probe;
+  // Each field: absent or of the wrong type is an error naming it, except an
+  // unknown executable (Python itself may say None).
+  auto field = [&](const char* name, json::value_t want, const char* what) -> Result<const json*> {
+    auto it = doc.find(name);
+    if (it == doc.end()) return make_error(who + " answered the probe without \"" + std::string(name) + "\"");
+    if (it->type() != want)
+      return make_error(who + " answered the probe with \"" + name + "\": " + json_kind(*it) + " (" + what +
+                        " was expected)");
+    return &*it;
+  };
+  if (auto it = doc.find("executable"); it != doc.end() && !it->is_null()) {
+    if (!it->is_string())
+      return make_error(who + " answered the probe with \"executable\": " + json_kind(*it) + " (a string was expected)");
+    probe.executable = it->get<std::string>();
+  }
+  auto version = field("version", json::value_t::string, "a string");
+  if (!version) return make_error(version.error().message);
+  probe.version = (*version)->get<std::string>();
+  auto site = field("site", json::value_t::array, "a list");
+  if (!site) return make_error(site.error().message);
+  for (const auto& d : **site)
+    if (d.is_string() && !d.get_ref<const std::string&>().empty()) probe.site.push_back(d.get<std::string>());
+  auto dists = field("dists", json::value_t::array, "a list");
+  if (!dists) return make_error(dists.error().message);
+  for (const auto& d : **dists) {
+    if (!d.is_array() || d.size() != 3 || !d[0].is_string() || !d[1].is_string() || !d[2].is_array()) continue;
+    PythonProbe::Dist dist{d[0].get<std::string>(), d[1].get<std::string>(), {}};
+    for (const auto& r : d[2])
+      if (r.is_string()) dist.requires_.push_back(r.get<std::string>());
+    probe.dists.push_back(std::move(dist));
+  }
+  return probe;
+}
+
+Result<PythonProbe> probe_python(const std::string& python) {
+  auto printed = capture_output({python, "-c", kProbe});
+  if (!printed) return make_error(printed.error().message);
+  return parse_python_probe(*printed, python);
 }
 
 }  // namespace smwatch

@@ -100,17 +100,38 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-std::string escape_md(std::string_view text) {
-  std::string one_line(text);  // a line break ends the table row: a space keeps the cell
-  for (char& c : one_line)
+namespace {
+
+std::string one_line(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
     if (c == '\n' || c == '\r') c = ' ';
+  return printable(out);
+}
+
+}  // namespace
+
+std::string escape_md(std::string_view text) {
+  // Not _ (inside words GitHub does not read it as emphasis: error names such
+  // as CUDA_ERROR_NO_BINARY_FOR_GPU stay readable in the raw text), nor ( )
+  // (a link needs the ] before them, which is escaped).
+  constexpr std::string_view kMarkdownSyntax = "\\`*{}[]<>#+!|~&";
   std::string out;
-  for (char c : printable(one_line)) {
+  for (char c : one_line(text)) {
+    if (kMarkdownSyntax.find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string md_code(std::string_view text) {
+  std::string out = "`";
+  for (char c : one_line(text)) {
     if (c == '|') out += "\\|";
     else if (c == '`') out += '\'';
     else out += c;
   }
-  return out;
+  return out + "`";
 }
 
 std::string escape_html(std::string_view text) {

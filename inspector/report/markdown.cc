@@ -1,4 +1,5 @@
-// The Markdown summary, for a CI comment (GitHub-flavoured).
+// The Markdown summary, for a CI comment (GitHub-flavoured). Every field from
+// outside goes through escape_md (prose) or md_code (a code span), once.
 #include "smwatch/report.h"
 
 #include <fmt/format.h>
@@ -39,14 +40,14 @@ void print_markdown(std::ostream& out, const ScanReport& report) {
   out << (report.image.empty() ? "" : "\n") << "| Target | GPUs | Verdict | Files OK / JIT / PARTIAL / FAIL / N/A |" << (report.kernels_read() ? " Kernels without code |" : "")
       << "\n|---|---|---|---|" << (report.kernels_read() ? "---|" : "") << "\n";
   for (const auto& s : report.summaries) {
-    out << fmt::format("| `{}` | {} | {} | {} / {} / {} / {} / {} |", s.target.sm_name(), escape_md(gpus_of(s.target.cc)),
+    out << fmt::format("| {} | {} | {} | {} / {} / {} / {} / {} |", md_code(s.target.sm_name()), escape_md(gpus_of(s.target.cc)),
                        verdict_icon(s.verdict), s.ok, s.jit, s.partial, s.fail, s.not_for_gpu);
     if (report.kernels_read()) out << fmt::format(" {} |", s.kernels_fail);
     out << "\n";
   }
   if (!report.packages.empty()) {
     out << "\n| Package |";
-    for (const auto& t : report.targets) out << " `" << t.sm_name() << "` |";
+    for (const auto& t : report.targets) out << " " << md_code(t.sm_name()) << " |";
     out << "\n|---|";
     for (size_t t = 0; t < report.targets.size(); ++t) out << "---|";
     out << "\n";
@@ -63,13 +64,13 @@ void print_markdown(std::ostream& out, const ScanReport& report) {
   for (size_t t = 0; t < report.targets.size(); ++t) {
     const TargetSummary& s = report.summaries[t];
     if (s.fail == 0) continue;
-    out << "\n**Fails on `" << s.target.sm_name() << "`** (\"no kernel image is available for execution on the device\"):\n\n";
+    out << "\n**Fails on " << md_code(s.target.sm_name()) << "** (\"no kernel image is available for execution on the device\"):\n\n";
     size_t shown = 0;
     for (size_t i = 0; i < report.tree.files.size(); ++i) {
       const FileVerdict& v = report.verdicts[i][t];
       if (!report.tree.files[i].has_device_code() || v.verdict != Verdict::kFail) continue;
       if (++shown > kMaxRows) continue;
-      out << "- `" << escape_md(report.tree.files[i].path) << "`: " << escape_md(v.reason) << "\n";
+      out << "- " << md_code(report.tree.files[i].path) << ": " << escape_md(v.reason) << "\n";
     }
     if (shown > kMaxRows) out << fmt::format("- ... and {} more\n", shown - kMaxRows);
     // One fix per failing package when files are grouped, else the general one.
@@ -86,8 +87,8 @@ void print_markdown(std::ostream& out, const ScanReport& report) {
     if (file.read_error.empty() && file.problems.empty()) continue;
     if (!heading) out << "\n<details><summary>Problems</summary>\n\n";
     heading = true;
-    if (!file.read_error.empty()) out << "- `" << escape_md(file.path) << "`: " << escape_md(file.read_error) << "\n";
-    for (const auto& p : file.problems) out << "- `" << escape_md(file.path) << "`: " << escape_md(p) << "\n";
+    if (!file.read_error.empty()) out << "- " << md_code(file.path) << ": " << escape_md(file.read_error) << "\n";
+    for (const auto& p : file.problems) out << "- " << md_code(file.path) << ": " << escape_md(p) << "\n";
   }
   if (heading) out << "\n</details>\n";
   out << "\n<sub>smscan " << kVersion << "</sub>\n";

@@ -183,7 +183,7 @@ TEST(Doctor, SaysWhichPython) {
   fs::create_directories(env + "/bin");
   fs::copy_file(SMWATCH_PATH, env + "/bin/smwatch");
   test::spit(env + "/bin/python3",
-             "#!/bin/sh\necho '{\"executable\": \"/fake/python3\", \"version\": \"3.99\", \"site\": [], \"packages\": {}}'\n");
+             "#!/bin/sh\necho '{\"executable\": \"/fake/python3\", \"version\": \"3.99\", \"site\": [], \"dists\": []}'\n");
   fs::permissions(env + "/bin/python3", fs::perms::owner_all);
   auto installed = test::run({"doctor", "-t", "sm_80", "--path", fixture}, {{"SMWATCH_PYTHON", ""}}, "", env + "/bin/smwatch");
   EXPECT_NE(installed.out.find("Python:  /fake/python3 (3.99): the environment smwatch is installed in (" + env + ")"),

@@ -18,6 +18,7 @@
 #include "smwatch/zip.h"
 #include "test_support.h"
 #include "zip_writer.h"
+#include "../markdown_active.h"
 
 namespace smwatch {
 namespace {
@@ -705,8 +706,26 @@ TEST(Reports, MarkdownAndHtml) {
 
 TEST(Reports, MarkdownEscaperKeepsCellsAndCodeSpansWhole) {
   // Shared by smscan's and smwatch's Markdown reports.
-  EXPECT_EQ(escape_md("lib|x`y\nz\rw.so"), "lib\\|x'y z w.so");
+  EXPECT_EQ(md_code("lib|x`y\nz\rw.so"), "`lib\\|x'y z w.so`");
+  EXPECT_EQ(escape_md("lib|x`y\nz\rw.so"), "lib\\|x\\`y z w.so");
   EXPECT_EQ(escape_md(""), "");
+}
+
+// Issue 24, item 16: package names and versions, file names, problems and
+// the fixes built from them make no link, image or HTML in the Markdown.
+TEST(Reports, MarkdownShowsNoLinkImageOrTagFromItsInput) {
+  TreeScan tree = scan_paths({fixture("sm80.so")}, ScanOptions{}, 1);
+  ASSERT_EQ(tree.files.size(), 1u);
+  tree.files[0].path = std::string("/venv/") + test::kMarkdownPayloads[0] + ".so";
+  for (const char* p : test::kMarkdownPayloads) tree.files[0].problems.push_back(p);
+  ScanReport report = judge(std::move(tree), *parse_target_list("sm_80,sm_120"));
+  report.packages.push_back({Distribution{test::kMarkdownPayloads[1], test::kMarkdownPayloads[2]}, {0},
+                             {Verdict::kOk, Verdict::kFail}, {0, 0}});
+  std::ostringstream md;
+  print_markdown(md, report);
+  const std::string active = test::markdown_active_text(md.str());
+  for (const char* a : test::kMarkdownActive) EXPECT_EQ(active.find(a), std::string::npos) << a << " in\n" << md.str();
+  EXPECT_NE(md.str().find("onerror"), std::string::npos) << "shown, not dropped";
 }
 
 TEST(Reports, StreamedJsonIsTheDocumentToJsonBuilds) {

@@ -32,8 +32,22 @@ TEST(Printable, ShowsBytesThatAreNotUtf8) {
 }
 
 TEST(EscapeMd, CellsStayCells) {
-  EXPECT_EQ(escape_md("lib|x`y\nz\rw.so"), "lib\\|x'y z w.so");
-  EXPECT_EQ(escape_md("a\x1b" "b\x07"), "a\\x1bb\\x07");
+  EXPECT_EQ(escape_md("lib|x`y\nz\rw.so"), "lib\\|x\\`y z w.so");
+  EXPECT_EQ(escape_md("a\x1b" "b\x07"), "a\\\\x1bb\\\\x07");  // printable()'s \x1b, its backslash escaped
+  EXPECT_EQ(md_code("lib|x`y\nz\rw.so"), "`lib\\|x'y z w.so`");
+  EXPECT_EQ(md_code("a\x1b"), "`a\\x1b`");
+}
+
+// Issue 24, item 16: outside a code span, nothing Markdown or HTML acts on
+// survives (links, images, tags, entities, emphasis); inside one, only what
+// would end it changes.
+TEST(EscapeMd, ProseMakesNoLinkImageOrTag) {
+  EXPECT_EQ(escape_md("<img src=x onerror=alert(1)>"), "\\<img src=x onerror=alert(1)\\>");
+  EXPECT_EQ(escape_md("[x](javascript:alert(1))"), "\\[x\\](javascript:alert(1))");
+  EXPECT_EQ(escape_md("![](http://b/p.png)"), "\\!\\[\\](http://b/p.png)");
+  EXPECT_EQ(escape_md("&lt; *a* ~b~ #1 \\"), "\\&lt; \\*a\\* \\~b\\~ \\#1 \\\\");
+  EXPECT_EQ(escape_md("sm_90 CUDA_ERROR_NO_BINARY_FOR_GPU"), "sm_90 CUDA_ERROR_NO_BINARY_FOR_GPU");
+  EXPECT_EQ(md_code("<img src=x>"), "`<img src=x>`");
 }
 
 TEST(EscapeHtml, MarkupAndControls) {

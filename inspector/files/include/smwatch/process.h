@@ -4,6 +4,7 @@
 // cli/run.cc).
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -11,10 +12,14 @@
 
 namespace smwatch {
 
-// Runs `command` (argv; the program is looked up in PATH, no shell) with its
-// standard output captured and its standard error left to ours. An error,
-// naming the program, when it cannot start, is killed, exits non-zero, or
-// prints more than `max_bytes` (the rest is still read, so it never blocks).
-Result<std::string> capture_output(const std::vector<std::string>& command, size_t max_bytes = size_t{16} << 20);
+// Runs `command` (argv; the program is looked up in PATH, no shell) in a
+// process group of its own, with standard input /dev/null, its standard
+// output captured and its standard error left to ours. An error, naming the
+// program, when it cannot start, is killed, exits non-zero, prints more than
+// `max_bytes` or runs longer than `timeout`: reading stops there and the
+// group is killed and the child reaped. Once the child has exited, a
+// descendant still holding its standard output is not waited for.
+Result<std::string> capture_output(const std::vector<std::string>& command, size_t max_bytes = size_t{16} << 20,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 }  // namespace smwatch

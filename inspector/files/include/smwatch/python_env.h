@@ -3,6 +3,10 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include "smwatch/result.h"
 
 namespace smwatch {
 
@@ -17,6 +21,26 @@ struct PythonChoice {
 // next to the running executable (a venv's or conda environment's bin/, with
 // or without activating it); else "python3" from PATH.
 PythonChoice choose_python(const std::string& named = {});
+
+// What an interpreter says about itself (one probe, for smwatch doctor and
+// smwatch explain): its answer is checked field by field, since the
+// "interpreter" may be any program.
+struct PythonProbe {
+  struct Dist {
+    std::string name, version;
+    std::vector<std::string> requires_;  // Requires-Dist lines, as written
+  };
+  std::string executable;         // sys.executable; "" when it does not know (it may say null)
+  std::string version;            // "3.12.3"
+  std::vector<std::string> site;  // site-packages directories, in its order, without repeats
+  std::vector<Dist> dists;        // importlib.metadata's distributions; malformed entries skipped
+};
+
+// Runs `python` with the probe (capture_output: bounded output and time).
+// An error names the interpreter and what was wrong with its answer.
+Result<PythonProbe> probe_python(const std::string& python);
+// The checks on the answer, apart (for tests and the fuzzer).
+Result<PythonProbe> parse_python_probe(std::string_view printed, const std::string& python);
 
 // The directory of the running executable, symlinks resolved ("" if unknown).
 std::string executable_dir();

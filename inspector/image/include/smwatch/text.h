@@ -21,9 +21,17 @@ size_t utf8_sequence(std::string_view s);
 // JSON needs UTF-8: invalid bytes become U+FFFD. Returns whether anything was replaced.
 bool to_utf8(std::string& s);
 
-// Text made safe in a Markdown table cell or code span: a pipe or a line break
-// would end the cell, a backtick the code span; controls as in printable().
+// Markdown (smscan --markdown, smwatch report --markdown): each field from
+// outside goes through exactly one of these two. Line breaks become spaces
+// (a row or list item must not end), controls as in printable().
+//
+// Prose and table cells: every character that can start Markdown or HTML
+// (\ ` * { } [ ] < > # + ! | ~ &) is backslash-escaped, so a name can
+// make no link, image, raw HTML (<img onerror>), emphasis or cell break.
 std::string escape_md(std::string_view text);
+// A whole code span, backticks included: inside one nothing is Markdown, so
+// only what ends it is changed (a backtick becomes ', a pipe \| for tables).
+std::string md_code(std::string_view text);
 // Text made safe inside HTML elements and attributes; controls as in printable().
 std::string escape_html(std::string_view text);
 
