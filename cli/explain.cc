@@ -606,68 +606,6 @@ std::string context_versions(const LogContext& ctx) {
 
 }  // namespace
 
-// ---- The Python environment ------------------------------------------------------
-
-std::string dist_name(std::string_view name) {
-  std::string out;
-  for (char c : name) {
-    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out += (l == '_' || l == '.') ? '-' : l;
-  }
-  return out;
-}
-
-const PythonEnv::Dist* PythonEnv::find(std::string_view name) const {
-  auto it = dists.find(dist_name(name));
-  return it == dists.end() ? nullptr : &it->second;
-}
-
-std::vector<std::pair<std::string, std::string>> PythonEnv::required_by(std::string_view name) const {
-  const std::string want = dist_name(name);
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [key, d] : dists) {
-    for (const auto& req : d.requires_) {
-      size_t end = 0;
-      while (end < req.size() && (std::isalnum(static_cast<unsigned char>(req[end])) || req[end] == '-' ||
-                                  req[end] == '_' || req[end] == '.'))
-        ++end;
-      if (dist_name(req.substr(0, end)) != want) continue;
-      out.emplace_back(d.name, req.substr(0, req.find(';')));
-    }
-  }
-  return out;
-}
-
-Result<PythonEnv> query_python_env(const std::string& python) {
-  static const char* const kProbe = R"(
-import json, sys
-from importlib import metadata
-out = []
-for d in metadata.distributions():
-    try:
-        out.append([d.metadata["Name"] or "", d.version or "", list(d.requires or [])])
-    except Exception:
-        pass
-print(json.dumps({"executable": sys.executable, "dists": out}))
-)";
-  auto printed = capture_output({python, "-c", kProbe});
-  if (!printed) return make_error(printed.error().message);
-  json doc = json::parse(*printed, nullptr, false);
-  if (!doc.is_object() || !doc.contains("dists") || !doc["dists"].is_array())
-    return make_error("'" + python + "' printed no distribution list");
-  PythonEnv env;
-  env.python = doc.value("executable", python);
-  for (const auto& d : doc["dists"]) {
-    if (!d.is_array() || d.size() != 3 || !d[0].is_string() || !d[1].is_string() || !d[2].is_array()) continue;
-    PythonEnv::Dist dist{d[0].get<std::string>(), d[1].get<std::string>(), {}};
-    for (const auto& r : d[2])
-      if (r.is_string()) dist.requires_.push_back(r.get<std::string>());
-    std::string key = dist_name(dist.name);
-    if (!key.empty() && !env.dists.count(key)) env.dists.emplace(key, std::move(dist));
-  }
-  return env;
-}
-
 // ---- The streaming matcher ---------------------------------------------------------
 
 namespace {

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "smwatch/python_env.h"
 #include "smwatch/result.h"
 
 namespace smwatch::cli {
@@ -56,24 +57,10 @@ struct LogContext {
   std::string torch_cuda;                       // "12.6" (from +cu126 or "CUDA used to build PyTorch")
 };
 
-// The Python environment the log's packages are checked against
-// (`smwatch explain --python`): installed distributions, versions and their
-// requirements. Names are normalised (lower case, '-' for '_' and '.').
-struct PythonEnv {
-  std::string python;  // the interpreter asked
-  struct Dist {
-    std::string name, version;
-    std::vector<std::string> requires_;  // "transformers>=4.51.0,<4.54", as in METADATA
-  };
-  std::map<std::string, Dist> dists;
-  const Dist* find(std::string_view name) const;
-  // Installed distributions whose requirements name `name`, with that requirement.
-  std::vector<std::pair<std::string, std::string>> required_by(std::string_view name) const;
-};
-// Asks `python` (run without a shell) for its distributions. Error when it cannot run.
-Result<PythonEnv> query_python_env(const std::string& python);
-// Normalised distribution name: "Flash_Attn" -> "flash-attn".
-std::string dist_name(std::string_view name);
+// PythonEnv, query_python_env and dist_name live in inspector/files (smwatch/python_env.h).
+using smwatch::PythonEnv;
+using smwatch::dist_name;
+using smwatch::query_python_env;
 
 class SignatureSet {
  public:
