@@ -174,15 +174,44 @@ void add_target_values(const std::string& spec, std::map<std::string, std::strin
   values["fix_hint"] = fix_hint(target->cc);
 }
 
+// A record field as text: a string, a number, or a flat list of them
+// ("archs": ["sm_80", "sm_90"], a cmdline). Nested containers are not walked
+// (their depth is the log writer's choice, and dump() recurses): "[...]".
 std::string json_value_text(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_null()) return "";
-  if (v.is_array()) {  // "archs": ["sm_80", "sm_90"] or a cmdline
+  if (v.is_array()) {
     std::string out;
-    for (const auto& item : v) out += (out.empty() ? "" : " ") + json_value_text(item);
+    for (const auto& item : v) {
+      if (!out.empty()) out += ' ';
+      out += item.is_string() ? item.get<std::string>() : item.is_structured() ? std::string("[...]") : item.dump();
+    }
     return out;
   }
-  return v.dump();
+  return v.is_structured() ? std::string("{...}") : v.dump();
+}
+
+// The deepest nesting of brackets in `text` outside JSON strings: a log line
+// that nests deeper than any record we read is not parsed as one (the
+// parser's values are freed recursively; 10,000 levels overflow the stack).
+constexpr size_t kMaxRecordDepth = 32;
+bool nests_deeper_than(std::string_view text, size_t limit) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
 }
 
 std::vector<std::string> string_list(const json& sig, const char* key, const std::string& where,
@@ -254,6 +283,16 @@ Result<SignatureSet> SignatureSet::parse(std::string_view json_text, const std::
     if (!text("severity", false, sig->severity) ||
         (sig->severity != "error" && sig->severity != "warning" && sig->severity != "context"))
       return make_error(where + ": \"severity\" must be error, warning or context");
+    // An unbounded lazy quantifier before a literal ("(.+?) which is") makes
+    // std::regex scan to the end of the line from every start: quadratic on
+    // near-miss lines. Such a signature says how far it looks ({0,120}?).
+    for (const std::string* re : {&regex}) {
+      size_t lazy = re->find("*?");
+      if (lazy == std::string::npos) lazy = re->find("+?");
+      if (lazy != std::string::npos && !(lazy > 0 && (*re)[lazy - 1] == '\\'))
+        return make_error(where + ": an unbounded lazy quantifier ('" + re->substr(lazy, 2) +
+                          "'); bound it, e.g. {0,120}? (std::regex backtracks: unbounded is quadratic on near-miss lines)");
+    }
     bool icase = j.value("icase", false);
     try {
       auto flags = std::regex::ECMAScript | std::regex::optimize;
@@ -477,18 +516,18 @@ const NamedLibrary kNamedLibraries[] = {
 struct GpuRule {
   const char* needle;  // lower case
   std::regex re;       // groups: name, then major, minor or sm number (see kind)
-  int kind;            // 0: name only; 1: name, major, minor; 2: sm number only; 3: name, sm number
+  int kind;            // 0: name only; 1: name, major, minor; 2: sm number only (3: name, sm number: scanned)
 };
 const std::vector<GpuRule>& gpu_rules() {
   static const std::vector<GpuRule> rules = [] {
     auto R = [](const char* re) { return std::regex(re, std::regex::ECMAScript | std::regex::optimize); };
     std::vector<GpuRule> r;
-    r.push_back({"nvidia", R(R"(\|\s+\d+\s+(NVIDIA [A-Za-z0-9][A-Za-z0-9 .-]*?)\s+(?:On|Off)\s+\|)"), 0});
-    r.push_back({"capability", R(R"(Found GPU\d+ (.+?) which is of (?:cuda|CUDA|compute) capability (?:\(CC\) )?(\d+)\.(\d+))"), 1});
-    r.push_back({"capability", R(R"(([A-Za-z][^:\n]*?) with CUDA capability sm_(\d+))"), 3});
-    r.push_back({"compute capability", R(R"(Device \d+: (NVIDIA [^,]+), compute capability (\d+)\.(\d+))"), 1});
-    r.push_back({"major=", R(R"(name='([^']+)', major=(\d+), minor=(\d+))"), 1});
-    r.push_back({"gpu ", R(R"(GPU \d+: (NVIDIA [A-Za-z0-9][A-Za-z0-9 .-]*?)\s*(?:\(UUID|$|,))"), 0});
+    // Quantifiers are bounded: std::regex backtracks, and an unbounded one
+    // scans to the end of the line from every start (issue 24 item 13).
+    r.push_back({"nvidia", R(R"(\|\s{1,8}\d{1,3}\s{1,8}(NVIDIA [A-Za-z0-9][A-Za-z0-9 .-]{0,60}?)\s{1,20}(?:On|Off)\s+\|)"), 0});
+    r.push_back({"compute capability", R(R"(Device \d{1,3}: (NVIDIA [^,]{1,80}), compute capability (\d+)\.(\d+))"), 1});
+    r.push_back({"major=", R(R"(name='([^']{1,100})', major=(\d+), minor=(\d+))"), 1});
+    r.push_back({"gpu ", R(R"(GPU \d{1,3}: (NVIDIA [A-Za-z0-9][A-Za-z0-9 .-]{0,60}?)\s*(?:\(UUID|$|,))"), 0});
     r.push_back({"sm_", R(R"((?:gpu-name|--gpu-architecture|-arch)[= ]sm_(\d+)[af]?\b)"), 2});
     r.push_back({"sm_", R(R"('sm_(\d+)[af]?' is not a recognized processor)"), 2});
     r.push_back({"sm_", R(R"(\.target sm_(\d+)[af]?\b)"), 2});
@@ -521,31 +560,97 @@ const VersionRules& version_rules() {
 
 bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
 
+// The two GPU sentences PyTorch prints, read by plain scans (a regex with a
+// lazy name before a literal is quadratic on near-miss lines):
+//   "Found GPU0 <name> which is of cuda capability 6.1" (also "compute
+//   capability (CC) 7.0."), and "<name> with CUDA capability sm_120".
+bool read_digits(std::string_view s, size_t& at, int& out) {
+  size_t start = at;
+  int v = 0;
+  while (at < s.size() && at - start < 4 && std::isdigit(static_cast<unsigned char>(s[at]))) v = v * 10 + (s[at++] - '0');
+  out = v;
+  return at > start;
+}
+bool scan_found_gpu(std::string_view line, std::string& name, int& cc) {
+  for (size_t at = line.find("Found GPU"); at != std::string_view::npos; at = line.find("Found GPU", at + 1)) {
+    size_t p = at + 9;
+    int ordinal = 0;
+    if (!read_digits(line, p, ordinal) || p >= line.size() || line[p] != ' ') continue;
+    const size_t name_start = p + 1;
+    const size_t which = line.substr(name_start, 120).find(" which is of ");
+    if (which == std::string_view::npos || which == 0) continue;
+    p = name_start + which + 13;
+    std::string_view rest = line.substr(p);
+    size_t skip = 0;
+    for (std::string_view w : {"cuda capability ", "CUDA capability ", "compute capability "})
+      if (rest.starts_with(w)) skip = w.size();
+    if (!skip) continue;
+    p += skip;
+    if (line.substr(p).starts_with("(CC) ")) p += 5;
+    int major = 0, minor = 0;
+    if (!read_digits(line, p, major) || p >= line.size() || line[p] != '.') continue;
+    ++p;
+    if (!read_digits(line, p, minor)) continue;
+    name = std::string(line.substr(name_start, which));
+    cc = major * 10 + minor;
+    return true;
+  }
+  return false;
+}
+bool scan_with_capability(std::string_view line, std::string& name, int& cc) {
+  constexpr std::string_view kLit = " with CUDA capability sm_";
+  for (size_t at = line.find(kLit); at != std::string_view::npos; at = line.find(kLit, at + 1)) {
+    size_t p = at + kLit.size();
+    if (!read_digits(line, p, cc)) continue;
+    // The name: back to the last ':' (a logger's prefix), from its first letter.
+    size_t start = line.substr(0, at).find_last_of(':');
+    start = start == std::string_view::npos ? 0 : start + 1;
+    if (at - start > 120) start = at - 120;
+    while (start < at && !std::isalpha(static_cast<unsigned char>(line[start]))) ++start;
+    if (start == at) continue;
+    name = std::string(line.substr(start, at - start));
+    return true;
+  }
+  return false;
+}
+
 // Learns from one line what the whole log says about the stack.
 void learn_context(const std::string& line, const std::string& low, size_t line_no, LogContext& ctx) {
   std::smatch m;
   try {
-    for (const auto& rule : gpu_rules()) {
-      if (!contains(low, rule.needle) || !std::regex_search(line, m, rule.re)) continue;
+    std::string scanned_name;
+    int scanned_cc = 0;
+    const int scanned_kind = scan_found_gpu(line, scanned_name, scanned_cc)         ? 1
+                             : scan_with_capability(line, scanned_name, scanned_cc) ? 3
+                                                                                    : -1;
+    for (size_t r = 0; r <= gpu_rules().size(); ++r) {
       std::string name;
       int cc = 0;
-      if (rule.kind == 0) {
-        name = m[1].str();
-        cc = cc_of_gpu_name(name);
-      } else if (rule.kind == 1) {
-        name = m[1].str();
-        cc = std::stoi(m[2].str()) * 10 + std::stoi(m[3].str());
-      } else if (rule.kind == 2) {
-        cc = std::stoi(m[1].str());
+      int kind = 0;
+      if (r == 0) {  // the scanned sentences come first, as their regexes did
+        if (scanned_kind < 0) continue;
+        kind = scanned_kind;
+        name = scanned_name;
+        cc = scanned_cc;
       } else {
-        name = m[1].str();
-        cc = std::stoi(m[2].str());
+        const GpuRule& rule = gpu_rules()[r - 1];
+        if (!contains(low, rule.needle) || !std::regex_search(line, m, rule.re)) continue;
+        kind = rule.kind;
+        if (kind == 0) {
+          name = m[1].str();
+          cc = cc_of_gpu_name(name);
+        } else if (kind == 1) {
+          name = m[1].str();
+          cc = std::stoi(m[2].str()) * 10 + std::stoi(m[3].str());
+        } else {
+          cc = std::stoi(m[1].str());
+        }
       }
       while (!name.empty() && name.back() == ' ') name.pop_back();
       if (name.size() > 80) name.resize(80);
       if (cc < 10 || cc > 999) cc = 0;
       // A name with its capability beats a bare name; the first GPU named wins otherwise.
-      if (ctx.gpu_cc == 0 || (ctx.gpu_name.empty() && !name.empty()) || (rule.kind == 1 && ctx.gpu_name.empty())) {
+      if (ctx.gpu_cc == 0 || (ctx.gpu_name.empty() && !name.empty()) || (kind == 1 && ctx.gpu_name.empty())) {
         if (!name.empty()) ctx.gpu_name = name;
         if (cc) ctx.gpu_cc = cc;
         ctx.gpu_line = line_no + 1;
@@ -655,6 +760,33 @@ struct ExplainStream::State {
 
 namespace {
 
+// The first absolute path to a shared library on a line ("/x/libfoo.so",
+// "/x/libcudart.so.12"), by a scan from each ".so" back to the path's start:
+// linear, where a regex tried every '/' and scanned on (issue 24 item 13).
+std::string first_so_path(std::string_view line) {
+  auto path_char = [](char c) {
+    return !std::isspace(static_cast<unsigned char>(c)) && c != '\'' && c != '"' && c != '(' && c != ')' && c != ':' &&
+           c != ',';
+  };
+  size_t run_start = 0;  // start of the run of path characters the last ".so" was in
+  for (size_t at = line.find(".so"); at != std::string_view::npos; at = line.find(".so", at + 1)) {
+    size_t end = at + 3;
+    while (end + 1 < line.size() && line[end] == '.' && std::isdigit(static_cast<unsigned char>(line[end + 1]))) {
+      ++end;
+      while (end < line.size() && std::isdigit(static_cast<unsigned char>(line[end]))) ++end;
+    }
+    if (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) || line[end] == '_')) continue;
+    // Back over path characters (never further back than the previous ".so"'s run: linear).
+    size_t start = at;
+    while (start > run_start && path_char(line[start - 1])) --start;
+    run_start = at;
+    const size_t slash = line.substr(start, at - start).find('/');
+    if (slash == std::string_view::npos || at - (start + slash) < 2) continue;
+    return std::string(line.substr(start + slash, end - start - slash));
+  }
+  return {};
+}
+
 constexpr size_t kFrameReach = 60;  // a frame or path further back than this many lines says nothing
 
 void learn_position(ExplainStream::State& st, const PendingLine& pl) {
@@ -689,17 +821,9 @@ void learn_position(ExplainStream::State& st, const PendingLine& pl) {
       break;
     }
   }
-  if (size_t so = line.find(".so"); so != std::string::npos) {
-    static const std::regex kSoPath(R"((/[^\s'"():,]+\.so(?:\.[0-9]+)*)(?![A-Za-z0-9_]))");
-    std::smatch m;
-    try {
-      std::string head = line.substr(0, kMaxMatchChars);
-      if (std::regex_search(head, m, kSoPath)) {
-        st.so_path = m[1].str();
-        st.so_line = pl.number;
-      }
-    } catch (const std::regex_error&) {
-    }
+  if (std::string path = first_so_path(std::string_view(line).substr(0, kMaxMatchChars)); !path.empty()) {
+    st.so_path = std::move(path);
+    st.so_line = pl.number;
   }
   // A C++ error names the library after the message (its stack follows it):
   // findings just before this line that named no package get this one.
@@ -1090,7 +1214,8 @@ void ExplainStream::process_front(bool partial_window) {
       hit.values[sig->captures[g]] = m[g + 1].matched ? m[g + 1].str() : "";
     if (!sig->json_fields.empty()) {
       size_t brace = first.text.find('{');
-      json rec = brace == std::string::npos ? json() : json::parse(first.text.substr(brace), nullptr, false);
+      if (brace == std::string::npos || nests_deeper_than(std::string_view(first.text).substr(brace), kMaxRecordDepth)) continue;
+      json rec = json::parse(first.text.substr(brace), nullptr, false);
       if (!rec.is_object()) continue;  // looked like a record but is not one
       for (const auto& f : sig->json_fields) hit.values[f] = rec.contains(f) ? json_value_text(rec[f]) : "";
     }

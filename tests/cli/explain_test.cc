@@ -4,7 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -373,6 +376,79 @@ TEST(ExplainRobustness, OddInputs) {
   ASSERT_EQ(folded.size(), 1u);
   EXPECT_EQ(folded[0].count, 501u);
   EXPECT_EQ(folded[0].more_lines.size(), kMaxLinesKept);
+}
+
+// Issue 24 item 12: a record-like line with 10,000 nested arrays overflowed
+// the stack (json_value_text recursed). Run on a thread with a 256 KiB stack,
+// as a small-stack host or a sanitizer build has: it must finish.
+TEST(ExplainRobustness, DeepJsonInALogLineDoesNotOverflowTheStack) {
+  const std::string deep = std::string(10000, '[') + std::string(10000, ']');
+  const std::string log = R"j({"type": "failure", "error_name": "x", "archs": )j" + deep + "}\n" +
+                          R"j({"type": "failure", "error_name": "y", "archs": ["sm_80", )j" + "[[1]]" + "]}\n";
+  std::vector<Finding> got;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  struct Job {
+    const std::string* log;
+    std::vector<Finding>* out;
+  } job{&log, &got};
+  pthread_t thread;
+  ASSERT_EQ(pthread_create(&thread, &attr, [](void* p) -> void* {
+              auto* j = static_cast<Job*>(p);
+              *j->out = explain_text(*j->log);
+              return nullptr;
+            }, &job), 0);
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attr);
+  // The deep line is not read as a record; the shallow one is, its nested item shown as "[...]".
+  ASSERT_EQ(got.size(), 1u) << ids(got);
+  EXPECT_EQ(got[0].values.at("error_name"), "y");
+  EXPECT_EQ(got[0].values.at("archs"), "sm_80 [...]");
+}
+
+// Issue 24 item 13: near-miss lines (what a pattern looks for first, not the
+// rest) took 23-30 s per MB. 128 KiB of each must take well under a second
+// now (it took 2-15 s for 100 KB before: bench/bench_explain_nearmiss.sh).
+TEST(ExplainRobustness, NearMissLinesTakeLinearTime) {
+  auto repeat = [](const std::string& piece, size_t times) {
+    std::string line;
+    for (size_t i = 0; i < times; ++i) line += piece;
+    std::string out;
+    while (out.size() < 128 * 1024) out += line + "\n";
+    return out;
+  };
+  const std::pair<const char*, std::string> streams[] = {
+      {"a path with many '/'", repeat("/ab", 650) + ".sox"},
+      {"'with CUDA capability sm_' repeated", repeat("GPU with CUDA capability sm_ ", 70)},
+      {"'Found GPU0 ' repeated", repeat("Found GPU0 NVIDIA ", 110)},
+      {"PyTorch's sentence without a capability",
+       repeat("x with CUDA capability sm_ ", 60) + "is not compatible with the current PyTorch installation"},
+  };
+  for (const auto& [label, text] : streams) {
+    const auto start = std::chrono::steady_clock::now();
+    (void)explain_text(text);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_LT(seconds, 2.0) << label;  // generous for sanitizer builds; was 3-20 s
+  }
+  // The scans still read what the regexes read.
+  auto f = explain_text("lib: /opt/x/lib/libfoo.so.12: cannot open shared object file\n"
+                        "UserWarning: NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current PyTorch installation.\n");
+  const Finding* w = find(f, "pytorch-unsupported-gpu");
+  ASSERT_NE(w, nullptr) << ids(f);
+  EXPECT_NE(w->values.at("log_gpu").find("NVIDIA GeForce RTX 5090 (sm_120)"), std::string::npos) << w->values.at("log_gpu");
+}
+
+TEST(Signatures, UnboundedLazyQuantifiersAreRefused) {
+  auto r = SignatureSet::parse(
+      R"j({"signatures":[{"id":"x","needles":["a"],"title":"t","cause":"c","fix":"f","regex":"(.+?) a","captures":["n"]}]})j",
+      "test.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("unbounded lazy quantifier"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(SignatureSet::parse(
+                  R"j({"signatures":[{"id":"x","needles":["a"],"title":"t","cause":"c","fix":"f","regex":"(.{1,80}?) a","captures":["n"]}]})j",
+                  "test.json")
+                  .ok());
 }
 
 // ---- The command ----------------------------------------------------------
