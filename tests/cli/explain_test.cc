@@ -451,6 +451,67 @@ TEST(Signatures, UnboundedLazyQuantifiersAreRefused) {
                   .ok());
 }
 
+// Issue 21, on real logs of the corpus: facts read right, fixes made of them.
+std::string corpus_body(const std::string& name) {
+  std::istringstream in(slurp(std::string(SMWATCH_CORPUS_DIR) + "/" + name));
+  std::string body;
+  for (std::string line; std::getline(in, line);)
+    if (!line.starts_with("#! ")) body += line + "\n";
+  return body;
+}
+
+TEST(ExplainFacts, ComposePrefixIsNotTheGpuAndAContainerGetsAnImage) {
+  auto f = explain_text(corpus_body("vllm_compose_prefix_5070ti.log"));
+  const Finding* w = find(f, "pytorch-unsupported-gpu");
+  ASSERT_NE(w, nullptr) << ids(f);
+  EXPECT_EQ(w->values.at("gpu"), "NVIDIA GeForce RTX 5070 Ti");  // was "vllm-1  | NVIDIA GeForce RTX 5070 Ti"
+  EXPECT_TRUE(w->fix.starts_with("This log is from a container")) << w->fix;
+  EXPECT_NE(w->fix.find("image"), std::string::npos) << w->fix;
+  // Outside a container the same warning gets the pip line.
+  auto plain = explain_text(corpus_body("h100_torch_cu11_sm37_list.log"));
+  ASSERT_NE(find(plain, "pytorch-unsupported-gpu"), nullptr);
+  EXPECT_EQ(find(plain, "pytorch-unsupported-gpu")->fix.find("container"), std::string::npos);
+}
+
+TEST(ExplainFacts, NewCapabilityWarningAndCoveragePerTorchVersion) {
+  // torch >= 2.9 lists its CCs: a V100 (7.0) under a build starting at 7.5 is below, not "inside".
+  auto f = explain_text(corpus_body("pytorch_new_cc_warning_v100_torch27.log"));
+  const Finding* w = find(f, "pytorch-gpu-too-old");
+  ASSERT_NE(w, nullptr) << ids(f);
+  EXPECT_EQ(w->severity, "error");
+  EXPECT_EQ(w->values.at("range_verdict"), "below");
+  // The knowledge table says which builds still have sm_70: cu126, and cu128 only for torch 2.8-2.10.
+  EXPECT_NE(w->fix.find("cu126 builds of torch 2.6-2.11 (sm_50-sm_90)"), std::string::npos) << w->fix;
+  EXPECT_NE(w->fix.find("cu128 builds of torch 2.8-2.10 (sm_70-sm_120)"), std::string::npos) << w->fix;
+  EXPECT_EQ(w->fix.find("torch 2.7 and 2.11"), std::string::npos) << w->fix;  // those cu128 builds start at 7.5
+  // An Ada card inside the range of a source build stays a warning.
+  auto ada = explain_text(corpus_body("pytorch_range_rtx6000ada_false_negative.log"));
+  ASSERT_NE(find(ada, "pytorch-gpu-too-old"), nullptr);
+  EXPECT_EQ(find(ada, "pytorch-gpu-too-old")->severity, "warning");
+}
+
+TEST(ExplainFacts, TheToolThatFailedChoosesTheFix) {
+  // Triton's bundled ptxas (a path into triton/backends/nvidia/bin), behind vLLM's process prefix.
+  auto thor = explain_text(corpus_body("triton_ptxas_sm110a_thor_vllm.log"));
+  const Finding* t = find(thor, "triton-ptxas-failed");
+  ASSERT_NE(t, nullptr) << ids(thor);
+  EXPECT_EQ(t->values.at("tool"), "ptxas");
+  EXPECT_NE(t->fix.find("TRITON_PTXAS_PATH"), std::string::npos) << t->fix;
+  EXPECT_EQ(t->fix.find("TRITON_PTXAS_BLACKWELL_PATH"), std::string::npos) << t->fix;
+  // TensorRT's hex SM: 0x809 is 8.9, 0x601 is 6.1 (dropped by TensorRT 10: an older one).
+  auto ada = explain_text(corpus_body("tensorrt_sm0x809_rcnn_4090.log"));
+  ASSERT_NE(find(ada, "tensorrt-unsupported-sm"), nullptr) << ids(ada);
+  EXPECT_EQ(find(ada, "tensorrt-unsupported-sm")->values.at("trt_gpu").substr(0, 5), "sm_89");
+  auto pascal = explain_text(corpus_body("tensorrt_sm0x601_1080ti.log"));
+  ASSERT_NE(find(pascal, "tensorrt-unsupported-sm"), nullptr) << ids(pascal);
+  EXPECT_NE(find(pascal, "tensorrt-unsupported-sm")->fix.find("older TensorRT"), std::string::npos);
+  // A cuDNN major is not a CUDA major (the fix named nvidia-cuda-runtime-cu9 before).
+  auto cudnn = explain_text(corpus_body("onnxruntime_libcudnn9_missing.log"));
+  ASSERT_NE(find(cudnn, "libcudart-missing"), nullptr) << ids(cudnn);
+  EXPECT_EQ(find(cudnn, "libcudart-missing")->fix.find("cuda-runtime-cu9"), std::string::npos);
+  EXPECT_NE(find(cudnn, "libcudart-missing")->fix.find("nvidia-cudnn-cu"), std::string::npos);
+}
+
 // ---- The command ----------------------------------------------------------
 
 TEST(ExplainCommand, ExitCodesAndOutput) {
