@@ -35,6 +35,7 @@ run() {
 run "reference: server log lines" "yes '[2025-06-16 10:00:01 TP0] INFO Decode batch. #running-req: 12, #token: 4096, gen throughput (token/s): 812.34'"
 run "reference: 2 KB lines of ordinary words" "line 'INFO Decode batch token ' 85"
 run "a path with many '/' and no .so" "line '/ab' 650; line '.sox' 1"
+run "a .so, then a path with many '/'" "line '/usr/lib/libfoo.so /a' 1 >/dev/null; python3 -c 'import sys; l=\"/usr/lib/x86_64-linux-gnu/ libfoo.so \"+\"/a\"*900+\"\\n\"; sys.stdout.write(l*($bytes//len(l)+1))'"
 run "'with CUDA capability sm_' repeated, no number" "line 'GPU with CUDA capability sm_ ' 70"
 run "'Found GPU0 ' repeated, no 'which is of'" "line 'Found GPU0 NVIDIA ' 110"
 run "PyTorch's warning text repeated, no capability" "line 'x with CUDA capability sm_ ' 60; line 'is not compatible with the current PyTorch installation' 1"
