@@ -776,6 +776,7 @@ struct PendingLine {
   std::string text;  // ANSI stripped, at most kMaxLineBytes
   std::string low;   // lower case, first kMaxMatchChars
   size_t number;     // 0-based
+  bool has_needle = false;  // some signature's needle occurs in it (else no window starting here can match)
 };
 
 struct Record {
@@ -1303,6 +1304,13 @@ void ExplainStream::push_line(std::string_view line) {
   pl.text = strip_log_prefix(strip_ansi(line), ctx_);
   pl.low = lower(std::string_view(pl.text).substr(0, kMaxMatchChars));
   pl.number = line_no_++;
+  if (pl.low.size() >= sigs_.min_needle_)
+    for (const auto& sig : sigs_.signatures_) {
+      if (std::any_of(sig->needles.begin(), sig->needles.end(), [&](const std::string& n) { return contains(pl.low, n); })) {
+        pl.has_needle = true;
+        break;
+      }
+    }
   st_->window.push_back(std::move(pl));
   while (st_->window.size() >= sigs_.max_lines_) process_front(false);
 }
@@ -1476,8 +1484,16 @@ void ExplainStream::process_front(bool partial_window) {
     learn_position(st, first);
   }
 
-  // The window: this line and the ones after it that have arrived.
+  // The window: this line and the ones after it that have arrived. Needles
+  // hold no line break, so a window without a line holding one cannot match:
+  // most lines of a log end here, before any window is built.
   const size_t avail = std::min(st.window.size(), sigs_.max_lines_);
+  bool any_needle = false;
+  for (size_t k = 0; k < avail && !any_needle; ++k) any_needle = st.window[k].has_needle;
+  if (!any_needle) {
+    st.window.pop_front();
+    return;
+  }
   std::string win_low, win_text;
   std::array<size_t, 11> low_end{}, text_end{};  // "lines" is at most 10
   for (size_t k = 0; k < avail; ++k) {
