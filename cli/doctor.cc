@@ -18,6 +18,7 @@
 #include "smwatch/python_env.h"
 #include "smwatch/report.h"
 #include "smwatch/scan.h"
+#include "smwatch/text.h"
 
 
 namespace smwatch::cli {
@@ -50,6 +51,13 @@ int cuda_version_number(const char* text) {
 
 std::string cuda_text(int version) { return fmt::format("{}.{}", version / 1000, (version % 1000) / 10); }
 
+// A string field of the interpreter's answer ("" when absent or not a string:
+// the answer is the interpreter's, not ours).
+std::string text_of(const json& doc, const char* key) {
+  auto it = doc.find(key);
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 }  // namespace
 
 int run_doctor(std::ostream& real_out, const DoctorOptions& options, const std::string& exe_dir) {
@@ -64,7 +72,7 @@ int run_doctor(std::ostream& real_out, const DoctorOptions& options, const std::
   std::vector<Target> targets;
   json gpus = json::array();
   if (!native.driver_found) {
-    out << "Driver:  none: " << native.error << "\n";
+    out << "Driver:  none: " << printable(native.error) << "\n";
   } else {
     out << fmt::format("Driver:  supports CUDA {} and older (cuDriverGetVersion = {})\n", cuda_text(native.driver_version),
                        native.driver_version);
@@ -82,7 +90,7 @@ int run_doctor(std::ostream& real_out, const DoctorOptions& options, const std::
                                                cuda_text(native.driver_version));
     }
     bad = bad || !driver_ok;
-    out << fmt::format("GPU {}:   {}: {}, compute capability {}{}{}\n", gpu.ordinal, gpu.name, t.sm_name(), t.cc_string(),
+    out << fmt::format("GPU {}:   {}: {}, compute capability {}{}{}\n", gpu.ordinal, printable(gpu.name), t.sm_name(), t.cc_string(),
                        gen ? std::string(" (") + gen->gpus + ")" : "", driver_verdict.empty() ? "" : "; " + driver_verdict);
     gpus.push_back({{"ordinal", gpu.ordinal}, {"name", gpu.name}, {"arch", t.sm_name()}, {"cc", t.cc_string()}, {"driver_ok", driver_ok}});
     targets.push_back(t);
@@ -123,21 +131,23 @@ int run_doctor(std::ostream& real_out, const DoctorOptions& options, const std::
   }
   out << "\n";
   if (python.is_null()) {
-    out << "Python:  " << py_error << " (" << choice.origin << "): no Python packages scanned (choose one with --python)\n";
+    out << "Python:  " << printable(py_error) << " (" << printable(choice.origin) << "): no Python packages scanned (choose one with --python)\n";
   } else {
-    out << fmt::format("Python:  {} ({}): {}\n", python.value("executable", ""), python.value("version", ""), choice.origin);
+    out << fmt::format("Python:  {} ({}): {}\n", printable(text_of(python, "executable")), printable(text_of(python, "version")),
+                       printable(choice.origin));
     python["chosen_as"] = choice.origin;
     std::error_code ec;
     for (const auto& d : python["site"]) {
       if (!d.is_string()) continue;
       bool exists = std::filesystem::is_directory(d.get<std::string>(), ec);
-      out << "  site-packages: " << d.get<std::string>() << (exists ? "" : " (absent)") << "\n";
+      out << "  site-packages: " << printable(d.get<std::string>()) << (exists ? "" : " (absent)") << "\n";
       if (exists) paths.push_back(d.get<std::string>());
     }
     std::string pk;
     for (const auto& [name, version] : python["packages"].items())
       pk += (pk.empty() ? "" : ", ") + name + " " + (version.is_string() ? version.get<std::string>() : "");
-    out << "  CUDA-related packages: " << (pk.empty() ? "none" : pk) << "\n";
+    // Names and versions are whatever the environment's METADATA says: never raw to the terminal.
+    out << "  CUDA-related packages: " << (pk.empty() ? "none" : printable(pk)) << "\n";
   }
   doc["python"] = python;
 
@@ -182,9 +192,10 @@ int run_doctor(std::ostream& real_out, const DoctorOptions& options, const std::
   }
 
   ShimSearch shim = find_shim(exe_dir);
-  out << "\nlibsmwatch.so (for `smwatch run`): " << (shim.path.empty() ? "NOT FOUND (" + shim.error + "); looked at:" : shim.path);
+  out << "\nlibsmwatch.so (for `smwatch run`): "
+      << printable(shim.path.empty() ? "NOT FOUND (" + shim.error + "); looked at:" : shim.path);
   if (shim.path.empty())
-    for (const auto& t : shim.tried) out << "\n  " << t;
+    for (const auto& t : shim.tried) out << "\n  " << printable(t);
   out << "\n";
   doc["shim"] = shim.path;
   doc["exit_code"] = code;

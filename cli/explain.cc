@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -55,7 +56,14 @@ const char* const kTargetValues[] = {"sm", "cc", "gpus", "gpu_desc", "first_cuda
 const char* const kContextValues[] = {"log_gpu", "log_sm", "versions", "failing_package", "failing_where",
                                       "importer", "importer_package", "package_fix", "env_note", "env_pin",
                                       "serving_fix", "range_title", "range_cause", "range_fix", "range_verdict",
-                                      "older_line_fix", "failing_in", "so_code"};
+                                      "older_line_fix", "failing_in", "so_code", "log_cc_digits", "container_fix",
+                                      "library_cuda", "library_cuda_major", "bnb_cuda_text", "runtime_wheel", "package",
+                                      // the derives' values ("derive" below)
+                                      "trt_gpu", "trt_known", "trt_fix", "instr_cause", "instr_fix", "ptxas_cause",
+                                      "ptxas_fix", "xformers_cause", "xformers_fix"};
+// C++ readings a signature can ask for ("derive"): each fills the values named above.
+const char* const kDerives[] = {"capability-range", "tensorrt-sm", "arch-specific-instruction", "triton-ptxas",
+                                "xformers-torch"};
 
 struct SignatureSet::Signature {
   std::string id, severity, title, cause, fix;
@@ -70,6 +78,8 @@ struct SignatureSet::Signature {
   std::string demangle;                  // value holding a mangled name, "" = none
   std::vector<std::string> json_fields;  // the line holds a JSON record: these fields become values
   std::vector<std::string> requires_ids, supersedes;
+  std::vector<std::string> hidden_by;  // not reported when one of these matched anywhere in the log
+  std::string package;                 // the distribution whose message this is (value "package" when none captured)
   std::vector<std::string> dedupe;  // values that make two matches different findings
   bool dedupe_set = false;          // "dedupe" given ([] folds every match into one)
 };
@@ -174,15 +184,44 @@ void add_target_values(const std::string& spec, std::map<std::string, std::strin
   values["fix_hint"] = fix_hint(target->cc);
 }
 
+// A record field as text: a string, a number, or a flat list of them
+// ("archs": ["sm_80", "sm_90"], a cmdline). Nested containers are not walked
+// (their depth is the log writer's choice, and dump() recurses): "[...]".
 std::string json_value_text(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_null()) return "";
-  if (v.is_array()) {  // "archs": ["sm_80", "sm_90"] or a cmdline
+  if (v.is_array()) {
     std::string out;
-    for (const auto& item : v) out += (out.empty() ? "" : " ") + json_value_text(item);
+    for (const auto& item : v) {
+      if (!out.empty()) out += ' ';
+      out += item.is_string() ? item.get<std::string>() : item.is_structured() ? std::string("[...]") : item.dump();
+    }
     return out;
   }
-  return v.dump();
+  return v.is_structured() ? std::string("{...}") : v.dump();
+}
+
+// The deepest nesting of brackets in `text` outside JSON strings: a log line
+// that nests deeper than any record we read is not parsed as one (the
+// parser's values are freed recursively; 10,000 levels overflow the stack).
+constexpr size_t kMaxRecordDepth = 32;
+bool nests_deeper_than(std::string_view text, size_t limit) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
 }
 
 std::vector<std::string> string_list(const json& sig, const char* key, const std::string& where,
@@ -214,6 +253,11 @@ SignatureSet::SignatureSet(SignatureSet&&) noexcept = default;
 SignatureSet& SignatureSet::operator=(SignatureSet&&) noexcept = default;
 size_t SignatureSet::size() const { return signatures_.size(); }
 
+const nlohmann::json& SignatureSet::knowledge() const {
+  static const json kNone = json::object();
+  return knowledge_ ? *knowledge_ : kNone;
+}
+
 std::vector<std::string> SignatureSet::ids() const {
   std::vector<std::string> out;
   for (const auto& s : signatures_) out.push_back(s->id);
@@ -227,6 +271,8 @@ Result<SignatureSet> SignatureSet::parse(std::string_view json_text, const std::
     return make_error(origin + ": expected an object with a \"signatures\" list");
   SignatureSet set;
   set.origin_ = origin;
+  if (doc.contains("knowledge") && !doc["knowledge"].is_object()) return make_error(origin + ": \"knowledge\" must be an object");
+  set.knowledge_ = std::make_shared<const json>(doc.value("knowledge", json::object()));
   std::set<std::string> ids;
   size_t index = 0;
   for (const auto& j : doc["signatures"]) {
@@ -254,6 +300,16 @@ Result<SignatureSet> SignatureSet::parse(std::string_view json_text, const std::
     if (!text("severity", false, sig->severity) ||
         (sig->severity != "error" && sig->severity != "warning" && sig->severity != "context"))
       return make_error(where + ": \"severity\" must be error, warning or context");
+    // An unbounded lazy quantifier before a literal ("(.+?) which is") makes
+    // std::regex scan to the end of the line from every start: quadratic on
+    // near-miss lines. Such a signature says how far it looks ({0,120}?).
+    for (const std::string* re : {&regex}) {
+      size_t lazy = re->find("*?");
+      if (lazy == std::string::npos) lazy = re->find("+?");
+      if (lazy != std::string::npos && !(lazy > 0 && (*re)[lazy - 1] == '\\'))
+        return make_error(where + ": an unbounded lazy quantifier ('" + re->substr(lazy, 2) +
+                          "'); bound it, e.g. {0,120}? (std::regex backtracks: unbounded is quadratic on near-miss lines)");
+    }
     bool icase = j.value("icase", false);
     try {
       auto flags = std::regex::ECMAScript | std::regex::optimize;
@@ -272,13 +328,17 @@ Result<SignatureSet> SignatureSet::parse(std::string_view json_text, const std::
         return make_error(where + ": bad \"unless\" regex: " + e.what());
       }
     }
-    if (!text("derive", false, sig->derive) || (!sig->derive.empty() && sig->derive != "capability-range"))
-      return make_error(where + ": \"derive\" must be \"capability-range\"");
+    if (!text("derive", false, sig->derive) ||
+        (!sig->derive.empty() && std::find(std::begin(kDerives), std::end(kDerives), sig->derive) == std::end(kDerives)))
+      return make_error(where + ": \"derive\" must be one of capability-range, tensorrt-sm, arch-specific-instruction, "
+                                "triton-ptxas, xformers-torch");
     std::string error;
     sig->captures = string_list(j, "captures", where, error);
     sig->json_fields = string_list(j, "json", where, error);
     sig->requires_ids = string_list(j, "requires", where, error);
     sig->supersedes = string_list(j, "supersedes", where, error);
+    sig->hidden_by = string_list(j, "hidden_by", where, error);
+    if (!text("package", false, sig->package)) return make_error(where + ": \"package\" must be a string");
     sig->dedupe = string_list(j, "dedupe", where, error);
     sig->dedupe_set = j.contains("dedupe");
     for (auto& n : string_list(j, "needles", where, error)) sig->needles.push_back(lower(n));
@@ -316,7 +376,7 @@ Result<SignatureSet> SignatureSet::parse(std::string_view json_text, const std::
     set.signatures_.push_back(std::move(sig));
   }
   for (const auto& sig : set.signatures_)
-    for (const auto* list : {&sig->requires_ids, &sig->supersedes})
+    for (const auto* list : {&sig->requires_ids, &sig->supersedes, &sig->hidden_by})
       for (const auto& id : *list)
         if (!ids.count(id)) return make_error(origin + ": signature '" + sig->id + "' refers to unknown id '" + id + "'");
   return set;
@@ -477,18 +537,20 @@ const NamedLibrary kNamedLibraries[] = {
 struct GpuRule {
   const char* needle;  // lower case
   std::regex re;       // groups: name, then major, minor or sm number (see kind)
-  int kind;            // 0: name only; 1: name, major, minor; 2: sm number only; 3: name, sm number
+  int kind;            // 0: name only; 1: name, major, minor; 2: sm number only (3: name, sm number: scanned)
 };
 const std::vector<GpuRule>& gpu_rules() {
   static const std::vector<GpuRule> rules = [] {
     auto R = [](const char* re) { return std::regex(re, std::regex::ECMAScript | std::regex::optimize); };
     std::vector<GpuRule> r;
-    r.push_back({"nvidia", R(R"(\|\s+\d+\s+(NVIDIA [A-Za-z0-9][A-Za-z0-9 .-]*?)\s+(?:On|Off)\s+\|)"), 0});
-    r.push_back({"capability", R(R"(Found GPU\d+ (.+?) which is of (?:cuda|CUDA|compute) capability (?:\(CC\) )?(\d+)\.(\d+))"), 1});
-    r.push_back({"capability", R(R"(([A-Za-z][^:\n]*?) with CUDA capability sm_(\d+))"), 3});
-    r.push_back({"compute capability", R(R"(Device \d+: (NVIDIA [^,]+), compute capability (\d+)\.(\d+))"), 1});
-    r.push_back({"major=", R(R"(name='([^']+)', major=(\d+), minor=(\d+))"), 1});
-    r.push_back({"gpu ", R(R"(GPU \d+: (NVIDIA [A-Za-z0-9][A-Za-z0-9 .-]*?)\s*(?:\(UUID|$|,))"), 0});
+    // Quantifiers are bounded: std::regex backtracks, and an unbounded one
+    // scans to the end of the line from every start (issue 24 item 13).
+    r.push_back({"nvidia", R(R"(\|\s{1,8}\d{1,3}\s{1,8}(NVIDIA [A-Za-z0-9][A-Za-z0-9 .-]{0,60}?)\s{1,20}(?:On|Off)\s+\|)"), 0});
+    r.push_back({"compute capability", R(R"(Device \d{1,3}: (NVIDIA [^,]{1,80}), compute capability (\d+)\.(\d+))"), 1});
+    r.push_back({"major=", R(R"(name='([^']{1,100})', major=(\d+), minor=(\d+))"), 1});
+    r.push_back({"gpu ", R(R"(GPU [\d,]{1,8}: (NVIDIA [A-Za-z0-9][A-Za-z0-9 .-]{0,60}?)\s*(?:\(UUID|$|,))"), 0});
+    // Prose: "GPU: RTX 5090", "GPU Type : RTX 3060", "**NVIDIA GPU**: RTX 4080" (kind 4: only a name the GPU table knows).
+    r.push_back({"gpu", R(R"((?:^|[^A-Za-z0-9])GPU(?: [Tt]ype| [Mm]odel)?\**\s{0,3}:\s{0,3}\**\s{0,3}([A-Za-z0-9][A-Za-z0-9 .-]{1,40}))"), 4});
     r.push_back({"sm_", R(R"((?:gpu-name|--gpu-architecture|-arch)[= ]sm_(\d+)[af]?\b)"), 2});
     r.push_back({"sm_", R(R"('sm_(\d+)[af]?' is not a recognized processor)"), 2});
     r.push_back({"sm_", R(R"(\.target sm_(\d+)[af]?\b)"), 2});
@@ -508,7 +570,7 @@ const VersionRules& version_rules() {
       return std::regex(re, f);
     };
     VersionRules r;
-    r.package = R(R"((?:^|[^A-Za-z0-9_./-])(torch|pytorch|vllm|sglang|sgl[-_]kernel|triton|flashinfer(?:[-_]python)?|transformers|xformers|flash[-_]attn|bitsandbytes|compressed[-_]tensors|nccl|llama[-_]cpp[-_]python|jax|jaxlib)(?: API server)?(?:\s+version)?(?:==|\s*[:=]\s*|\s+|-)v?(\d+\.\d+(?:\.\d+)*(?:\.?(?:post|dev|rc)\d+)*(?:\+[A-Za-z0-9.]+)?)(?![\w.]))", true);
+    r.package = R(R"((?:^|[^A-Za-z0-9_./-])(torch|pytorch|vllm|sglang|sgl[-_]kernel|triton|flashinfer(?:[-_]python)?|transformers|xformers|flash[-_]attn|bitsandbytes|compressed[-_]tensors|nccl|llama[-_]cpp[-_]python|jax|jaxlib)(?: API server)?(?:\s+version)?(?:==|\s*[:=]\s*|\s+|-)v?(\d+\.\d+(?:\.\d+)*(?:\.?(?:post|dev|rc)\d+)*(?:\+[A-Za-z0-9.]+)?)(?![\w.+]))", true);
     r.driver = R(R"((?:Driver Version|driver version)\s*:?\s*(\d{3}\.\d+(?:\.\d+)?))", true);
     r.nvsmi_cuda = R(R"(CUDA Version\s*:\s*(\d+\.\d+))");
     r.driver_number = R(R"(cudaDriverVersion\s*[:=]?\s*(\d{4,5}))");
@@ -521,31 +583,113 @@ const VersionRules& version_rules() {
 
 bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
 
+// The two GPU sentences PyTorch prints, read by plain scans (a regex with a
+// lazy name before a literal is quadratic on near-miss lines):
+//   "Found GPU0 <name> which is of cuda capability 6.1" (also "compute
+//   capability (CC) 7.0."), and "<name> with CUDA capability sm_120".
+bool read_digits(std::string_view s, size_t& at, int& out) {
+  size_t start = at;
+  int v = 0;
+  while (at < s.size() && at - start < 4 && std::isdigit(static_cast<unsigned char>(s[at]))) v = v * 10 + (s[at++] - '0');
+  out = v;
+  return at > start;
+}
+bool scan_found_gpu(std::string_view line, std::string& name, int& cc) {
+  for (size_t at = line.find("Found GPU"); at != std::string_view::npos; at = line.find("Found GPU", at + 1)) {
+    size_t p = at + 9;
+    int ordinal = 0;
+    if (!read_digits(line, p, ordinal) || p >= line.size() || line[p] != ' ') continue;
+    const size_t name_start = p + 1;
+    const size_t which = line.substr(name_start, 120).find(" which is of ");
+    if (which == std::string_view::npos || which == 0) continue;
+    p = name_start + which + 13;
+    std::string_view rest = line.substr(p);
+    size_t skip = 0;
+    for (std::string_view w : {"cuda capability ", "CUDA capability ", "compute capability "})
+      if (rest.starts_with(w)) skip = w.size();
+    if (!skip) continue;
+    p += skip;
+    if (line.substr(p).starts_with("(CC) ")) p += 5;
+    int major = 0, minor = 0;
+    if (!read_digits(line, p, major) || p >= line.size() || line[p] != '.') continue;
+    ++p;
+    if (!read_digits(line, p, minor)) continue;
+    name = std::string(line.substr(name_start, which));
+    cc = major * 10 + minor;
+    return true;
+  }
+  return false;
+}
+bool scan_with_capability(std::string_view line, std::string& name, int& cc) {
+  constexpr std::string_view kLit = " with CUDA capability sm_";
+  for (size_t at = line.find(kLit); at != std::string_view::npos; at = line.find(kLit, at + 1)) {
+    size_t p = at + kLit.size();
+    if (!read_digits(line, p, cc)) continue;
+    // The name: back to the last ':' (a logger's prefix), from its first letter.
+    size_t start = line.substr(0, at).find_last_of(':');
+    start = start == std::string_view::npos ? 0 : start + 1;
+    if (at - start > 120) start = at - 120;
+    while (start < at && !std::isalpha(static_cast<unsigned char>(line[start]))) ++start;
+    if (start == at) continue;
+    name = std::string(line.substr(start, at - start));
+    return true;
+  }
+  return false;
+}
+
 // Learns from one line what the whole log says about the stack.
 void learn_context(const std::string& line, const std::string& low, size_t line_no, LogContext& ctx) {
   std::smatch m;
   try {
-    for (const auto& rule : gpu_rules()) {
-      if (!contains(low, rule.needle) || !std::regex_search(line, m, rule.re)) continue;
+    std::string scanned_name;
+    int scanned_cc = 0;
+    const int scanned_kind = scan_found_gpu(line, scanned_name, scanned_cc)         ? 1
+                             : scan_with_capability(line, scanned_name, scanned_cc) ? 3
+                                                                                    : -1;
+    for (size_t r = 0; r <= gpu_rules().size(); ++r) {
       std::string name;
       int cc = 0;
-      if (rule.kind == 0) {
-        name = m[1].str();
-        cc = cc_of_gpu_name(name);
-      } else if (rule.kind == 1) {
-        name = m[1].str();
-        cc = std::stoi(m[2].str()) * 10 + std::stoi(m[3].str());
-      } else if (rule.kind == 2) {
-        cc = std::stoi(m[1].str());
+      int kind = 0;
+      if (r == 0) {  // the scanned sentences come first, as their regexes did
+        if (scanned_kind < 0) continue;
+        kind = scanned_kind;
+        name = scanned_name;
+        cc = scanned_cc;
       } else {
-        name = m[1].str();
-        cc = std::stoi(m[2].str());
+        const GpuRule& rule = gpu_rules()[r - 1];
+        if (!contains(low, rule.needle) || !std::regex_search(line, m, rule.re)) continue;
+        kind = rule.kind;
+        if (kind == 0) {
+          name = m[1].str();
+          cc = cc_of_gpu_name(name);
+        } else if (kind == 1) {
+          name = m[1].str();
+          cc = std::stoi(m[2].str()) * 10 + std::stoi(m[3].str());
+        } else if (kind == 4) {
+          name = m[1].str();
+          cc = cc_of_gpu_name(name);
+          // Prose counts only for a GPU the table knows, and never over a tool's word.
+          if (!cc || ctx.gpu_cc) continue;
+          while (!name.empty() && name.back() == ' ') name.pop_back();
+          ctx.gpu_name = name;
+          ctx.gpu_cc = cc;
+          ctx.gpu_line = line_no + 1;
+          ctx.gpu_from_prose = true;
+          break;
+        } else {
+          cc = std::stoi(m[1].str());
+        }
       }
       while (!name.empty() && name.back() == ' ') name.pop_back();
       if (name.size() > 80) name.resize(80);
       if (cc < 10 || cc > 999) cc = 0;
       // A name with its capability beats a bare name; the first GPU named wins otherwise.
-      if (ctx.gpu_cc == 0 || (ctx.gpu_name.empty() && !name.empty()) || (rule.kind == 1 && ctx.gpu_name.empty())) {
+      if (ctx.gpu_from_prose && cc) {  // a tool's word beats prose
+        ctx.gpu_name.clear();
+        ctx.gpu_cc = 0;
+        ctx.gpu_from_prose = false;
+      }
+      if (ctx.gpu_cc == 0 || (ctx.gpu_name.empty() && !name.empty()) || (kind == 1 && ctx.gpu_name.empty())) {
         if (!name.empty()) ctx.gpu_name = name;
         if (cc) ctx.gpu_cc = cc;
         ctx.gpu_line = line_no + 1;
@@ -553,6 +697,24 @@ void learn_context(const std::string& line, const std::string& low, size_t line_
         ctx.gpu_name = name;
       }
       break;
+    }
+    if (!ctx.container) {
+      static const char* const kContainerHints[] = {"docker run", "docker compose", "docker-compose", "nvcr.io/",
+                                                    "nvidia/cuda:", "vllm/vllm-openai", "lmsysorg/sglang", "/.dockerenv"};
+      for (const char* hint : kContainerHints)
+        if (contains(low, hint)) {
+          ctx.container = true;
+          ctx.container_why = std::string("'") + hint + "' on line " + std::to_string(line_no + 1);
+          break;
+        }
+      // A container's shell prompt: root@ and 12 hex digits (the container id).
+      if (size_t at = line.find("root@"); !ctx.container && at != std::string::npos && line.size() > at + 18 &&
+                                          line[at + 17] == ':' &&
+                                          std::all_of(line.begin() + at + 5, line.begin() + at + 17,
+                                                      [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
+        ctx.container = true;
+        ctx.container_why = "a container's prompt (" + line.substr(at, 17) + ") on line " + std::to_string(line_no + 1);
+      }
     }
     const VersionRules& v = version_rules();
     static const char* const kVersionNeedles[] = {"torch", "vllm", "sglang", "sgl", "triton", "flashinfer",
@@ -606,51 +768,6 @@ std::string context_versions(const LogContext& ctx) {
 
 }  // namespace
 
-// ---- The Python environment ------------------------------------------------------
-
-std::string dist_name(std::string_view name) {
-  std::string out;
-  for (char c : name) {
-    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out += (l == '_' || l == '.') ? '-' : l;
-  }
-  return out;
-}
-
-const PythonEnv::Dist* PythonEnv::find(std::string_view name) const {
-  auto it = dists.find(dist_name(name));
-  return it == dists.end() ? nullptr : &it->second;
-}
-
-std::vector<std::pair<std::string, std::string>> PythonEnv::required_by(std::string_view name) const {
-  const std::string want = dist_name(name);
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [key, d] : dists) {
-    for (const auto& req : d.requires_) {
-      size_t end = 0;
-      while (end < req.size() && (std::isalnum(static_cast<unsigned char>(req[end])) || req[end] == '-' ||
-                                  req[end] == '_' || req[end] == '.'))
-        ++end;
-      if (dist_name(req.substr(0, end)) != want) continue;
-      out.emplace_back(d.name, req.substr(0, req.find(';')));
-    }
-  }
-  return out;
-}
-
-Result<PythonEnv> query_python_env(const std::string& python) {
-  auto probe = probe_python(python);  // its answer checked field by field
-  if (!probe) return make_error(probe.error().message);
-  PythonEnv env;
-  env.python = probe->executable.empty() ? python : probe->executable;
-  for (auto& d : probe->dists) {
-    PythonEnv::Dist dist{std::move(d.name), std::move(d.version), std::move(d.requires_)};
-    std::string key = dist_name(dist.name);
-    if (!key.empty() && !env.dists.count(key)) env.dists.emplace(key, std::move(dist));
-  }
-  return env;
-}
-
 // ---- The streaming matcher ---------------------------------------------------------
 
 namespace {
@@ -659,6 +776,7 @@ struct PendingLine {
   std::string text;  // ANSI stripped, at most kMaxLineBytes
   std::string low;   // lower case, first kMaxMatchChars
   size_t number;     // 0-based
+  bool has_needle = false;  // some signature's needle occurs in it (else no window starting here can match)
 };
 
 struct Record {
@@ -700,6 +818,33 @@ struct ExplainStream::State {
 
 namespace {
 
+// The first absolute path to a shared library on a line ("/x/libfoo.so",
+// "/x/libcudart.so.12"), by a scan from each ".so" back to the path's start:
+// linear, where a regex tried every '/' and scanned on (issue 24 item 13).
+std::string first_so_path(std::string_view line) {
+  auto path_char = [](char c) {
+    return !std::isspace(static_cast<unsigned char>(c)) && c != '\'' && c != '"' && c != '(' && c != ')' && c != ':' &&
+           c != ',';
+  };
+  size_t run_start = 0;  // start of the run of path characters the last ".so" was in
+  for (size_t at = line.find(".so"); at != std::string_view::npos; at = line.find(".so", at + 1)) {
+    size_t end = at + 3;
+    while (end + 1 < line.size() && line[end] == '.' && std::isdigit(static_cast<unsigned char>(line[end + 1]))) {
+      ++end;
+      while (end < line.size() && std::isdigit(static_cast<unsigned char>(line[end]))) ++end;
+    }
+    if (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) || line[end] == '_')) continue;
+    // Back over path characters (never further back than the previous ".so"'s run: linear).
+    size_t start = at;
+    while (start > run_start && path_char(line[start - 1])) --start;
+    run_start = at;
+    const size_t slash = line.substr(start, at - start).find('/');
+    if (slash == std::string_view::npos || at - (start + slash) < 2) continue;
+    return std::string(line.substr(start + slash, end - start - slash));
+  }
+  return {};
+}
+
 constexpr size_t kFrameReach = 60;  // a frame or path further back than this many lines says nothing
 
 void learn_position(ExplainStream::State& st, const PendingLine& pl) {
@@ -734,17 +879,9 @@ void learn_position(ExplainStream::State& st, const PendingLine& pl) {
       break;
     }
   }
-  if (size_t so = line.find(".so"); so != std::string::npos) {
-    static const std::regex kSoPath(R"((/[^\s'"():,]+\.so(?:\.[0-9]+)*)(?![A-Za-z0-9_]))");
-    std::smatch m;
-    try {
-      std::string head = line.substr(0, kMaxMatchChars);
-      if (std::regex_search(head, m, kSoPath)) {
-        st.so_path = m[1].str();
-        st.so_line = pl.number;
-      }
-    } catch (const std::regex_error&) {
-    }
+  if (std::string path = first_so_path(std::string_view(line).substr(0, kMaxMatchChars)); !path.empty()) {
+    st.so_path = std::move(path);
+    st.so_line = pl.number;
   }
   // A C++ error names the library after the message (its stack follows it):
   // findings just before this line that named no package get this one.
@@ -854,8 +991,150 @@ std::string package_fix(const LogContext& ctx, int cc, const std::string& pkg) {
   return fix_hint(static_cast<uint16_t>(cc), pkg);
 }
 
+// ---- Derived values: fixes made of the knowledge tables -----------------------
+
+const json& knowledge_rows(const json& kn, const char* key) {
+  static const json kEmpty = json::array();
+  auto it = kn.find(key);
+  return it != kn.end() && it->is_array() ? *it : kEmpty;
+}
+std::string row_text(const json& row, const char* key) {
+  auto it = row.find(key);
+  return it != row.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+// The row whose [cc_min, cc_max] holds cc.
+const json* row_for_cc(const json& rows, int cc) {
+  for (const auto& row : rows)
+    if (row.is_object() && row.value("cc_min", 0) <= cc && cc <= row.value("cc_max", 0)) return &row;
+  return nullptr;
+}
+std::string gpu_desc(int cc) {
+  const GpuGeneration* gen = cc ? find_generation(static_cast<uint16_t>(cc)) : nullptr;
+  return "sm_" + std::to_string(cc) + (gen ? std::string(" (") + gen->gpus + ")" : std::string());
+}
+int int_of(const std::string& s, int base = 10) {
+  int v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v, base);
+  return v;
+}
+
+// The PyTorch builds that still include `cc`, from the knowledge table
+// ("torch_builds": line, torch versions, oldest and newest architecture).
+std::string torch_lines_for(const json& kn, int cc) {
+  std::string out;
+  for (const auto& row : knowledge_rows(kn, "torch_builds")) {
+    if (!row.is_object() || row.value("cc_min", 0) > cc || cc > row.value("cc_max", 0)) continue;
+    out += (out.empty() ? "" : "; ") + row_text(row, "line") + " builds of torch " + row_text(row, "torch") + " (sm_" +
+           std::to_string(row.value("cc_min", 0)) + "-sm_" + std::to_string(row.value("cc_max", 0)) + ")";
+  }
+  return out;
+}
+
+// TensorRT's "Target GPU SM 120 is not supported", "Unsupported SM: 0x809"
+// (major and minor in hex digits), or the bare assertion (the log's GPU, if any).
+void derive_tensorrt(std::map<std::string, std::string>& v, const LogContext& ctx, const json& kn) {
+  int cc = 0;
+  if (!first_nonempty(v, "sm_dec").empty()) cc = int_of(v["sm_dec"]);
+  else if (!first_nonempty(v, "sm_hex").empty()) {
+    const int hex = int_of(v["sm_hex"], 16);
+    cc = (hex >> 8) * 10 + (hex & 0xff);
+  }
+  if (!cc) cc = ctx.gpu_cc;
+  v["trt_gpu"] = cc ? gpu_desc(cc) : "";
+  v["trt_known"] = cc ? "The GPU is " + gpu_desc(cc) + "." : "";
+  const json* row = cc ? row_for_cc(knowledge_rows(kn, "tensorrt"), cc) : nullptr;
+  if (row && !row_text(*row, "last").empty())
+    v["trt_fix"] = "Use an older TensorRT: " + row_text(*row, "last") + " was the last release for " + gpu_desc(cc) + " (" +
+                   row_text(*row, "source") + "); or run on a newer GPU.";
+  else if (row)
+    v["trt_fix"] = "Install a newer TensorRT: " + row_text(*row, "first") + " or newer supports " + gpu_desc(cc) + " (" +
+                   row_text(*row, "source") + "); it needs the CUDA version its release notes name, and engines must be rebuilt with it.";
+  else
+    v["trt_fix"] = std::string(cc ? "Install a TensorRT release whose support matrix lists " + gpu_desc(cc)
+                                  : "Find the GPU's compute capability (nvidia-smi --query-gpu=compute_cap --format=csv) and install a TensorRT release whose support matrix lists it") +
+                   ": a newer TensorRT for a newer GPU, an older TensorRT for a GPU a release has dropped (TensorRT 8.6 dropped Kepler and Maxwell, 10.0 Pascal); engines must be rebuilt with it.";
+}
+
+// ptxas: "Instruction 'wgmma.fence' not supported on .target 'sm_120'".
+void derive_instruction(std::map<std::string, std::string>& v, const json& kn) {
+  const std::string instr = first_nonempty(v, "instruction"), arch = first_nonempty(v, "arch");
+  std::string only, source;
+  for (const auto& row : knowledge_rows(kn, "arch_specific_instructions"))
+    if (row.is_object() && instr.starts_with(row_text(row, "prefix"))) {
+      only = row_text(row, "only");
+      source = row_text(row, "source");
+      break;
+    }
+  const bool generic = !arch.empty() && arch.back() != 'a' && arch.back() != 'f';
+  if (!only.empty() && (" " + only + " ").find(" " + arch + "a ") == std::string::npos && (" " + only + " ").find(" " + arch + " ") == std::string::npos) {
+    v["instr_cause"] = "'" + instr + "' exists only on " + only + " (" + source + "): no target for " + arch +
+                       " has it, so kernels written with it cannot be built for " + arch + ".";
+    v["instr_fix"] = "Do not build those kernels for " + arch + ": when " + arch + " is the GPU, leave the " + only +
+                     " architectures out of TORCH_CUDA_ARCH_LIST / CMAKE_CUDA_ARCHITECTURES (the list says what to build; " +
+                     "'9.0' with sm_90a kernels makes ptxas assemble them for the other targets too), or use a release that has " + arch + " kernels.";
+  } else {
+    const std::string target = generic ? arch + "a" : arch;
+    v["instr_cause"] = "'" + instr + "' is an architecture-specific feature: ptxas accepts it only for the 'a' target (" + target +
+                       "), whose code runs on that one GPU generation, not for the portable " + arch + ".";
+    v["instr_fix"] = "Build for " + target + ": -gencode arch=compute_" + target.substr(3) + ",code=" + target +
+                     " (TORCH_CUDA_ARCH_LIST=\"" + std::to_string(int_of(target.substr(3)) / 10) + "." +
+                     std::to_string(int_of(target.substr(3)) % 10) + "a\", CMAKE_CUDA_ARCHITECTURES=" + target.substr(3) +
+                     "), as the project's own build does for that GPU; or a release built that way.";
+  }
+}
+
+// Triton ran its ptxas (the bundled one, ptxas-blackwell for sm_100 and newer
+// in Triton 3.6+, or TRITON_PTXAS_PATH's) and it failed for the GPU.
+void derive_triton_ptxas(std::map<std::string, std::string>& v, const LogContext& ctx, const json& kn) {
+  const std::string tool = first_nonempty(v, "tool"), path = first_nonempty(v, "ptxas_path"), sm = first_nonempty(v, "sm");
+  const std::string first_cuda = first_nonempty(v, "first_cuda").empty() ? "a newer CUDA" : "CUDA " + v["first_cuda"];
+  const int cc = int_of(first_nonempty(v, "cc").empty() ? "0" : std::to_string(int_of(v["cc"]) * 10 + int_of(v["cc"].substr(v["cc"].find('.') + 1))));
+  std::string triton_first;
+  if (const json* row = row_for_cc(knowledge_rows(kn, "triton_ptxas"), cc))
+    triton_first = "triton " + row_text(*row, "first") + " or newer (" + row_text(*row, "source") + ")";
+  auto tv = ctx.versions.find("triton");
+  const std::string have = tv == ctx.versions.end() ? std::string("this Triton") : "triton " + tv->second;
+  const bool bundled = path.find("triton/backends/nvidia/bin") != std::string::npos ||
+                       path.find("triton\\\\backends\\\\nvidia\\\\bin") != std::string::npos ||
+                       path.find("triton\\backends\\nvidia\\bin") != std::string::npos;
+  if (tool == "ptxas-blackwell") {
+    v["ptxas_cause"] = have + " compiles for sm_100 and newer with ptxas-blackwell (Triton 3.6+), the one it bundles or TRITON_PTXAS_BLACKWELL_PATH's; it failed for " + sm + ". TRITON_PTXAS_PATH is not used for these GPUs.";
+    v["ptxas_fix"] = "export TRITON_PTXAS_BLACKWELL_PATH=<" + first_cuda + " or newer>/bin/ptxas (not TRITON_PTXAS_PATH), or upgrade triton" +
+                     (triton_first.empty() ? std::string() : " (" + triton_first + ")") + ".";
+  } else if (bundled) {
+    v["ptxas_cause"] = "The ptxas bundled with " + have + " (" + path + ") exited with status " + first_nonempty(v, "status") +
+                       " for " + sm + ": a ptxas from a CUDA older than " + first_cuda + " does not know " + sm + " (its own message, above the traceback, says so).";
+    v["ptxas_fix"] = "Upgrade triton to one whose bundled ptxas knows " + sm + (triton_first.empty() ? std::string() : " (" + triton_first + ")") +
+                     ", or point Triton at a newer ptxas: export TRITON_PTXAS_PATH=<" + first_cuda + " or newer>/bin/ptxas.";
+  } else {
+    v["ptxas_cause"] = "Triton ran the ptxas at " + path + " (TRITON_PTXAS_PATH or the CUDA toolkit it found) and it exited with status " +
+                       first_nonempty(v, "status") + " for " + sm + ": if that CUDA is older than " + first_cuda +
+                       " it does not know " + sm + "; otherwise ptxas's own message (above the traceback) says why.";
+    v["ptxas_fix"] = "Point TRITON_PTXAS_PATH at a ptxas from " + first_cuda + " or newer, or unset it to use the one Triton bundles" +
+                     (triton_first.empty() ? std::string() : " (" + triton_first + " for " + sm + ")") + ".";
+  }
+}
+
+// xFormers: "built for: PyTorch 2.1.2+cu121 with CUDA 1201 (you have 2.1.2+cpu)".
+void derive_xformers(std::map<std::string, std::string>& v) {
+  const std::string built = first_nonempty(v, "built_torch"), have = first_nonempty(v, "have_torch");
+  const std::string cuda = first_nonempty(v, "built_cuda");
+  const std::string line = cuda.size() >= 3 ? "cu" + cuda.substr(0, cuda.size() - 2) + cuda.substr(cuda.size() - 1) : "";
+  if (have.find("+cpu") != std::string::npos || (have.find('+') == std::string::npos && have == built.substr(0, built.find('+')))) {
+    v["xformers_cause"] = "torch " + have + " is a CPU-only build (no '+cuXXX'): xformers' CUDA kernels need a CUDA build of the same torch.";
+    v["xformers_fix"] = "torch " + have + " is the CPU build: install the CUDA build of torch that xformers was built for: pip install torch==" + built.substr(0, built.find('+')) +
+                        (line.empty() ? std::string() : " --index-url https://download.pytorch.org/whl/" + line) + " (then reinstall xformers if pip replaced it).";
+  } else {
+    v["xformers_cause"] = "xformers' C++/CUDA extensions are built against one torch release; with torch " + have +
+                          " they do not load, and memory-efficient attention, SwiGLU and the other ops fall back or fail.";
+    v["xformers_fix"] = "Install the xformers release built for torch " + have +
+                        " (pip install -U xformers --index-url https://download.pytorch.org/whl/<the +cuXXX of your torch> picks it), or install torch " + built +
+                        " that this xformers was built for; install the two together so that pip keeps them matched.";
+  }
+}
+
 // PyTorch's "Found GPU0 X which is of cuda capability 12.1 ... (8.0) - (12.0)": read the range.
-void derive_capability_range(std::map<std::string, std::string>& v) {
+void derive_capability_range(std::map<std::string, std::string>& v, const json& kn) {
   auto num = [](const std::string& s) {
     size_t dot = s.find('.');
     if (dot == std::string::npos) return 0;
@@ -880,6 +1159,29 @@ void derive_capability_range(std::map<std::string, std::string>& v) {
     if (hi_sm) v["max_cc"] = std::to_string(hi_sm / 10) + "." + std::to_string(hi_sm % 10);
     if (first_nonempty(v, "cc_text").empty() && !first_nonempty(v, "cc").empty()) v["cc_text"] = v["cc"];
   }
+  // torch >= 2.9 lists what it was built for instead: "- 7.5 which supports hardware CC >=7.5,<8.0".
+  bool listed_inside = false;
+  if (first_nonempty(v, "min_cc").empty() && !first_nonempty(v, "cc_list").empty()) {
+    const int dev = num(first_nonempty(v, "cc_text"));
+    int lo_l = 0, hi_l = 0;
+    std::istringstream rows(v["cc_list"]);
+    for (std::string row; std::getline(rows, row);) {
+      size_t ge = row.find(">="), lt = row.find(",<");
+      if (ge == std::string::npos || lt == std::string::npos) continue;
+      const int a = num(row.substr(ge + 2, lt - ge - 2));
+      std::string b_text = row.substr(lt + 2);
+      b_text = b_text.substr(0, b_text.find_first_not_of("0123456789."));
+      const int b = num(b_text);
+      if (!a || !b) continue;
+      lo_l = lo_l ? std::min(lo_l, a) : a;
+      hi_l = std::max(hi_l, b - 1);
+      const bool excepted = row.find("except") != std::string::npos &&
+                            row.find(std::to_string(dev / 10) + "." + std::to_string(dev % 10), row.find("except")) != std::string::npos;
+      if (dev >= a && dev < b && !excepted) listed_inside = true;
+    }
+    if (lo_l) v["min_cc"] = std::to_string(lo_l / 10) + "." + std::to_string(lo_l % 10);
+    if (hi_l && !listed_inside && dev > hi_l) v["max_cc"] = std::to_string(hi_l / 10) + "." + std::to_string(hi_l % 10);
+  }
   int cc = num(first_nonempty(v, "cc_text")), lo = num(first_nonempty(v, "min_cc")), hi = num(first_nonempty(v, "max_cc"));
   std::string gpu = first_nonempty(v, "gpu"), sm = "sm_" + std::to_string(cc);
   if (!cc) return;
@@ -895,9 +1197,20 @@ void derive_capability_range(std::map<std::string, std::string>& v) {
     v["range_cause"] = "This PyTorch build's CUDA line starts at compute capability " +
                        (lo ? first_nonempty(v, "min_cc") : std::string("a newer one")) + ", above the GPU's " +
                        first_nonempty(v, "cc_text") + ": kernels will fail with \"no kernel image is available\".";
-    v["range_fix"] = "Install a PyTorch build from an older CUDA line that still includes " + sm +
-                     " (cu126 covers compute capability 5.0-9.0; cu128 7.0-12.0), e.g. pip install torch --index-url https://download.pytorch.org/whl/cu126, or build from source with TORCH_CUDA_ARCH_LIST=\"" +
-                     first_nonempty(v, "cc_text") + "\"";
+    // Which builds still include the GPU: the knowledge table, per torch version (cu128 did not always start at 7.0).
+    const std::string lines = torch_lines_for(kn, cc);
+    std::string oldest_line;
+    for (const auto& row : knowledge_rows(kn, "torch_builds"))
+      if (row.is_object() && row.value("cc_min", 0) <= cc && cc <= row.value("cc_max", 0)) {
+        oldest_line = row_text(row, "line");
+        break;
+      }
+    v["range_fix"] = lines.empty()
+                         ? "No current PyTorch build includes " + sm + ": use an old PyTorch release from an older CUDA line built for it, or build from source with TORCH_CUDA_ARCH_LIST=\"" +
+                               first_nonempty(v, "cc_text") + "\" and a CUDA toolkit that still targets it"
+                         : "Install a PyTorch build from an older CUDA line that still includes " + sm + ": " + lines +
+                               ", e.g. pip install torch --index-url https://download.pytorch.org/whl/" + oldest_line +
+                               ", or build from source with TORCH_CUDA_ARCH_LIST=\"" + first_nonempty(v, "cc_text") + "\"";
     v["older_line_fix"] = v["range_fix"];
   } else if (hi && cc / 10 > hi / 10) {
     v["range_verdict"] = "above";
@@ -922,6 +1235,40 @@ void derive_capability_range(std::map<std::string, std::string>& v) {
     v["range_cause"] = "The GPU's compute capability is inside the build's range.";
     v["range_fix"] = "Nothing to fix for this warning.";
   }
+}
+
+}  // namespace
+
+namespace {
+
+// Prefixes that tools put before every line of a program's output, dropped
+// so that they never become part of a value (the GPU name):
+//   docker compose  "vllm-1  | "   (and it says the log is from a container)
+//   vLLM's processes "(EngineCore_0 pid=9492) ", "(APIServer pid=1) "
+//   torch.distributed "[rank0]: "
+std::string strip_log_prefix(std::string text, LogContext& ctx) {
+  std::string_view line = text;
+  size_t i = 0;
+  while (i < line.size() && i < 64 &&
+         (std::isalnum(static_cast<unsigned char>(line[i])) || line[i] == '-' || line[i] == '_' || line[i] == '.'))
+    ++i;
+  size_t j = i;
+  while (j < line.size() && line[j] == ' ' && j - i < 16) ++j;
+  if (i > 0 && j > i && j < line.size() && line[j] == '|' && (j + 1 == line.size() || line[j + 1] == ' ')) {
+    if (!ctx.container) ctx.container_why = "docker compose's prefix '" + std::string(line.substr(0, i)) + " |'";
+    ctx.container = true;
+    line.remove_prefix(std::min(line.size(), j + 2));
+  }
+  if (line.starts_with("(")) {
+    size_t close = line.find(") ");
+    if (close != std::string_view::npos && close < 48 && line.substr(0, close).find(" pid=") != std::string_view::npos)
+      line.remove_prefix(close + 2);
+  }
+  if (line.starts_with("[rank")) {
+    size_t close = line.find("]: ");
+    if (close != std::string_view::npos && close < 16) line.remove_prefix(close + 3);
+  }
+  return line.size() == text.size() ? text : std::string(line);
 }
 
 }  // namespace
@@ -954,9 +1301,16 @@ void ExplainStream::feed(std::string_view bytes) {
 void ExplainStream::push_line(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   PendingLine pl;
-  pl.text = strip_ansi(line);
+  pl.text = strip_log_prefix(strip_ansi(line), ctx_);
   pl.low = lower(std::string_view(pl.text).substr(0, kMaxMatchChars));
   pl.number = line_no_++;
+  if (pl.low.size() >= sigs_.min_needle_)
+    for (const auto& sig : sigs_.signatures_) {
+      if (std::any_of(sig->needles.begin(), sig->needles.end(), [&](const std::string& n) { return contains(pl.low, n); })) {
+        pl.has_needle = true;
+        break;
+      }
+    }
   st_->window.push_back(std::move(pl));
   while (st_->window.size() >= sigs_.max_lines_) process_front(false);
 }
@@ -1000,7 +1354,7 @@ std::string describe_library(const std::string& path, int cc) {
   return out + ".";
 }
 
-void render(Record& r, const LogContext& ctx, const PythonEnv* env, ExplainStream::State* st = nullptr) {
+void render(Record& r, const LogContext& ctx, const PythonEnv* env, const json& kn, ExplainStream::State* st = nullptr) {
   const auto* sig = r.sig;
   auto& v = r.f.values;
   // Derived from the whole log (recomputed at the end, when more is known).
@@ -1020,7 +1374,42 @@ void render(Record& r, const LogContext& ctx, const PythonEnv* env, ExplainStrea
                        (cc ? std::string(": ") + fix_hint(static_cast<uint16_t>(cc), "sgl-kernel") : std::string(" (a cu128+ build for Blackwell GPUs)")) + ".";
   else
     v["serving_fix"] = "";
-  if (sig->derive == "capability-range") derive_capability_range(v);
+  v["log_cc_digits"] = ctx.gpu_cc ? std::to_string(ctx.gpu_cc) : std::string();
+  // In a container, torch and its CUDA line come with the image: the fix is another image.
+  v["container_fix"] = "";
+  if (ctx.container && cc) {
+    const GpuGeneration* gen = find_generation(static_cast<uint16_t>(cc));
+    const std::string lines = torch_lines_for(kn, cc);
+    v["container_fix"] = "This log is from a container (" + ctx.container_why +
+                         "): its torch comes with the image, and pip-installing another into it fights the image's pins and is lost with the container. Use an image whose torch includes sm_" +
+                         std::to_string(cc) + (gen && *gen->pytorch_line ? std::string(" (a ") + gen->pytorch_line + " build or newer)" : std::string()) +
+                         ": a newer tag of the image, or one built on such a PyTorch image" + (lines.empty() ? std::string() : "; builds that include it: " + lines);
+  }
+  if (const std::string lib = first_nonempty(v, "library"); !lib.empty()) {
+    // "libcublas.so.12" or "cublas64_12.dll": the CUDA major it was built for.
+    size_t at = lib.find(".so.");
+    std::string major = at != std::string::npos ? lib.substr(at + 4, lib.find('.', at + 4) - at - 4)
+                                                : lib.find("64_") != std::string::npos ? lib.substr(lib.find("64_") + 3, 2) : "";
+    if (!major.empty() && std::all_of(major.begin(), major.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+      v["library_cuda"] = major;
+      v["library_cuda_major"] = major;
+    }
+  }
+  if (const std::string lib = first_nonempty(v, "library"); !lib.empty()) {
+    // The nvidia-* wheel that ships a CUDA library (its CUDA major from torch's build, when the log says).
+    const std::string cu = ctx.torch_cuda.empty() ? std::string("XX") : ctx.torch_cuda.substr(0, ctx.torch_cuda.find('.'));
+    v["runtime_wheel"] = lib.starts_with("libcudnn")    ? "pip install nvidia-cudnn-cu" + cu + " for " + lib
+                         : lib.starts_with("libcublas") ? "pip install nvidia-cublas-cu" + cu
+                         : lib.starts_with("libcudart") ? "pip install nvidia-cuda-runtime-cu" + first_nonempty(v, "major")
+                                                        : "the nvidia-* wheel or CUDA toolkit that ships " + lib;
+  }
+  if (const std::string tag = first_nonempty(v, "bnb_cuda"); tag.size() >= 3)
+    v["bnb_cuda_text"] = tag.substr(0, tag.size() - 1) + "." + tag.substr(tag.size() - 1);
+  if (sig->derive == "capability-range") derive_capability_range(v, kn);
+  else if (sig->derive == "tensorrt-sm") derive_tensorrt(v, ctx, kn);
+  else if (sig->derive == "arch-specific-instruction") derive_instruction(v, kn);
+  else if (sig->derive == "triton-ptxas") derive_triton_ptxas(v, ctx, kn);
+  else if (sig->derive == "xformers-torch") derive_xformers(v);
   // The Python environment: what is installed, what the importer requires, the pin.
   v["env_note"] = "";
   v["env_pin"] = "";
@@ -1075,6 +1464,14 @@ void render(Record& r, const LogContext& ctx, const PythonEnv* env, ExplainStrea
 
 }  // namespace
 
+namespace {
+// A finding that another, more telling one contradicts (the generic SGLang
+// advice where Triton's ptxas or torch itself is what failed).
+bool hidden(const SignatureSet::Signature& sig, const ExplainStream::State& st) {
+  return std::any_of(sig.hidden_by.begin(), sig.hidden_by.end(), [&](const std::string& id) { return st.matched_ids.count(id) > 0; });
+}
+}  // namespace
+
 void ExplainStream::process_front(bool partial_window) {
   State& st = *st_;
   if (st.window.empty()) return;
@@ -1087,8 +1484,16 @@ void ExplainStream::process_front(bool partial_window) {
     learn_position(st, first);
   }
 
-  // The window: this line and the ones after it that have arrived.
+  // The window: this line and the ones after it that have arrived. Needles
+  // hold no line break, so a window without a line holding one cannot match:
+  // most lines of a log end here, before any window is built.
   const size_t avail = std::min(st.window.size(), sigs_.max_lines_);
+  bool any_needle = false;
+  for (size_t k = 0; k < avail && !any_needle; ++k) any_needle = st.window[k].has_needle;
+  if (!any_needle) {
+    st.window.pop_front();
+    return;
+  }
   std::string win_low, win_text;
   std::array<size_t, 11> low_end{}, text_end{};  // "lines" is at most 10
   for (size_t k = 0; k < avail; ++k) {
@@ -1135,10 +1540,12 @@ void ExplainStream::process_front(bool partial_window) {
       hit.values[sig->captures[g]] = m[g + 1].matched ? m[g + 1].str() : "";
     if (!sig->json_fields.empty()) {
       size_t brace = first.text.find('{');
-      json rec = brace == std::string::npos ? json() : json::parse(first.text.substr(brace), nullptr, false);
+      if (brace == std::string::npos || nests_deeper_than(std::string_view(first.text).substr(brace), kMaxRecordDepth)) continue;
+      json rec = json::parse(first.text.substr(brace), nullptr, false);
       if (!rec.is_object()) continue;  // looked like a record but is not one
       for (const auto& f : sig->json_fields) hit.values[f] = rec.contains(f) ? json_value_text(rec[f]) : "";
     }
+    if (!sig->package.empty() && hit.values["package"].empty()) hit.values["package"] = sig->package;
     if (!sig->demangle.empty()) hit.values["demangled"] = smwatch::demangle(hit.values[sig->demangle]);
     if (!sig->target.empty() && !hit.values[sig->target].empty()) add_target_values(hit.values[sig->target], hit.values);
     locate(st, m.str(0), i, hit.values);
@@ -1192,8 +1599,9 @@ void ExplainStream::process_front(bool partial_window) {
     const auto& req = r.sig->requires_ids;
     if (!req.empty() && std::none_of(req.begin(), req.end(), [&](const std::string& id) { return st.matched_ids.count(id) > 0; }))
       continue;
+    if (hidden(*r.sig, st)) continue;
     r.released = true;
-    render(r, ctx_, env_, read_libraries_ ? &st : nullptr);
+    render(r, ctx_, env_, sigs_.knowledge(), read_libraries_ ? &st : nullptr);
     if (on_finding_) on_finding_(r.f);
   }
 }
@@ -1208,7 +1616,8 @@ void ExplainStream::finish() {
   final_.clear();
   for (auto& r : st_->records) {
     if (!r.released) continue;
-    render(r, ctx_, env_, read_libraries_ ? st_.get() : nullptr);
+    if (hidden(*r.sig, *st_)) continue;
+    render(r, ctx_, env_, sigs_.knowledge(), read_libraries_ ? st_.get() : nullptr);
     final_.push_back(r.f);
   }
   std::stable_sort(final_.begin(), final_.end(), [](const Finding& a, const Finding& b) { return a.line < b.line; });

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "smwatch/python_env.h"
 #include "smwatch/result.h"
 
 namespace smwatch::cli {
@@ -54,26 +55,18 @@ struct LogContext {
   size_t gpu_line = 0;
   std::map<std::string, std::string> versions;  // "torch" -> "2.6.0+cu126", "driver" -> "570.86", "driver_cuda" -> "12.8"
   std::string torch_cuda;                       // "12.6" (from +cu126 or "CUDA used to build PyTorch")
+  bool gpu_from_prose = false;                  // the GPU was named in prose ("GPU: RTX 3060"), not by a tool
+  // The log comes from a container (a compose prefix "vllm-1  | ", docker
+  // commands, an image name, a container's root prompt): the fix is another
+  // image, not pip. container_why says what showed it.
+  bool container = false;
+  std::string container_why;
 };
 
-// The Python environment the log's packages are checked against
-// (`smwatch explain --python`): installed distributions, versions and their
-// requirements. Names are normalised (lower case, '-' for '_' and '.').
-struct PythonEnv {
-  std::string python;  // the interpreter asked
-  struct Dist {
-    std::string name, version;
-    std::vector<std::string> requires_;  // "transformers>=4.51.0,<4.54", as in METADATA
-  };
-  std::map<std::string, Dist> dists;
-  const Dist* find(std::string_view name) const;
-  // Installed distributions whose requirements name `name`, with that requirement.
-  std::vector<std::pair<std::string, std::string>> required_by(std::string_view name) const;
-};
-// Asks `python` (run without a shell) for its distributions. Error when it cannot run.
-Result<PythonEnv> query_python_env(const std::string& python);
-// Normalised distribution name: "Flash_Attn" -> "flash-attn".
-std::string dist_name(std::string_view name);
+// PythonEnv, query_python_env and dist_name live in inspector/files (smwatch/python_env.h).
+using smwatch::PythonEnv;
+using smwatch::dist_name;
+using smwatch::query_python_env;
 
 class SignatureSet {
  public:
@@ -93,6 +86,7 @@ class SignatureSet {
   size_t size() const;
   std::vector<std::string> ids() const;
   const std::string& origin() const { return origin_; }
+  const nlohmann::json& knowledge() const;  // the document's "knowledge" object ({} when none)
 
   // The whole log at once (an ExplainStream fed once); findings by line.
   std::vector<Finding> explain(std::string_view log, const PythonEnv* env = nullptr) const;
@@ -105,6 +99,10 @@ class SignatureSet {
   std::string origin_;
   size_t max_lines_ = 1;
   size_t min_needle_ = static_cast<size_t>(-1);  // shortest needle (lower case bytes)
+  // The document's "knowledge" object: what the fixes are made of (which
+  // TensorRT, Triton and PyTorch builds cover which GPUs, which PTX
+  // instructions are arch-specific), each row with its source.
+  std::shared_ptr<const nlohmann::json> knowledge_;
 };
 
 class ExplainStream {

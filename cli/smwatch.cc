@@ -295,9 +295,13 @@ int cmd_explain(const std::vector<std::string>& files, bool json, bool list, con
                                      nullptr, false);
     std::cout << "signatures from " << smwatch::printable(sigs->origin()) << ":\n";
     if (doc.is_object())
-      for (const auto& s : doc["signatures"])
+      for (const auto& s : doc["signatures"]) {
+        errno = 0;
         std::cout << "  " << smwatch::printable(s.value("id", "")) << " (" << smwatch::printable(s.value("severity", "error"))
                   << "): " << smwatch::printable(s.value("title", "")) << "\n";
+        // The list outgrows stdio's buffer: keep the first write's reason for main's message.
+        if (!std::cout && g_stdout_errno == 0) g_stdout_errno = errno;
+      }
     return 0;
   }
   std::optional<smwatch::cli::PythonEnv> env;

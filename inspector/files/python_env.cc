@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 
@@ -13,6 +14,7 @@
 namespace smwatch {
 
 namespace fs = std::filesystem;
+using nlohmann::json;
 
 std::string executable_dir() {
   char buf[PATH_MAX];
@@ -142,6 +144,51 @@ Result<PythonProbe> probe_python(const std::string& python) {
   auto printed = capture_output({python, "-c", kProbe});
   if (!printed) return make_error(printed.error().message);
   return parse_python_probe(*printed, python);
+}
+
+// ---- The distributions of an environment (smwatch explain --python) ----
+
+std::string dist_name(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out += (l == '_' || l == '.') ? '-' : l;
+  }
+  return out;
+}
+
+const PythonEnv::Dist* PythonEnv::find(std::string_view name) const {
+  auto it = dists.find(dist_name(name));
+  return it == dists.end() ? nullptr : &it->second;
+}
+
+std::vector<std::pair<std::string, std::string>> PythonEnv::required_by(std::string_view name) const {
+  const std::string want = dist_name(name);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, d] : dists) {
+    for (const auto& req : d.requires_) {
+      size_t end = 0;
+      while (end < req.size() && (std::isalnum(static_cast<unsigned char>(req[end])) || req[end] == '-' ||
+                                  req[end] == '_' || req[end] == '.'))
+        ++end;
+      if (dist_name(req.substr(0, end)) != want) continue;
+      out.emplace_back(d.name, req.substr(0, req.find(';')));
+    }
+  }
+  return out;
+}
+
+Result<PythonEnv> query_python_env(const std::string& python) {
+  auto probe = probe_python(python);  // its answer checked field by field
+  if (!probe) return make_error(probe.error().message);
+  PythonEnv env;
+  env.python = probe->executable.empty() ? python : probe->executable;
+  for (auto& d : probe->dists) {
+    PythonEnv::Dist dist{std::move(d.name), std::move(d.version), std::move(d.requires_)};
+    std::string key = dist_name(dist.name);
+    if (!key.empty() && !env.dists.count(key)) env.dists.emplace(key, std::move(dist));
+  }
+  return env;
 }
 
 }  // namespace smwatch

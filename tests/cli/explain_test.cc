@@ -4,7 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -373,6 +376,142 @@ TEST(ExplainRobustness, OddInputs) {
   ASSERT_EQ(folded.size(), 1u);
   EXPECT_EQ(folded[0].count, 501u);
   EXPECT_EQ(folded[0].more_lines.size(), kMaxLinesKept);
+}
+
+// Issue 24 item 12: a record-like line with 10,000 nested arrays overflowed
+// the stack (json_value_text recursed). Run on a thread with a 256 KiB stack,
+// as a small-stack host or a sanitizer build has: it must finish.
+TEST(ExplainRobustness, DeepJsonInALogLineDoesNotOverflowTheStack) {
+  const std::string deep = std::string(10000, '[') + std::string(10000, ']');
+  const std::string log = R"j({"type": "failure", "error_name": "x", "archs": )j" + deep + "}\n" +
+                          R"j({"type": "failure", "error_name": "y", "archs": ["sm_80", )j" + "[[1]]" + "]}\n";
+  std::vector<Finding> got;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  struct Job {
+    const std::string* log;
+    std::vector<Finding>* out;
+  } job{&log, &got};
+  pthread_t thread;
+  ASSERT_EQ(pthread_create(&thread, &attr, [](void* p) -> void* {
+              auto* j = static_cast<Job*>(p);
+              *j->out = explain_text(*j->log);
+              return nullptr;
+            }, &job), 0);
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attr);
+  // The deep line is not read as a record; the shallow one is, its nested item shown as "[...]".
+  ASSERT_EQ(got.size(), 1u) << ids(got);
+  EXPECT_EQ(got[0].values.at("error_name"), "y");
+  EXPECT_EQ(got[0].values.at("archs"), "sm_80 [...]");
+}
+
+// Issue 24 item 13: near-miss lines (what a pattern looks for first, not the
+// rest) took 23-30 s per MB. 128 KiB of each must take well under a second
+// now (before: 6.3 s for 64 KB of the .so lines, 31 s and 19 s for 256 KB of
+// the two capability sentences; bench/bench_explain_nearmiss.sh).
+TEST(ExplainRobustness, NearMissLinesTakeLinearTime) {
+  auto repeat = [](const std::string& piece, size_t times) {
+    std::string line;
+    for (size_t i = 0; i < times; ++i) line += piece;
+    std::string out;
+    while (out.size() < 128 * 1024) out += line + "\n";
+    return out;
+  };
+  const std::pair<const char*, std::string> streams[] = {
+      {"a path with many '/'", repeat("/ab", 650) + ".sox"},
+      {"a .so, then a path with many '/'", "/usr/lib/x86_64-linux-gnu/ libfoo.so " + repeat("/a", 900)},
+      {"'with CUDA capability sm_' repeated", repeat("GPU with CUDA capability sm_ ", 70)},
+      {"'Found GPU0 ' repeated", repeat("Found GPU0 NVIDIA ", 110)},
+      {"PyTorch's sentence without a capability",
+       repeat("x with CUDA capability sm_ ", 60) + "is not compatible with the current PyTorch installation"},
+  };
+  for (const auto& [label, text] : streams) {
+    const auto start = std::chrono::steady_clock::now();
+    (void)explain_text(text);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_LT(seconds, 2.0) << label;  // generous for sanitizer builds; was 3-20 s
+  }
+  // The scans still read what the regexes read.
+  auto f = explain_text("lib: /opt/x/lib/libfoo.so.12: cannot open shared object file\n"
+                        "UserWarning: NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current PyTorch installation.\n");
+  const Finding* w = find(f, "pytorch-unsupported-gpu");
+  ASSERT_NE(w, nullptr) << ids(f);
+  EXPECT_NE(w->values.at("log_gpu").find("NVIDIA GeForce RTX 5090 (sm_120)"), std::string::npos) << w->values.at("log_gpu");
+}
+
+TEST(Signatures, UnboundedLazyQuantifiersAreRefused) {
+  auto r = SignatureSet::parse(
+      R"j({"signatures":[{"id":"x","needles":["a"],"title":"t","cause":"c","fix":"f","regex":"(.+?) a","captures":["n"]}]})j",
+      "test.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("unbounded lazy quantifier"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(SignatureSet::parse(
+                  R"j({"signatures":[{"id":"x","needles":["a"],"title":"t","cause":"c","fix":"f","regex":"(.{1,80}?) a","captures":["n"]}]})j",
+                  "test.json")
+                  .ok());
+}
+
+// Issue 21, on real logs of the corpus: facts read right, fixes made of them.
+std::string corpus_body(const std::string& name) {
+  std::istringstream in(slurp(std::string(SMWATCH_CORPUS_DIR) + "/" + name));
+  std::string body;
+  for (std::string line; std::getline(in, line);)
+    if (!line.starts_with("#! ")) body += line + "\n";
+  return body;
+}
+
+TEST(ExplainFacts, ComposePrefixIsNotTheGpuAndAContainerGetsAnImage) {
+  auto f = explain_text(corpus_body("vllm_compose_prefix_5070ti.log"));
+  const Finding* w = find(f, "pytorch-unsupported-gpu");
+  ASSERT_NE(w, nullptr) << ids(f);
+  EXPECT_EQ(w->values.at("gpu"), "NVIDIA GeForce RTX 5070 Ti");  // was "vllm-1  | NVIDIA GeForce RTX 5070 Ti"
+  EXPECT_TRUE(w->fix.starts_with("This log is from a container")) << w->fix;
+  EXPECT_NE(w->fix.find("image"), std::string::npos) << w->fix;
+  // Outside a container the same warning gets the pip line.
+  auto plain = explain_text(corpus_body("h100_torch_cu11_sm37_list.log"));
+  ASSERT_NE(find(plain, "pytorch-unsupported-gpu"), nullptr);
+  EXPECT_EQ(find(plain, "pytorch-unsupported-gpu")->fix.find("container"), std::string::npos);
+}
+
+TEST(ExplainFacts, NewCapabilityWarningAndCoveragePerTorchVersion) {
+  // torch >= 2.9 lists its CCs: a V100 (7.0) under a build starting at 7.5 is below, not "inside".
+  auto f = explain_text(corpus_body("pytorch_new_cc_warning_v100_torch27.log"));
+  const Finding* w = find(f, "pytorch-gpu-too-old");
+  ASSERT_NE(w, nullptr) << ids(f);
+  EXPECT_EQ(w->severity, "error");
+  EXPECT_EQ(w->values.at("range_verdict"), "below");
+  // The knowledge table says which builds still have sm_70: cu126, and cu128 only for torch 2.8-2.10.
+  EXPECT_NE(w->fix.find("cu126 builds of torch 2.6-2.11 (sm_50-sm_90)"), std::string::npos) << w->fix;
+  EXPECT_NE(w->fix.find("cu128 builds of torch 2.8-2.10 (sm_70-sm_120)"), std::string::npos) << w->fix;
+  EXPECT_EQ(w->fix.find("torch 2.7 and 2.11"), std::string::npos) << w->fix;  // those cu128 builds start at 7.5
+  // An Ada card inside the range of a source build stays a warning.
+  auto ada = explain_text(corpus_body("pytorch_range_rtx6000ada_false_negative.log"));
+  ASSERT_NE(find(ada, "pytorch-gpu-too-old"), nullptr);
+  EXPECT_EQ(find(ada, "pytorch-gpu-too-old")->severity, "warning");
+}
+
+TEST(ExplainFacts, TheToolThatFailedChoosesTheFix) {
+  // Triton's bundled ptxas (a path into triton/backends/nvidia/bin), behind vLLM's process prefix.
+  auto thor = explain_text(corpus_body("triton_ptxas_sm110a_thor_vllm.log"));
+  const Finding* t = find(thor, "triton-ptxas-failed");
+  ASSERT_NE(t, nullptr) << ids(thor);
+  EXPECT_EQ(t->values.at("tool"), "ptxas");
+  EXPECT_NE(t->fix.find("TRITON_PTXAS_PATH"), std::string::npos) << t->fix;
+  EXPECT_EQ(t->fix.find("TRITON_PTXAS_BLACKWELL_PATH"), std::string::npos) << t->fix;
+  // TensorRT's hex SM: 0x809 is 8.9, 0x601 is 6.1 (dropped by TensorRT 10: an older one).
+  auto ada = explain_text(corpus_body("tensorrt_sm0x809_rcnn_4090.log"));
+  ASSERT_NE(find(ada, "tensorrt-unsupported-sm"), nullptr) << ids(ada);
+  EXPECT_EQ(find(ada, "tensorrt-unsupported-sm")->values.at("trt_gpu").substr(0, 5), "sm_89");
+  auto pascal = explain_text(corpus_body("tensorrt_sm0x601_1080ti.log"));
+  ASSERT_NE(find(pascal, "tensorrt-unsupported-sm"), nullptr) << ids(pascal);
+  EXPECT_NE(find(pascal, "tensorrt-unsupported-sm")->fix.find("older TensorRT"), std::string::npos);
+  // A cuDNN major is not a CUDA major (the fix named nvidia-cuda-runtime-cu9 before).
+  auto cudnn = explain_text(corpus_body("onnxruntime_libcudnn9_missing.log"));
+  ASSERT_NE(find(cudnn, "libcudart-missing"), nullptr) << ids(cudnn);
+  EXPECT_EQ(find(cudnn, "libcudart-missing")->fix.find("cuda-runtime-cu9"), std::string::npos);
+  EXPECT_NE(find(cudnn, "libcudart-missing")->fix.find("nvidia-cudnn-cu"), std::string::npos);
 }
 
 // ---- The command ----------------------------------------------------------

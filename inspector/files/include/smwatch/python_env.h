@@ -2,8 +2,10 @@
 // (smscan --python without a value, smwatch doctor, smwatch explain).
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "smwatch/result.h"
@@ -44,5 +46,24 @@ Result<PythonProbe> parse_python_probe(std::string_view printed, const std::stri
 
 // The directory of the running executable, symlinks resolved ("" if unknown).
 std::string executable_dir();
+
+// The Python environment the log's packages are checked against
+// (`smwatch explain --python`): installed distributions, versions and their
+// requirements. Names are normalised (lower case, '-' for '_' and '.').
+struct PythonEnv {
+  std::string python;  // the interpreter asked
+  struct Dist {
+    std::string name, version;
+    std::vector<std::string> requires_;  // "transformers>=4.51.0,<4.54", as in METADATA
+  };
+  std::map<std::string, Dist> dists;
+  const Dist* find(std::string_view name) const;
+  // Installed distributions whose requirements name `name`, with that requirement.
+  std::vector<std::pair<std::string, std::string>> required_by(std::string_view name) const;
+};
+// Asks `python` (run without a shell) for its distributions. Error when it cannot run.
+Result<PythonEnv> query_python_env(const std::string& python);
+// Normalised distribution name: "Flash_Attn" -> "flash-attn".
+std::string dist_name(std::string_view name);
 
 }  // namespace smwatch
