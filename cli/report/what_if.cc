@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <memory>
 
 #include "smwatch/arch.h"

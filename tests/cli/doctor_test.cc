@@ -21,8 +21,8 @@ TEST(Doctor, PackageNamesAndVersionsAreNotWrittenRaw) {
   test::spit(python,
              "#!/bin/sh\n"
              "printf '%s\\n' '{\"executable\": \"/venv/bin/python\\u001b[2J\", \"version\": \"3.12\", \"site\": [], "
-             "\"packages\": {\"torch\\u001b]0;pwned\\u0007\": \"2.6.0\\u001b[2J\\r\\nGPU 0: fake line\", "
-             "\"xformers\": null}}'\n");
+             "\"dists\": [[\"torch\\u001b]0;pwned\\u0007\", \"2.6.0\\u001b[2J\\r\\nGPU 0: fake line\", []], "
+             "[\"xformers\", 7, []]]}'\n");
   fs::permissions(python, fs::perms::owner_all);
   auto r = test::run({"doctor", "--python", python, "-t", "sm_80", "--path", SMWATCH_FIXTURE_DIR "/sm80.so"});
   EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
