@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "smwatch/arch.h"
 #include "smwatch/scan.h"
