@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Builds the wheel users install, in one command:
-#   scripts/build-wheel.sh [DIST_DIR]   ->  DIST_DIR (default dist/)/smwatch-<version>-py3-none-manylinux_2_X_x86_64.whl
+#   scripts/build-wheel.sh [--glibc 2.28] [DIST_DIR]
+#     ->  DIST_DIR (default dist/)/smwatch-<version>-py3-none-manylinux_2_X_x86_64.whl
+# --glibc 2.28: links against glibc 2.28's libraries (scripts/glibc-sysroot.sh:
+# zig's stubs, ziglang from PyPI once, cached outside the repository), so the
+# wheel is manylinux_2_28 (RHEL 8, Ubuntu 20.04, Debian 11), like torch's.
+# Without it the host's glibc is linked: manylinux_2_34 on Debian 12.
 # SMWATCH_PORTABLE (pyproject.toml): smscan, smwatch and libsmwatch.so link
 # nothing but glibc. The tag is the newest GLIBC_ symbol version that any of
 # them really requires (objdump -p), not a guess; more than 2.34 (RHEL 9;
@@ -9,11 +14,18 @@
 # scripts/test-wheel.sh checks the result in a fresh venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+fail() { echo "build-wheel: $*" >&2; exit 1; }
+glibc=
+if [ "${1:-}" = --glibc ]; then
+  glibc=${2:-}
+  [[ "$glibc" =~ ^2\.([0-9]+)$ ]] || fail "--glibc: want a version such as 2.28, not '$glibc'"
+  shift 2
+fi
 dist=$(realpath -m "${1:-dist}")
 tools=${WHEEL_TOOLS_VENV:-build-wheel/tools-venv}
-max_glibc_minor=34  # RHEL 9; README "Which systems the wheel runs on"
+max_glibc_minor=${glibc#2.}  # the floor asked for; the default: 34 (RHEL 9), README "Which systems the wheel runs on"
+max_glibc_minor=${max_glibc_minor:-34}
 export PATH="$PATH:/usr/local/cuda/bin"  # find_package(CUDAToolkit): cuda.h
-fail() { echo "build-wheel: $*" >&2; exit 1; }
 
 if ! "$tools/bin/python" -c 'import scikit_build_core, wheel' 2>/dev/null; then
   python3 -m venv "$tools" || fail "python3 -m venv failed (Debian: apt-get install python3-venv)"
@@ -26,13 +38,22 @@ if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR=1
   export CMAKE_ARGS="${CMAKE_ARGS:-} -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
 fi
+build_dir_setting=()
+if [ -n "$glibc" ]; then
+  sysroot=$(scripts/glibc-sysroot.sh "$glibc" | tail -1) || fail "scripts/glibc-sysroot.sh $glibc failed"
+  export CMAKE_ARGS="${CMAKE_ARGS:-} -DSMWATCH_GLIBC_SYSROOT=$sysroot"
+  # Its own CMake build folder: switching between the two does not reconfigure.
+  build_dir_setting=(--config-settings=build-dir="build-wheel/glibc-$glibc/{wheel_tag}")
+else
+  export CMAKE_ARGS="${CMAKE_ARGS:-} -DSMWATCH_GLIBC_SYSROOT="
+fi
 export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
 
 work=$(mktemp -d /tmp/smwatch-wheel-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 echo "build-wheel: building (scikit-build-core, CMake Release, SMWATCH_PORTABLE=ON)"
 start=$SECONDS
-"$tools/bin/python" -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation -w "$work/raw" . \
+"$tools/bin/python" -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation "${build_dir_setting[@]}" -w "$work/raw" . \
   >"$work/pip.log" 2>&1 || { tail -40 "$work/pip.log"; fail "pip wheel failed"; }
 raw=$(ls "$work"/raw/smwatch-*.whl)
 echo "build-wheel: built in $((SECONDS - start)) s: $(basename "$raw")"
@@ -51,7 +72,10 @@ while IFS= read -r -d '' f; do
 done < <(find "$work/unpacked" -type f -print0)
 [ "$max" -gt 0 ] || fail "no ELF file with glibc version references in the wheel"
 [ "$max" -le "$max_glibc_minor" ] ||
-  fail "the programs need GLIBC_2.$max: newer than 2.$max_glibc_minor (RHEL 9); see compat/ and README"
+  fail "the programs need GLIBC_2.$max: newer than 2.$max_glibc_minor; see compat/ and README"
+# --glibc 2.N: the files were linked against 2.N's libraries, so the tag
+# claims 2.N even where they happen to need less (nothing older was tried).
+[ -n "$glibc" ] && [ "$max" -lt "$max_glibc_minor" ] && max=$max_glibc_minor
 tag=manylinux_2_${max}_x86_64
 
 tagged=$("$tools/bin/python" -m wheel tags --platform-tag "$tag" --remove "$raw")

@@ -66,6 +66,11 @@ for f in bin/smscan bin/smwatch lib/libsmwatch.so; do
   [ "${minor:-0}" -le "$tag_minor" ] || fail "$f requires GLIBC_2.$minor but the wheel says manylinux_2_$tag_minor"
 done
 needed=$(readelf -d "$venv/lib/libsmwatch.so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
+# Before glibc 2.34, pthread_once and dlopen were only in glibc's libpthread
+# and libdl (empty stubs since), so a wheel for older glibc needs them too.
+if [ "$tag_minor" -lt 34 ]; then
+  needed=$(echo "$needed" | tr ' ' '\n' | grep -vxE 'libpthread\.so\.0|libdl\.so\.2' | grep . | tr '\n' ' ')
+fi
 [ "$needed" = "ld-linux-x86-64.so.2 libc.so.6 " ] || fail "libsmwatch.so NEEDED: $needed (want libc.so.6 and the loader only)"
 
 # 4. Run it, from the venv's bin/ without activating it, with a PATH that has

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <memory>
+#include <set>
 
 #include "smwatch/arch.h"
 #include "smwatch/scan.h"
