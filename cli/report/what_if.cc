@@ -4,7 +4,6 @@
 #include <map>
 #include <set>
 #include <memory>
-#include <set>
 
 #include "smwatch/arch.h"
 #include "smwatch/scan.h"
