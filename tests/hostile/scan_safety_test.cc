@@ -424,7 +424,11 @@ TEST(ScanSafety, LongNameTableIsNotCopiedForEachMember) {
 
   const SmscanRun r = smscan({"--json", "-t", "sm_80", path}, 60);
   EXPECT_EQ(r.exit_code, 0) << r.err;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  EXPECT_LT(r.peak_rss_kb, 256 * 1024);  // a sanitizer runtime's quarantine and shadow add to it (the bug: 4.4 GB)
+#else
   EXPECT_LT(r.peak_rss_kb, 128 * 1024);
+#endif
 }
 
 // ---------------------------------------------------------------------------
