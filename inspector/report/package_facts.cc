@@ -71,20 +71,27 @@ int compare_versions(std::string_view a, std::string_view b) {
   return ra < rb ? -1 : ra > rb ? 1 : 0;
 }
 
-bool valid_range(std::string_view range) {
+// Calls `holds(op, version)` for each comma-separated clause of a version
+// range (">=0.3.21,<0.4"); true when every call is.
+template <typename Holds>
+bool every_clause(std::string_view range, Holds holds) {
   while (!range.empty()) {
     const size_t comma = range.find(',');
     std::string_view clause = range.substr(0, comma);
     while (!clause.empty() && clause.front() == ' ') clause.remove_prefix(1);
     size_t op = 0;
     while (op < clause.size() && std::string_view("<>=!").find(clause[op]) != std::string_view::npos) ++op;
-    const std::string_view o = clause.substr(0, op);
-    if (o != ">=" && o != ">" && o != "<=" && o != "<" && o != "==" && o != "!=") return false;
-    if (release_of(clause.substr(op)).empty()) return false;
+    if (!holds(clause.substr(0, op), clause.substr(op))) return false;
     if (comma == std::string_view::npos) break;
     range.remove_prefix(comma + 1);
   }
   return true;
+}
+
+bool valid_range(std::string_view range) {
+  return every_clause(range, [](std::string_view o, std::string_view v) {
+    return (o == ">=" || o == ">" || o == "<=" || o == "<" || o == "==" || o == "!=") && !release_of(v).empty();
+  });
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view sep) {
@@ -187,21 +194,11 @@ const std::vector<PackageFact>& builtin_package_facts() {
 }
 
 bool version_in_range(std::string_view version, std::string_view range) {
-  while (!range.empty()) {
-    const size_t comma = range.find(',');
-    std::string_view clause = range.substr(0, comma);
-    while (!clause.empty() && clause.front() == ' ') clause.remove_prefix(1);
-    size_t op = 0;
-    while (op < clause.size() && std::string_view("<>=!").find(clause[op]) != std::string_view::npos) ++op;
-    const std::string_view o = clause.substr(0, op);
-    const int c = compare_versions(version, clause.substr(op));
-    const bool holds = o == ">=" ? c >= 0 : o == ">" ? c > 0 : o == "<=" ? c <= 0 : o == "<" ? c < 0
-                     : o == "==" ? c == 0 : o == "!=" ? c != 0 : false;
-    if (!holds) return false;
-    if (comma == std::string_view::npos) break;
-    range.remove_prefix(comma + 1);
-  }
-  return true;
+  return every_clause(range, [&](std::string_view o, std::string_view v) {
+    const int c = compare_versions(version, v);
+    return o == ">=" ? c >= 0 : o == ">" ? c > 0 : o == "<=" ? c <= 0 : o == "<" ? c < 0
+         : o == "==" ? c == 0 : o == "!=" ? c != 0 : false;
+  });
 }
 
 std::string cuda_digits(std::string_view cuda_version) {
