@@ -208,8 +208,12 @@ void explain_driver_refusals(ScanReport& report) {
           refused, refused == 1 ? " has" : "s have", newest->ptx_isa(),
           cuda.empty() ? "newer than any CUDA release smwatch knows" : "CUDA " + cuda, report.driver.label);
       // Failing for the driver alone: that is the reason; else one more.
-      if (v.verdict == Verdict::kFail && refused == v.containers_none) v.reason = why + "; " + fix;
-      else v.reason += "; " + why + "; " + fix;
+      if (v.verdict == Verdict::kFail && refused == v.containers_none) {
+        v.reason = why + "; " + fix;
+        ++report.summaries[t].fail_by_driver;
+      } else {
+        v.reason += "; " + why + "; " + fix;
+      }
       std::string& summary_fix = report.summaries[t].driver_fix;
       if (summary_fix.empty() || v.verdict == Verdict::kFail) summary_fix = fix;
     }
@@ -217,6 +221,16 @@ void explain_driver_refusals(ScanReport& report) {
 }
 
 }  // namespace
+
+std::string launch_error_text(const TargetSummary& s) {
+  // The driver's own words (cuGetErrorString) for errors 209 and 222.
+  constexpr const char* kNoImage = "\"no kernel image is available for execution on the device\"";
+  constexpr const char* kPtxTooNew =
+      "error 222 (\"the provided PTX was compiled with an unsupported toolchain\")";
+  if (s.fail_by_driver == 0) return kNoImage;
+  if (s.fail_by_driver >= s.fail) return kPtxTooNew;
+  return std::string(kNoImage) + " or, where only PTX newer than the driver is there, " + kPtxTooNew;
+}
 
 bool ScanReport::kernels_read() const {
   for (const auto& k : kernels)

@@ -64,7 +64,7 @@ void print_markdown(std::ostream& out, const ScanReport& report) {
   for (size_t t = 0; t < report.targets.size(); ++t) {
     const TargetSummary& s = report.summaries[t];
     if (s.fail == 0) continue;
-    out << "\n**Fails on " << md_code(s.target.sm_name()) << "** (\"no kernel image is available for execution on the device\"):\n\n";
+    out << "\n**Fails on " << md_code(s.target.sm_name()) << "** (" << escape_md(launch_error_text(s)) << "):\n\n";
     size_t shown = 0;
     for (size_t i = 0; i < report.tree.files.size(); ++i) {
       const FileVerdict& v = report.verdicts[i][t];

@@ -119,8 +119,8 @@ void print_table(std::ostream& out, const ScanReport& report, const TableStyle& 
                          incomplete == 1 ? "" : "s");
     out << "\n";
     if (s.fail > 0) {
-      out << "     " << fmt::format("{} file{} will fail at the first launch with \"no kernel image is available for execution on the device\":",
-                                     s.fail, s.fail == 1 ? "" : "s") << "\n";
+      out << "     " << fmt::format("{} file{} will fail at the first launch with {}:", s.fail, s.fail == 1 ? "" : "s",
+                                     launch_error_text(s)) << "\n";
       list_files(t, Verdict::kFail);
       out << "     fix: " << printable(target_fix(report, t)) << "\n";
     }

@@ -40,6 +40,11 @@ TEST(Cli, PtxNewerThanTheDriverFails) {
               std::string::npos) << old_driver.out;
     EXPECT_NE(old_driver.out.find("fix: install an NVIDIA driver for CUDA 13.0 or newer (Linux: 580.65.06 or newer)"),
               std::string::npos) << old_driver.out;
+    // The headline names the error these launches really get (222), not 209.
+    EXPECT_NE(old_driver.out.find("will fail at the first launch with error 222 (\"the provided PTX was compiled with an "
+                                  "unsupported toolchain\")"),
+              std::string::npos) << old_driver.out;
+    EXPECT_EQ(old_driver.out.find("no kernel image is available"), std::string::npos) << old_driver.out;
     for (const char* ok : {"13.0", "580.65.06", "590.44.01"}) {
       auto new_driver = run_smscan({"-t", "sm_90", "--driver", ok, fixture(file)});
       EXPECT_EQ(new_driver.exit_code, 0) << file << " " << ok << new_driver.out;
@@ -53,6 +58,12 @@ TEST(Cli, PtxNewerThanTheDriverFails) {
     EXPECT_EQ(doc["summary"]["targets"]["sm_90"]["fix"],
               "install an NVIDIA driver for CUDA 13.0 or newer (Linux: 580.65.06 or newer)");
   }
+  // Files failing for both reasons: the headline names both errors.
+  auto mixed = run_smscan({"-t", "sm_90", "--driver", "12.4", "--color", "never", fixture("ptx80.so"), fixture("sm80.so")});
+  EXPECT_EQ(mixed.exit_code, 1) << mixed.out;
+  EXPECT_NE(mixed.out.find("2 files will fail at the first launch with \"no kernel image is available for execution on "
+                           "the device\" or, where only PTX newer than the driver is there, error 222"),
+            std::string::npos) << mixed.out;
   // SASS for the GPU does not need the driver to compile anything.
   auto sass = run_smscan({"-t", "sm_80", "--driver", "12.4", fixture("sm80.so")});
   EXPECT_EQ(sass.exit_code, 0) << sass.out;

@@ -33,7 +33,13 @@ struct TargetSummary {
   size_t kernels_jit = 0, kernels_fail = 0;  // kernels, when they were read
   // When files fail because the driver refuses their PTX: the driver to install.
   std::string driver_fix;
+  size_t fail_by_driver = 0;  // failing files whose only code for the GPU is PTX the driver refuses
 };
+
+// The error the failing files' launches get on this target, for headlines:
+// "no kernel image is available", or error 222 where the driver is too old
+// for their PTX (or both).
+std::string launch_error_text(const TargetSummary& summary);
 
 // The files of one Python distribution (installed, or a wheel), judged together.
 struct PackageGroup {
