@@ -82,7 +82,8 @@ std::string headline(const MergedReport& r, const Summary& s) {
     text += fmt::format(", what-if {}: {} kernel{} without code", target, groups.size(), groups.size() == 1 ? "" : "s");
   if (s.partial > 0)
     text += fmt::format(", {} kernel{} PARTIAL on a what-if target (their fatbin lacks code for it, other fatbins of "
-                        "the same library have it: libraries that pick kernels per GPU never call them there)",
+                        "the same library have it: they fail if called there, which a library that picks kernels per GPU, as "
+                        "cuBLAS and cuDNN do, avoids)",
                         s.partial, s.partial == 1 ? "" : "s");
   const size_t runtime = s.runtime_from_library + s.runtime_generated + s.runtime_unjudged;
   if (runtime > 0)
