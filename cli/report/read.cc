@@ -15,6 +15,7 @@
 #include <unordered_set>
 
 #include "model.h"
+#include "smwatch/regular_file.h"
 #include "what_if.h"
 
 namespace smwatch::cli {
@@ -268,42 +269,31 @@ struct ReportFile {
 // growing while it is read; /proc/self/pagemap says 0). Each file once
 // (two links to one file, a file named twice).
 void read_report_file(MergedReport& report, const ReportFile& file, std::set<std::pair<dev_t, ino_t>>& seen) {
-  const int fd = ::open(file.open_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (file.follow ? 0 : O_NOFOLLOW));
-  if (fd < 0) {
-    not_read(report, file.path, errno == ELOOP ? "a link, not followed" : "cannot open: " + errno_text(errno));
+  auto opened = RegularFile::open(file.open_path,
+                                  file.follow ? RegularFile::LastLink::kFollow : RegularFile::LastLink::kRefuse);
+  if (!opened) {
+    not_read(report, file.path, opened.error().message);
     return;
   }
-  struct stat st{};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    const int e = errno;
-    ::close(fd);
-    not_read(report, file.path, st.st_mode && !S_ISREG(st.st_mode) ? "not a regular file" : "cannot stat: " + errno_text(e));
-    return;
-  }
-  if (!seen.emplace(st.st_dev, st.st_ino).second) {
-    ::close(fd);
-    return;
-  }
+  if (!seen.insert(opened->identity()).second) return;
   FileReader reader(report, file.path);
   LineSplitter lines(reader);
-  uint64_t left = static_cast<uint64_t>(st.st_size);
+  const uint64_t size = opened->size();
+  uint64_t left = size;
   std::vector<char> buf(1 << 16);
   while (left > 0) {
-    const ssize_t n = ::read(fd, buf.data(), static_cast<size_t>(std::min<uint64_t>(left, buf.size())));
+    const ssize_t n = ::read(opened->fd(), buf.data(), static_cast<size_t>(std::min<uint64_t>(left, buf.size())));
     if (n == 0) break;  // shorter than it was
     if (n < 0) {
       if (errno == EINTR) continue;
       const int e = errno;
       lines.finish();
-      ::close(fd);
-      not_read(report, file.path, "read error after " + std::to_string(st.st_size - static_cast<off_t>(left)) +
-                                      " bytes: " + errno_text(e));
+      not_read(report, file.path, "read error after " + std::to_string(size - left) + " bytes: " + errno_text(e));
       return;
     }
     lines.feed(std::string_view(buf.data(), static_cast<size_t>(n)));
     left -= static_cast<uint64_t>(n);
   }
-  ::close(fd);
   lines.finish();
 }
 

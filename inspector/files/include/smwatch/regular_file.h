@@ -6,8 +6,11 @@
 // O_NONBLOCK; /dev/zero never ends; /proc files claim size 0 and read on.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "smwatch/result.h"
 
@@ -17,22 +20,31 @@ namespace smwatch {
 // size from fstat on the open descriptor; closes it when dropped.
 class RegularFile {
  public:
+  // Whether a symbolic link as the path's last component is followed, or
+  // refused ("a link, not followed"): a report directory's links may point
+  // anywhere.
+  enum class LastLink { kFollow, kRefuse };
   // Refused, with the reason, when the path is not a regular file before the
   // open (stat: a FIFO is never opened, a device never touched) or after it
   // (fstat on the descriptor: swapped in between).
-  static Result<RegularFile> open(const std::string& path);
-  RegularFile(RegularFile&& other) noexcept : fd_(other.fd_), size_(other.size_) { other.fd_ = -1; }
+  static Result<RegularFile> open(const std::string& path, LastLink last_link = LastLink::kFollow);
+  RegularFile(RegularFile&& other) noexcept : fd_(other.fd_), size_(other.size_), identity_(other.identity_) {
+    other.fd_ = -1;
+  }
   RegularFile& operator=(RegularFile&& other) noexcept;
   RegularFile(const RegularFile&) = delete;
   RegularFile& operator=(const RegularFile&) = delete;
   ~RegularFile();
   int fd() const { return fd_; }
   uint64_t size() const { return size_; }
+  // Device and inode: the same file reached by two names is read once.
+  std::pair<dev_t, ino_t> identity() const { return identity_; }
 
  private:
-  RegularFile(int fd, uint64_t size) : fd_(fd), size_(size) {}
+  RegularFile(int fd, uint64_t size, std::pair<dev_t, ino_t> identity) : fd_(fd), size_(size), identity_(identity) {}
   int fd_ = -1;
   uint64_t size_ = 0;
+  std::pair<dev_t, ino_t> identity_{};
 };
 
 // The first min(size, max_bytes) bytes of a regular file, its size as fstat
