@@ -30,49 +30,12 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using test::fixture;
 
-struct SmscanRun {
-  int exit_code = -1;  // -1: killed by a signal or the timeout
-  std::string out, err;
-  double seconds = 0;
-};
+using SmscanRun = test::CommandResult;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-// smscan ARGS..., argv passed as is (no shell), killed after `timeout` seconds.
+// smscan ARGS... (test::run_smscan: no shell); a run that had to be killed fails the test.
 SmscanRun smscan(const std::vector<std::string>& args, int timeout = 60) {
-  const std::string dir = test::scratch_dir("run");
-  const std::string out = dir + "/out", err = dir + "/err";
-  const auto start = std::chrono::steady_clock::now();
-  pid_t pid = fork();
-  if (pid == 0) {
-    int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(o, 1);
-    dup2(e, 2);
-    std::vector<char*> argv{const_cast<char*>(SMSCAN_PATH), const_cast<char*>("--no-progress")};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(SMSCAN_PATH, argv.data());
-    _exit(127);
-  }
-  SmscanRun r;
-  int status = 0;
-  for (;;) {
-    if (waitpid(pid, &status, WNOHANG) == pid) break;
-    if (std::chrono::steady_clock::now() - start > std::chrono::seconds(timeout)) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      ADD_FAILURE() << "smscan did not finish in " << timeout << " s";
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
+  SmscanRun r = test::run_smscan(args, timeout);
+  if (r.timed_out) ADD_FAILURE() << "smscan did not finish in " << timeout << " s";
   return r;
 }
 

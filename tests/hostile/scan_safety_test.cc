@@ -34,6 +34,7 @@
 #include "smwatch/packages.h"
 #include "smwatch/scan.h"
 #include "smwatch/zip.h"
+#include "embedded_oracle.h"  // fuzz/
 #include "test_support.h"
 
 namespace smwatch {
@@ -48,101 +49,14 @@ using test::read_bytes;
 using test::scratch_dir;
 using test::write_bytes;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-struct SmscanRun {
-  int exit_code = -1;  // -1: killed (by a signal, or after the timeout)
-  bool timed_out = false;
-  std::string out, err;
-  double seconds = 0;
-  long peak_rss_kb = 0;  // of smscan
-};
-
-// smscan ARGS... (argv as is), killed after `timeout` seconds; its peak RSS
-// from wait4.
-SmscanRun smscan(const std::vector<std::string>& args, int timeout = 60) {
-  const std::string dir = scratch_dir("run");
-  const std::string out = dir + "/out", err = dir + "/err";
-  const auto start = std::chrono::steady_clock::now();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(o, 1);
-    dup2(e, 2);
-    std::vector<char*> argv{const_cast<char*>(SMSCAN_PATH), const_cast<char*>("--no-progress")};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(SMSCAN_PATH, argv.data());
-    _exit(127);
-  }
-  SmscanRun r;
-  int status = 0;
-  rusage usage{};
-  for (;;) {
-    if (wait4(pid, &status, WNOHANG, &usage) == pid) break;
-    if (std::chrono::steady_clock::now() - start > std::chrono::seconds(timeout)) {
-      kill(pid, SIGKILL);
-      wait4(pid, &status, 0, &usage);
-      r.timed_out = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.peak_rss_kb = usage.ru_maxrss;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
+using SmscanRun = test::CommandResult;
+// smscan ARGS... (no shell), killed after `timeout` seconds, with its peak RSS.
+SmscanRun smscan(const std::vector<std::string>& args, int timeout = 60) { return test::run_smscan(args, timeout); }
 
 // ---------------------------------------------------------------------------
 // Item 6: the search for containers in a library's data sections.
 
-// A host ELF (x86-64 shared object) of one writable data section holding
-// `data`, at file offset 64 (8-aligned, as in a linked library).
-Bytes elf_with_data(const Bytes& data) {
-  const std::string names = std::string("\0.data\0.shstrtab\0", 17);
-  Bytes b(64, 0);
-  b.insert(b.end(), data.begin(), data.end());
-  const uint64_t names_at = b.size();
-  b.insert(b.end(), names.begin(), names.end());
-  while (b.size() % 8) b.push_back(0);
-  const uint64_t table_at = b.size();
-  Elf64_Shdr shdr[3] = {};
-  shdr[1].sh_name = 1;
-  shdr[1].sh_type = SHT_PROGBITS;
-  shdr[1].sh_flags = SHF_ALLOC | SHF_WRITE;
-  shdr[1].sh_offset = 64;
-  shdr[1].sh_size = data.size();
-  shdr[1].sh_addralign = 8;
-  shdr[2].sh_name = 7;
-  shdr[2].sh_type = SHT_STRTAB;
-  shdr[2].sh_offset = names_at;
-  shdr[2].sh_size = names.size();
-  shdr[2].sh_addralign = 1;
-  const auto* raw = reinterpret_cast<const uint8_t*>(shdr);
-  b.insert(b.end(), raw, raw + sizeof shdr);
-  Elf64_Ehdr ehdr{};
-  std::memcpy(ehdr.e_ident, ELFMAG, SELFMAG);
-  ehdr.e_ident[EI_CLASS] = ELFCLASS64;
-  ehdr.e_ident[EI_DATA] = ELFDATA2LSB;
-  ehdr.e_ident[EI_VERSION] = EV_CURRENT;
-  ehdr.e_type = ET_DYN;
-  ehdr.e_machine = EM_X86_64;
-  ehdr.e_version = EV_CURRENT;
-  ehdr.e_ehsize = sizeof(Elf64_Ehdr);
-  ehdr.e_shoff = table_at;
-  ehdr.e_shentsize = sizeof(Elf64_Shdr);
-  ehdr.e_shnum = 3;
-  ehdr.e_shstrndx = 2;
-  std::memcpy(b.data(), &ehdr, sizeof ehdr);
-  return b;
-}
+Bytes elf_with_data(const Bytes& data) { return oracle::elf_with_data(data.data(), data.size()); }
 
 // One 80-byte link of a chain: a container header (declaring `entries`
 // bytes) and an sm_80 entry header whose 16-byte payload is the next link's
@@ -171,35 +85,10 @@ Bytes chained_links(size_t links) {
   return b;
 }
 
-std::vector<std::pair<uint64_t, uint64_t>> embedded_found(const FileScan& scan) {
-  std::vector<std::pair<uint64_t, uint64_t>> out;
-  for (const auto& c : scan.containers)
-    if (c.embedded) out.push_back({c.offset, c.size});
-  return out;
-}
-
-// What the search must find: each 8-aligned start, in order, whose own walk
-// reads cleanly, going on after its end (the search as first written, which
-// walked each candidate; quadratic, but the definition).
-std::vector<std::pair<uint64_t, uint64_t>> embedded_by_definition(const Bytes& data, uint64_t base) {
-  std::vector<std::pair<uint64_t, uint64_t>> out;
-  const ByteView section(data.data(), data.size());
-  for (uint64_t p = 0; p + 80 <= data.size();) {
-    if (plausible_container_start(section.tail(p))) {
-      const uint64_t entries = *section.read<uint64_t>(p + 8);
-      if (entries <= data.size() - p - 16) {
-        std::vector<std::string> problems;
-        auto found = parse_fatbin_region(*section.slice(p, 16 + entries), base + p, problems);
-        if (problems.empty() && found.size() == 1 && !found[0].images.empty()) {
-          out.push_back({base + p, 16 + entries});
-          p = (p + 16 + entries + 7) & ~uint64_t{7};
-          continue;
-        }
-      }
-    }
-    p += 8;
-  }
-  return out;
+using oracle::embedded;
+using oracle::Found;
+Found embedded_by_definition(const Bytes& data, uint64_t base) {
+  return oracle::by_definition(ByteView(data.data(), data.size()), base);
 }
 
 TEST(ScanSafety, EmbeddedContainerSearchIsLinear) {
@@ -253,7 +142,7 @@ TEST(ScanSafety, EmbeddedContainerSearchFindsWhatEachWalkFinds) {
     const auto expected = embedded_by_definition(data, 64);
     found_total += expected.size();
     const FileScan scan = scan_bytes(ByteView(elf.data(), elf.size()), "mixed.so", {});
-    ASSERT_EQ(embedded_found(scan), expected) << "round " << round;
+    ASSERT_EQ(embedded(scan), expected) << "round " << round;
   }
   EXPECT_GT(found_total, 300u);  // the rounds did hold containers to find
 }

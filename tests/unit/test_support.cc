@@ -1,11 +1,16 @@
 #include "test_support.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -33,20 +38,44 @@ std::string scratch_dir(const std::string& name) {
 }
 
 static std::string slurp(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-CommandResult run_smscan(const std::vector<std::string>& args) {
-  std::string dir = scratch_dir("cmd");
-  std::string cmd = std::string("'") + SMSCAN_PATH + "' --no-progress";
-  for (const auto& a : args) cmd += " '" + a + "'";
-  cmd += " >'" + dir + "/out' 2>'" + dir + "/err'";
-  int status = std::system(cmd.c_str());
+CommandResult run_smscan(const std::vector<std::string>& args, int timeout_s) {
+  const std::string dir = scratch_dir("cmd");
+  const std::string out = dir + "/out", err = dir + "/err";
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(o, 1);
+    dup2(e, 2);
+    std::vector<char*> argv{const_cast<char*>(SMSCAN_PATH), const_cast<char*>("--no-progress")};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(SMSCAN_PATH, argv.data());
+    _exit(127);
+  }
   CommandResult r;
+  int status = 0;
+  rusage usage{};
+  for (;;) {
+    if (wait4(pid, &status, WNOHANG, &usage) == pid) break;
+    if (std::chrono::steady_clock::now() - start > std::chrono::seconds(timeout_s)) {
+      kill(pid, SIGKILL);
+      wait4(pid, &status, 0, &usage);
+      r.timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(dir + "/out");
-  r.err = slurp(dir + "/err");
+  r.peak_rss_kb = usage.ru_maxrss;
+  r.out = slurp(out);
+  r.err = slurp(err);
   return r;
 }
 

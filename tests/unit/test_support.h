@@ -17,10 +17,15 @@ void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
 std::string scratch_dir(const std::string& name);  // fresh, empty directory
 
 struct CommandResult {
-  int exit_code = -1;
+  int exit_code = -1;  // -1: killed (by a signal, or after the timeout)
+  bool timed_out = false;
   std::string out, err;
+  double seconds = 0;
+  long peak_rss_kb = 0;  // of smscan
 };
-CommandResult run_smscan(const std::vector<std::string>& args);
+// smscan --no-progress ARGS...: argv passed as is (no shell, so any byte can
+// be passed), killed after `timeout_s` seconds.
+CommandResult run_smscan(const std::vector<std::string>& args, int timeout_s = 300);
 
 // (kind, arch) of every image in file order: "sm_80", "ptx:compute_90".
 std::vector<std::string> image_names(const FileScan& scan);
