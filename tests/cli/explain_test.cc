@@ -216,9 +216,13 @@ TEST(ExplainLogs, RepeatsFoldAndContextNeedsAFailure) {
 }
 
 TEST(ExplainLogs, SpecificSignatureHidesTheGeneralOneOnTheSameLine) {
-  auto findings = explain_text("CUDADriverError: CUDA_ERROR_NO_BINARY_FOR_GPU: no kernel image is available for execution on the device\n");
+  auto findings = explain_text("RuntimeError: CUDA_ERROR_NO_BINARY_FOR_GPU: no kernel image is available for execution on the device\n");
   ASSERT_EQ(findings.size(), 1u) << ids(findings);
   EXPECT_EQ(findings[0].id, "cuda-209");
+  // CuPy's own wording is more specific still: it hides both.
+  findings = explain_text("CUDADriverError: CUDA_ERROR_NO_BINARY_FOR_GPU: no kernel image is available for execution on the device\n");
+  ASSERT_EQ(findings.size(), 1u) << ids(findings);
+  EXPECT_EQ(findings[0].id, "cupy-no-binary-for-gpu");
 }
 
 TEST(ExplainLogs, PythonVersionMismatch) {
