@@ -15,6 +15,10 @@ namespace {
 // CUDA 11.8 already targets sm_89 and sm_90 (not 12.0, as a widely shared
 // table says). CUDA 13.0 no longer compiles for CC < 7.5 (its release notes;
 // nvcc 13.0 here rejects -arch=sm_70), so those rows end at CUDA 12.
+// PyTorch's CUDA lines of current releases (same source as the table): a GPU
+// with no pytorch_line and no last_cuda is covered by all of them.
+constexpr const char* kCurrentPytorchLines = "cu126, cu128, cu130";
+
 constexpr GpuGeneration kGenerations[] = {
     {50, "6.0", "", "GTX 750, GTX 750 Ti, Quadro K2200", "12"},
     {52, "6.5", "", "GTX 9xx, Titan X, M40, M60", "12"},
@@ -278,6 +282,8 @@ std::string fix_hint(uint16_t target_cc) {
                      " that includes " + sm;
   if (*gen->pytorch_line)
     hint += std::string("; for PyTorch: a ") + gen->pytorch_line + " (or newer) wheel, e.g. pip install torch --index-url https://download.pytorch.org/whl/" + gen->pytorch_line;
+  else if (!*gen->last_cuda)  // every current line covers it: the package at fault is not torch's wheel
+    hint += std::string("; PyTorch's current CUDA wheels (") + kCurrentPytorchLines + ") all run on " + sm;
   hint += "; for packages built from source: add " + sm + " to TORCH_CUDA_ARCH_LIST / CMAKE_CUDA_ARCHITECTURES";
   return hint;
 }

@@ -166,6 +166,16 @@ TEST(FixHint, NamesTheToolkitAndTheWheelLine) {
   EXPECT_NE(fix_hint(999).find("sm_999"), std::string::npos);
 }
 
+// A GPU that every current PyTorch CUDA line covers (sm_75 to sm_90): the
+// hint says torch's wheel is not what lacks it; a GPU with a line of its own,
+// or one CUDA 13 dropped, gets that instead.
+TEST(FixHint, SaysWhenEveryCurrentPytorchLineCoversTheGpu) {
+  for (uint16_t cc : {75, 80, 86, 89, 90})
+    EXPECT_NE(fix_hint(cc).find("PyTorch's current CUDA wheels"), std::string::npos) << cc;
+  for (uint16_t cc : {61, 70, 100, 120})
+    EXPECT_EQ(fix_hint(cc).find("PyTorch's current CUDA wheels"), std::string::npos) << cc;
+}
+
 }  // namespace
 }  // namespace smwatch
 
