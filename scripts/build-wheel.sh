@@ -42,8 +42,10 @@ build_dir_setting=()
 if [ -n "$glibc" ]; then
   sysroot=$(scripts/glibc-sysroot.sh "$glibc" | tail -1) || fail "scripts/glibc-sysroot.sh $glibc failed"
   export CMAKE_ARGS="${CMAKE_ARGS:-} -DSMWATCH_GLIBC_SYSROOT=$sysroot"
-  # Its own CMake build folder: switching between the two does not reconfigure.
-  build_dir_setting=(--config-settings=build-dir="build-wheel/glibc-$glibc/{wheel_tag}")
+  # Its own CMake build folder, so switching between the two does not
+  # reconfigure; beside the other, at the same depth, so that ccache (paths
+  # relative to CCACHE_BASEDIR) serves the compiles of one to the other.
+  build_dir_setting=(--config-settings=build-dir="build-wheel/{wheel_tag}-glibc-$glibc")
 else
   export CMAKE_ARGS="${CMAKE_ARGS:-} -DSMWATCH_GLIBC_SYSROOT="
 fi
