@@ -3,8 +3,8 @@
 # over torch, and the shim's launch path of the two builds benchmarked
 # against each other, interleaved.
 #   scripts/gpu-wheel-check.sh DIR [RESULTS_DIR]
-# DIR holds NEW.whl (scripts/build-wheel.sh --glibc 2.28), OLD.whl (the
-# manylinux_2_34 build) and, or else gpu-artifacts/ holds, launch_bench
+# DIR holds NEW.whl (scripts/build-wheel.sh: manylinux_2_28), OLD.whl (the
+# manylinux_2_34 build, --glibc host) and, or else gpu-artifacts/ holds, launch_bench
 # (scripts/gpu-test.sh build). PYTHON (default python3) is torch's Python.
 # For each wheel: pip install --no-deps into the environment torch is in, as
 # README says users do; then ldd, smscan --python, python -m smwatch doctor
