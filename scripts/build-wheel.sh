@@ -1,29 +1,32 @@
 #!/usr/bin/env bash
 # Builds the wheel users install, in one command:
-#   scripts/build-wheel.sh [--glibc 2.28] [DIST_DIR]
-#     ->  DIST_DIR (default dist/)/smwatch-<version>-py3-none-manylinux_2_X_x86_64.whl
-# --glibc 2.28: links against glibc 2.28's libraries (scripts/glibc-sysroot.sh:
+#   scripts/build-wheel.sh [--glibc 2.N|host] [DIST_DIR]
+#     ->  DIST_DIR (default dist/)/smwatch-<version>-py3-none-manylinux_2_28_x86_64.whl
+# By default it links against glibc 2.28's libraries (scripts/glibc-sysroot.sh:
 # zig's stubs, ziglang from PyPI once, cached outside the repository), so the
-# wheel is manylinux_2_28 (RHEL 8, Ubuntu 20.04, Debian 11), like torch's.
-# Without it the host's glibc is linked: manylinux_2_34 on Debian 12.
+# wheel is manylinux_2_28 (RHEL 8, Ubuntu 20.04, Debian 11), like torch's;
+# --glibc 2.N another glibc's. --glibc host links the build machine's glibc
+# instead (no toolchain download): manylinux_2_34 on Debian 12.
 # SMWATCH_PORTABLE (pyproject.toml): smscan, smwatch and libsmwatch.so link
 # nothing but glibc. The tag is the newest GLIBC_ symbol version that any of
-# them really requires (objdump -p), not a guess; more than 2.34 (RHEL 9;
-# Ubuntu 22.04 has 2.35) is an error. Install anywhere with:  pip install --no-deps dist/smwatch-*.whl
+# them really requires (objdump -p), not a guess, and never less than the
+# glibc linked against; more than that glibc (host: 2.34, RHEL 9; Ubuntu
+# 22.04 has 2.35) is an error. Install anywhere with:  pip install --no-deps dist/smwatch-*.whl
 # Needs PyPI once (scikit-build-core and wheel, into build-wheel/tools-venv).
 # scripts/test-wheel.sh checks the result in a fresh venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail() { echo "build-wheel: $*" >&2; exit 1; }
-glibc=
+glibc=2.28  # torch's floor (manylinux_2_28): README "Which systems the wheel runs on"
 if [ "${1:-}" = --glibc ]; then
   glibc=${2:-}
-  [[ "$glibc" =~ ^2\.([0-9]+)$ ]] || fail "--glibc: want a version such as 2.28, not '$glibc'"
+  [[ "$glibc" =~ ^(2\.[0-9]+|host)$ ]] || fail "--glibc: want a version such as 2.28, or host, not '$glibc'"
   shift 2
 fi
+[ "$glibc" = host ] && glibc=
 dist=$(realpath -m "${1:-dist}")
 tools=${WHEEL_TOOLS_VENV:-build-wheel/tools-venv}
-max_glibc_minor=${glibc#2.}  # the floor asked for; the default: 34 (RHEL 9), README "Which systems the wheel runs on"
+max_glibc_minor=${glibc#2.}  # the floor asked for; host: 34 (RHEL 9)
 max_glibc_minor=${max_glibc_minor:-34}
 export PATH="$PATH:/usr/local/cuda/bin"  # find_package(CUDAToolkit): cuda.h
 
@@ -42,8 +45,11 @@ build_dir_setting=()
 if [ -n "$glibc" ]; then
   sysroot=$(scripts/glibc-sysroot.sh "$glibc" | tail -1) || fail "scripts/glibc-sysroot.sh $glibc failed"
   export CMAKE_ARGS="${CMAKE_ARGS:-} -DSMWATCH_GLIBC_SYSROOT=$sysroot"
-  # Its own CMake build folder: switching between the two does not reconfigure.
-  build_dir_setting=(--config-settings=build-dir="build-wheel/glibc-$glibc/{wheel_tag}")
+  # Its own CMake build folder, not the host build's (build-wheel/{wheel_tag},
+  # also `pip install .`'s), so switching between them does not reconfigure;
+  # at the same depth, so that ccache (paths relative to CCACHE_BASEDIR)
+  # serves the compiles of one to the other.
+  build_dir_setting=(--config-settings=build-dir="build-wheel/{wheel_tag}-glibc-$glibc")
 else
   export CMAKE_ARGS="${CMAKE_ARGS:-} -DSMWATCH_GLIBC_SYSROOT="
 fi
@@ -73,8 +79,9 @@ done < <(find "$work/unpacked" -type f -print0)
 [ "$max" -gt 0 ] || fail "no ELF file with glibc version references in the wheel"
 [ "$max" -le "$max_glibc_minor" ] ||
   fail "the programs need GLIBC_2.$max: newer than 2.$max_glibc_minor; see compat/ and README"
-# --glibc 2.N: the files were linked against 2.N's libraries, so the tag
-# claims 2.N even where they happen to need less (nothing older was tried).
+# Linked against 2.N's libraries (not host), the tag claims 2.N even where
+# the files need less: the floor they were linked for; README says which
+# older glibc they were run on.
 [ -n "$glibc" ] && [ "$max" -lt "$max_glibc_minor" ] && max=$max_glibc_minor
 tag=manylinux_2_${max}_x86_64
 

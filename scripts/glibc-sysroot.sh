@@ -16,13 +16,16 @@
 # libstdc++ needs are defined in compat/glibc_2_28.c.
 #
 # The toolchain is cached outside the repository (SMWATCH_TOOLCHAIN_CACHE,
-# default ~/.cache/smwatch-toolchain): ziglang (pinned) from PyPI once (45 MB;
-# PIP_FIND_LINKS may name a folder holding its wheel), the sysroot once per
-# glibc version.
+# default ~/.cache/smwatch-toolchain): ziglang from PyPI once, pinned by
+# version and by the sha256 of its x86-64 wheel (96 MiB to download, 413 MiB
+# unpacked; PIP_FIND_LINKS may name a folder holding that wheel), the sysroot
+# once per glibc version.
 set -euo pipefail
 version=${1:?usage: scripts/glibc-sysroot.sh GLIBC_VERSION (e.g. 2.28)}
 [[ "$version" =~ ^2\.[0-9]+$ ]] || { echo "glibc-sysroot: $version: want 2.N" >&2; exit 1; }
 zig_version=0.17.1
+# ziglang-0.17.1-py3-none-manylinux_2_12_x86_64.manylinux2010_x86_64.musllinux_1_1_x86_64.whl, as PyPI lists it.
+zig_sha256=ea6cc5d87b033cf0aedfbc8f9549a908cae6c50ac31f1698188fa48a74524b54
 cache=${SMWATCH_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/smwatch-toolchain}
 zig_home=$cache/ziglang-$zig_version
 sysroot=$cache/glibc-$version-x86_64
@@ -30,9 +33,10 @@ fail() { echo "glibc-sysroot: $*" >&2; exit 1; }
 
 if [ ! -x "$zig_home/ziglang/zig" ]; then
   echo "glibc-sysroot: installing ziglang $zig_version (PyPI) into $zig_home" >&2
-  rm -rf "$zig_home.tmp"
-  python3 -m pip install -q --disable-pip-version-check --no-deps --target "$zig_home.tmp" "ziglang==$zig_version" >&2 ||
-    fail "cannot install ziglang==$zig_version from PyPI"
+  rm -rf "$zig_home.tmp" && mkdir -p "$cache"
+  echo "ziglang==$zig_version --hash=sha256:$zig_sha256" >"$zig_home.requirements.txt"
+  python3 -m pip install -q --disable-pip-version-check --no-deps --require-hashes --target "$zig_home.tmp" \
+    -r "$zig_home.requirements.txt" >&2 || fail "cannot install ziglang==$zig_version (sha256 $zig_sha256) from PyPI"
   mv "$zig_home.tmp" "$zig_home"
 fi
 zig=$zig_home/ziglang/zig

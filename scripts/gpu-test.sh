@@ -10,7 +10,9 @@ art=gpu-artifacts
 export BUILD_DIR=${BUILD_DIR:-build-gpu}  # its own build: tests off, so it leaves build/ alone
 build_artifacts() {
   scripts/build.sh -DSMWATCH_BUILD_TESTS=OFF >/dev/null
-  rm -rf "$art" && mkdir -p "$art/lib"
+  # Anew, except wheels/ (scripts/gpu-wheel-check.sh's NEW.whl and OLD.whl, from scripts/build-wheel.sh).
+  find "$art" -mindepth 1 -maxdepth 1 ! -name wheels -exec rm -rf {} + 2>/dev/null || true
+  mkdir -p "$art/lib"
   strip --strip-debug -o "$art/libsmwatch.so" "$BUILD_DIR/shim/libsmwatch.so"
   strip --strip-debug -o "$art/smscan" "$BUILD_DIR/inspector/smscan"
   strip --strip-debug -o "$art/smwatch" "$BUILD_DIR/cli/smwatch"

@@ -34,8 +34,10 @@ scripts/test-wheel.sh "$scratch/dist" "$scratch/wheel-test" "${2:-}" || fail "sc
 
 # Without build isolation, with scikit-build-core in the venv: pip's isolated
 # build environment would configure build-wheel/<tag>/ anew and rebuild
-# everything (6-7 minutes on 2 cores) for the same result.
-echo "+ pip install --no-build-isolation . (the same CMake build folder: only what changed is rebuilt)"
+# everything (6-7 minutes on 2 cores) for the same result. That folder is the
+# host-glibc build's; the wheel above was linked against glibc 2.28 in its own
+# folder beside it, whose compiles ccache serves to this one.
+echo "+ pip install --no-build-isolation . (host glibc; compiles from ccache where the wheel build made them)"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check "scikit-build-core>=0.10" >"$scratch/pip-sbc.log" 2>&1 ||
   { cat "$scratch/pip-sbc.log"; fail "cannot install scikit-build-core"; }
 [ -z "${CMAKE_ARGS:-}" ] && command -v ccache >/dev/null &&
