@@ -15,6 +15,10 @@ namespace {
 // CUDA 11.8 already targets sm_89 and sm_90 (not 12.0, as a widely shared
 // table says). CUDA 13.0 no longer compiles for CC < 7.5 (its release notes;
 // nvcc 13.0 here rejects -arch=sm_70), so those rows end at CUDA 12.
+// Names are matched whole, the first row wins: the Turing Quadro RTX 3000 to
+// 8000 come before the "RTX 30xx", "RTX 40xx" and "RTX 50xx" GeForce lines
+// that their numbers would match (there is no GeForce RTX 3000/4000/5000);
+// Jetson boards as the driver names their GPU ("Tegra X1", "Xavier", "Orin").
 // PyTorch's CUDA lines of current releases (same source as the table): a GPU
 // with no pytorch_line and no last_cuda is covered by all of them.
 constexpr const char* kCurrentPytorchLines = "cu126, cu128, cu130";
@@ -22,17 +26,17 @@ constexpr const char* kCurrentPytorchLines = "cu126, cu128, cu130";
 constexpr GpuGeneration kGenerations[] = {
     {50, "6.0", "", "GTX 750, GTX 750 Ti, Quadro K2200", "12"},
     {52, "6.5", "", "GTX 9xx, Titan X, M40, M60", "12"},
-    {53, "7.0", "", "Jetson Nano, Jetson TX1", "12"},
+    {53, "7.0", "", "Jetson Nano, Jetson TX1, Tegra X1", "12"},
     {60, "8.0", "", "P100", "12"},
     {61, "8.0", "", "GTX 10xx, Titan Xp, P40, P4", "12"},
-    {62, "8.0", "", "Jetson TX2", "12"},
+    {62, "8.0", "", "Jetson TX2, Tegra X2", "12"},
     {70, "9.0", "", "V100, Titan V", "12"},
-    {72, "10.0", "", "Jetson Xavier", "12"},
-    {75, "10.0", "", "T4, RTX 20xx, GTX 16xx, Quadro RTX 6000"},
+    {72, "10.0", "", "Jetson Xavier, Jetson AGX Xavier, Jetson Xavier NX, AGX Xavier, Xavier NX, Xavier", "12"},
+    {75, "10.0", "", "T4, RTX 20xx, GTX 16xx, Quadro RTX 3000, Quadro RTX 4000, Quadro RTX 5000, Quadro RTX 6000, Quadro RTX 8000"},
     {80, "11.0", "", "A100, A30, A800"},
     {86, "11.1", "", "RTX 30xx, A10, A40, A16, A2, RTX A6000, RTX A5000, RTX A4000"},
-    {87, "11.4", "", "Jetson Orin, AGX Orin"},
-    {89, "11.8", "", "RTX 40xx, L4, L40, L40S, RTX 6000 Ada"},
+    {87, "11.4", "", "Jetson Orin, AGX Orin, Jetson AGX Orin, Jetson Orin NX, Jetson Orin Nano, Orin NX, Orin Nano, Orin"},
+    {89, "11.8", "", "RTX 40xx, L4, L40, L40S, RTX 2000 Ada, RTX 4000 Ada, RTX 4500 Ada, RTX 5000 Ada, RTX 6000 Ada"},
     {90, "11.8", "", "H100, H200, H800, H20, GH200"},
     {100, "12.8", "cu128", "B200, GB200"},
     {103, "12.9", "cu128", "B300, GB300"},

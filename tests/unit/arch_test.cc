@@ -39,7 +39,13 @@ TEST(ParseTarget, GpuNames) {
   for (const Case& c : {Case{"RTX 5090", 120}, Case{"rtx5090", 120}, Case{"NVIDIA GeForce RTX 5090", 120},
                         Case{"H100", 90}, Case{"NVIDIA H100 80GB HBM3", 0}, Case{"B200", 100}, Case{"GB10", 121},
                         Case{"RTX 4090", 89}, Case{"RTX 3080", 86}, Case{"A100", 80}, Case{"T4", 75},
-                        Case{"V100", 70}, Case{"B300", 103}, Case{"Jetson Thor", 110}, Case{"L40S", 89}}) {
+                        Case{"V100", 70}, Case{"B300", 103}, Case{"Jetson Thor", 110}, Case{"L40S", 89},
+                        // Turing Quadros whose numbers look like GeForce lines, Ada workstation cards
+                        Case{"Quadro RTX 5000", 75}, Case{"NVIDIA Quadro RTX 4000", 75}, Case{"RTX 3000", 75},
+                        Case{"RTX 5000 Ada", 89}, Case{"NVIDIA RTX 4000 Ada", 89}, Case{"RTX 5080", 120},
+                        // Jetson GPUs as the driver names them
+                        Case{"NVIDIA Tegra X1", 53}, Case{"NVIDIA Tegra X2", 62}, Case{"Xavier", 72}, Case{"Orin", 87},
+                        Case{"Jetson Orin Nano", 87}}) {
     auto target = parse_target(c.name);
     if (c.cc == 0) {
       EXPECT_FALSE(target) << c.name;  // memory sizes are not part of the table's names
