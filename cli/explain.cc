@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "explain/knowledge.h"
 #include "signatures_embed.h"  // generated from cli/signatures.json by embed.cmake
 #include "smwatch/arch.h"
 #include "smwatch/demangle.h"
@@ -273,6 +274,8 @@ Result<SignatureSet> SignatureSet::parse(std::string_view json_text, const std::
   set.origin_ = origin;
   if (doc.contains("knowledge") && !doc["knowledge"].is_object()) return make_error(origin + ": \"knowledge\" must be an object");
   set.knowledge_ = std::make_shared<const json>(doc.value("knowledge", json::object()));
+  if (doc.contains("knowledge"))
+    if (auto checked = Knowledge::parse(doc["knowledge"], origin); !checked) return make_error(checked.error().message);
   std::set<std::string> ids;
   size_t index = 0;
   for (const auto& j : doc["signatures"]) {

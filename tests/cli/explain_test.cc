@@ -66,6 +66,39 @@ TEST(Signatures, BadDocumentsAreRejectedWithTheSignatureNamed) {
             "list.json: expected an object with a \"signatures\" list");
 }
 
+// The knowledge tables (packages, builds, releases) are checked on load,
+// and an error names the table, the row and the field.
+TEST(Signatures, BadKnowledgeIsRejectedWithTheRowNamed) {
+  auto err = [](const std::string& knowledge) {
+    auto r = SignatureSet::parse(R"j({"signatures":[],"knowledge":)j" + knowledge + "}", "k.json");
+    return r.ok() ? std::string("(accepted)") : r.error().message;
+  };
+  EXPECT_EQ(err(R"j({"packages":[{"name":"flash-attn","modules":["flash_attn"],"kernels":true}]})j"), "(accepted)");
+  EXPECT_EQ(err(R"j({"packages":[{"name":"a","modules":["m"]},{"name":"b","modules":["m"]}]})j"),
+            "k.json: knowledge.packages[1] 'b': module 'm' already belongs to 'a'");
+  EXPECT_EQ(err(R"j({"packages":[{"name":"a","modles":["m"]}]})j"), "k.json: knowledge.packages[0] 'a': unknown field \"modles\"");
+  EXPECT_EQ(err(R"j({"packages":[{"modules":["m"]}]})j"), "k.json: knowledge.packages[0]: needs a string \"name\"");
+  EXPECT_NE(err(R"j({"packages":[{"name":"Flash_Attn"}]})j").find("'Flash_Attn': \"name\" must be a distribution name"), std::string::npos);
+  EXPECT_EQ(err(R"j({"packages":[{"name":"the bundled copy (x)"}]})j"), "(accepted)") << "a phrase names code no pip name installs";
+  EXPECT_NE(err(R"j({"packages":[{"name":"x","libraries":[{"needle":"LibX","where":"libx.so"}]}]})j").find("'x': library needle 'LibX' must be lower case"),
+            std::string::npos);
+  EXPECT_NE(err(R"j({"packages":[{"name":"x","role":"boss"}]})j").find("'x': \"role\" must be dispatcher or compiler"), std::string::npos);
+  EXPECT_NE(err(R"j({"packages":[{"name":"a","version_names":["pytorch"]},{"name":"b","version_names":["pytorch"]}]})j")
+                .find("'b': version name 'pytorch' already belongs to 'a'"),
+            std::string::npos);
+  EXPECT_NE(err(R"j({"packages":[{"name":"a","version_names":["py_torch"]}]})j").find("\"version_names\" must hold"), std::string::npos);
+  EXPECT_NE(err(R"j({"packages":[{"name":"w x","runtime":{"library":"libx","install":"pip install x-cu{cuda}"}}]})j")
+                .find("{cuda} is not one of {torch_cuda_major}, {soname_major}, {library}"),
+            std::string::npos);
+  EXPECT_EQ(err(R"j({"torch_builds":[{"line":"cu126","torch":"2.6","cc_min":90,"cc_max":50,"source":"s"}]})j"),
+            "k.json: knowledge.torch_builds[0]: cc_min is above cc_max");
+  EXPECT_NE(err(R"j({"tensorrt":[{"cc_min":50,"cc_max":60,"source":"s"}]})j").find("knowledge.tensorrt[0]: needs one of \"first\""),
+            std::string::npos);
+  EXPECT_EQ(err(R"j({"packagez":[]})j"), "k.json: knowledge has no table \"packagez\"");
+  EXPECT_EQ(err(R"j({"container_hints":["Docker run"]})j"),
+            "k.json: knowledge.container_hints must hold lower case texts only; not \"Docker run\"");
+}
+
 // Every log fixture with its .expect: exactly these findings at these lines.
 TEST(ExplainLogs, EveryFixtureGivesExactlyTheExpectedFindings) {
   size_t logs = 0;
