@@ -228,12 +228,14 @@ void print_summary(std::ostream& out, const std::string& name, const smwatch::cl
     auto it = printed_fix.find(f.id + "@" + std::to_string(f.line));
     if (it != printed_fix.end() && it->second != f.fix) out << "      fix, with the whole log read: " << printable(f.fix) << "\n";
   }
-  const auto& ctx = stream.context();
+  const smwatch::cli::LogFacts& known = stream.facts();
   std::string facts;
-  if (!ctx.gpu_name.empty() || ctx.gpu_cc)
-    facts += "GPU " + (ctx.gpu_name.empty() ? std::string() : ctx.gpu_name + " ") +
-             (ctx.gpu_cc ? "(sm_" + std::to_string(ctx.gpu_cc) + ")" : std::string());
-  for (const auto& [k, v] : ctx.versions) facts += (facts.empty() ? "" : ", ") + k + " " + v;
+  const std::string& gpu_name = known.gpu_name.value;
+  const int gpu_cc = known.gpu_cc.value;
+  if (!gpu_name.empty() || gpu_cc)
+    facts += "GPU " + (gpu_name.empty() ? std::string() : gpu_name + " ") +
+             (gpu_cc ? "(sm_" + std::to_string(gpu_cc) + ")" : std::string());
+  for (const auto& [k, v] : smwatch::cli::versions_with_driver(known)) facts += (facts.empty() ? "" : ", ") + k + " " + v;
   if (!facts.empty()) out << "In this log: " << printable(facts) << "\n";
   if (stream.dropped_findings())
     out << fmt::format("({} more distinct findings were counted but not kept)\n", stream.dropped_findings());
@@ -342,9 +344,11 @@ int cmd_explain(const std::vector<std::string>& files, bool json, bool list, con
     recognised = recognised || !stream.findings().empty();
     if (json) {
       auto doc = smwatch::cli::findings_to_json(stream.findings(), file);
-      const auto& ctx = stream.context();
-      doc["context"] = {{"gpu", ctx.gpu_name}, {"gpu_sm", ctx.gpu_cc ? "sm_" + std::to_string(ctx.gpu_cc) : ""},
-                        {"versions", ctx.versions}, {"torch_cuda", ctx.torch_cuda}, {"lines", stream.lines()},
+      const smwatch::cli::LogFacts& facts = stream.facts();
+      doc["context"] = {{"gpu", facts.gpu_name.value},
+                        {"gpu_sm", facts.gpu_cc.value ? "sm_" + std::to_string(facts.gpu_cc.value) : ""},
+                        {"versions", smwatch::cli::versions_with_driver(facts)}, {"torch_cuda", facts.torch_cuda.value},
+                        {"facts", smwatch::cli::facts_to_json(facts)}, {"lines", stream.lines()},
                         {"python", env ? env->python : ""}};
       docs.push_back(std::move(doc));
     } else {

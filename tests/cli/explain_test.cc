@@ -10,10 +10,12 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <regex>
 #include <set>
 #include <sstream>
 
 #include "explain.h"
+#include "explain/knowledge.h"
 #include "smwatch/arch.h"
 #include "support.h"
 
@@ -97,6 +99,93 @@ TEST(Signatures, BadKnowledgeIsRejectedWithTheRowNamed) {
   EXPECT_EQ(err(R"j({"packagez":[]})j"), "k.json: knowledge has no table \"packagez\"");
   EXPECT_EQ(err(R"j({"container_hints":["Docker run"]})j"),
             "k.json: knowledge.container_hints must hold lower case texts only; not \"Docker run\"");
+}
+
+// A template may name a derive's values only with that derive; the names
+// come from one list (explain/values.h), and so does the error's.
+TEST(Signatures, DeriveValuesNeedTheirDerive) {
+  auto err = [](const std::string& extra) {
+    auto r = SignatureSet::parse(R"j({"signatures":[{"id":"x","needles":["a"],"regex":"a","title":"t","cause":"c","fix":"{trt_fix}")j" +
+                                     extra + "}]}",
+                                 "d.json");
+    return r.ok() ? std::string("(accepted)") : r.error().message;
+  };
+  EXPECT_EQ(err(R"j(,"derive":"tensorrt-sm")j"), "(accepted)");
+  EXPECT_EQ(err(""), "d.json: signature 'x': {trt_fix} names no value of this signature (a derive's values need that \"derive\")");
+  EXPECT_EQ(err(R"j(,"derive":"capability-range")j"), "d.json: signature 'x': {trt_fix} names no value of this signature");
+  EXPECT_EQ(err(R"j(,"derive":"guess")j"),
+            "d.json: signature 'x': \"derive\" must be one of capability-range, tensorrt-sm, arch-specific-instruction, "
+            "triton-ptxas, xformers-torch");
+}
+
+// Every list of package names the matcher uses is made of the packages
+// table: what a line, a module, a namespace or a printed name stands for.
+TEST(ExplainKnowledge, ListsComeFromThePackagesTable) {
+  const Knowledge& k = SignatureSet::builtin().knowledge();
+  std::string pkg, where;
+  // A line naming several: library and source names before bare names, torch's last, rows in table order.
+  ASSERT_TRUE(k.named_on_line("/src/xformers/third_party/flash-attention/hopper/flash_api.cpp:12", pkg, where));
+  EXPECT_EQ(pkg, "the bundled flash-attention (third_party/flash-attention/hopper)");
+  ASSERT_TRUE(k.named_on_line("xformers/third_party/flash-attention/csrc/flash_attn/src/flash.h", pkg, where));
+  EXPECT_EQ(pkg, "xformers");
+  EXPECT_EQ(where, "xformers' bundled flash-attention (third_party/flash-attention)");
+  ASSERT_TRUE(k.named_on_line("flashinfer-python 0.2.5 xformers 0.0.29", pkg, where));
+  EXPECT_EQ(pkg, "flashinfer-python");
+  ASSERT_TRUE(k.named_on_line("/x/lib/libtorch_cuda.so called xformers", pkg, where));
+  EXPECT_EQ(pkg, "xformers");
+  ASSERT_TRUE(k.named_on_line("/x/lib/libtorch_cuda.so", pkg, where));
+  EXPECT_EQ(pkg, "torch");
+  EXPECT_FALSE(k.named_on_line("nothing here", pkg, where));
+  EXPECT_EQ(k.dist_of_module("PIL.Image"), "pillow");
+  EXPECT_EQ(k.dist_of_module("flash_attn_2_cuda"), "flash-attn");
+  EXPECT_EQ(k.dist_of_module("some_module.x"), "some-module");  // not in the table: the module's name, normalized
+  EXPECT_EQ(k.version_key("PyTorch"), "torch");
+  EXPECT_EQ(k.version_key("flashinfer"), "flashinfer-python");
+  EXPECT_EQ(k.version_key("sgl_kernel"), "sgl-kernel");
+  EXPECT_EQ(k.version_key("numpy"), "");
+  ASSERT_NE(k.ops_namespace("_vllm_fa2_C"), nullptr);
+  EXPECT_EQ(k.ops_namespace("_vllm_fa2_C")->name, "vllm-flash-attn");
+  EXPECT_TRUE(k.role_is(k.ops_namespace("aten")->name, PackageRow::Role::kDispatcher));
+  EXPECT_TRUE(k.ships_kernels("mamba-ssm"));
+  EXPECT_FALSE(k.ships_kernels("vllm"));
+  EXPECT_FALSE(k.installable("llama.cpp (ggml-cuda)"));
+  EXPECT_EQ(k.runtime_install("libcudnn_adv.so.9", "12", "9"), "pip install nvidia-cudnn-cu12 for libcudnn_adv.so.9");
+  EXPECT_EQ(k.runtime_install("libcudart.so.11.0", "12", "11"), "pip install nvidia-cuda-runtime-cu11");
+  EXPECT_EQ(k.runtime_install("libfoo.so.1", "12", "1"), "");
+  EXPECT_TRUE(k.cuda_related("cupy-cuda12x"));
+  EXPECT_TRUE(k.cuda_related("Flash_Attn"));
+  EXPECT_FALSE(k.cuda_related("numpy"));
+  // The version pattern and its needles are made of the version names.
+  std::smatch m;
+  const std::string pin = "flash_attn==2.7.4.post1";
+  ASSERT_TRUE(std::regex_search(pin, m, k.version_regex()));
+  EXPECT_EQ(k.version_key(m[1].str()), "flash-attn");
+  EXPECT_EQ(m[2].str(), "2.7.4.post1");
+  EXPECT_NE(std::find(k.version_needles().begin(), k.version_needles().end(), "flash"), k.version_needles().end());
+}
+
+// Another table, another reading: nothing about packages is decided in C++.
+TEST(ExplainKnowledge, AnotherTableChangesWhatIsRead) {
+  const std::string doc = R"j({"signatures":[{"id":"nki","needles":["no kernel image"],"regex":"no kernel image","captures":[],
+    "title":"{failing_package}","cause":"{versions}","fix":"{package_fix}"}],
+    "knowledge":{"packages":[{"name":"my-kernels","modules":["mk"],"version_names":["my-kernels"],
+                              "libraries":[{"needle":"libmk_cuda","where":"libmk_cuda.so"}]}]}})j";
+  auto sigs = SignatureSet::parse(doc, "mine.json");
+  ASSERT_TRUE(sigs.ok()) << sigs.error().message;
+  const std::string log = "my_kernels==1.2.3\nloading /opt/libmk_cuda.so\nCUDA error: no kernel image is available\n";
+  auto f = sigs->explain(log);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].title, "my-kernels");
+  EXPECT_EQ(f[0].values.at("failing_where"), "libmk_cuda.so");
+  EXPECT_EQ(f[0].cause, "my-kernels 1.2.3");
+  // The built-in table knows no such package; a document without knowledge uses the built-in one.
+  auto plain = SignatureSet::parse(R"j({"signatures":[{"id":"nki","needles":["no kernel image"],"regex":"no kernel image",
+    "captures":[],"title":"{failing_package|'none'}","cause":"{versions|'none'}","fix":"f"}]})j", "plain.json");
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  auto g = plain->explain(log + "torch 2.6.0+cu126\n");
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].title, "none");
+  EXPECT_EQ(g[0].cause, "torch 2.6.0+cu126");
 }
 
 // Every log fixture with its .expect: exactly these findings at these lines.
@@ -551,6 +640,43 @@ TEST(ExplainFacts, TheToolThatFailedChoosesTheFix) {
   EXPECT_NE(find(cudnn, "libcudart-missing")->fix.find("nvidia-cudnn-cu"), std::string::npos);
 }
 
+// Each fact keeps the line it was read from, and whether a tool printed it
+// or a person wrote it.
+TEST(ExplainFacts, EachFactKeepsItsLineAndWhoSaidIt) {
+  ExplainStream prose(SignatureSet::builtin());
+  prose.feed(corpus_body("cublas_not_supported_rtx5080_pyvideotrans.log"));
+  prose.finish();
+  const LogFacts& p = prose.facts();
+  EXPECT_EQ(p.gpu_name.value, "NVIDIA GeForce RTX 5080");  // "Current GPU: NVIDIA GeForce RTX 5080"
+  EXPECT_EQ(p.gpu_cc.value, 120);
+  EXPECT_EQ(p.gpu_cc.origin.line, 3u);
+  EXPECT_TRUE(p.gpu_cc.origin.prose);
+  ASSERT_TRUE(p.versions.count("torch"));
+  EXPECT_EQ(p.versions.at("torch").value, "2.7.1+cu128");
+  EXPECT_EQ(p.versions.at("torch").origin.line, 1u);
+  EXPECT_FALSE(p.versions.at("torch").origin.prose);
+  EXPECT_EQ(p.torch_cuda.value, "12.8");
+  EXPECT_FALSE(p.container.known());
+
+  ExplainStream compose(SignatureSet::builtin());
+  compose.feed(corpus_body("vllm_compose_prefix_5070ti.log"));
+  compose.finish();
+  const LogFacts& c = compose.facts();
+  EXPECT_EQ(c.container.value, "docker compose's prefix 'vllm-1 |'");
+  EXPECT_EQ(c.container.origin.line, 1u);
+  EXPECT_EQ(c.gpu_name.value, "NVIDIA GeForce RTX 5070 Ti");
+  EXPECT_EQ(c.gpu_cc.origin.line, 2u);
+  EXPECT_FALSE(c.gpu_cc.origin.prose);  // PyTorch's own warning
+  EXPECT_EQ(c.torch_arch_list.value, "sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90");
+  EXPECT_EQ(c.torch_arch_list.origin.line, 3u);
+
+  // The tool that failed: its own "fatal" line, or the command Python ran.
+  ExplainStream thor(SignatureSet::builtin());
+  thor.feed(corpus_body("triton_ptxas_sm110a_thor_vllm.log"));
+  thor.finish();
+  EXPECT_EQ(thor.facts().failed_tool.value, "ptxas");
+}
+
 // ---- The command ----------------------------------------------------------
 
 TEST(ExplainCommand, ExitCodesAndOutput) {
@@ -613,6 +739,10 @@ TEST(ExplainCommand, NamedLibraryIsReadHere) {
   const std::string cause = doc["findings"][0]["cause"];
   EXPECT_NE(cause.find(so + " (here) holds SASS sm_80, no PTX: nothing for sm_120."), std::string::npos) << cause;
   EXPECT_EQ(doc["context"]["gpu_sm"], "sm_120");
+  // The facts the log gave, each with its line and who said it (nvidia-smi's table: a tool).
+  EXPECT_EQ(doc["context"]["facts"]["gpu_cc"]["value"], 120) << doc["context"].dump();
+  EXPECT_EQ(doc["context"]["facts"]["gpu_cc"]["line"], 3);
+  EXPECT_EQ(doc["context"]["facts"]["gpu_cc"]["from"], "tool");
 }
 
 // explain answers as it reads: a pipe that stays open (a server that hangs
