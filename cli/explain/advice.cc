@@ -1,6 +1,7 @@
 #include "advice.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <set>
@@ -173,7 +174,7 @@ void derive_triton_ptxas(Values& v, const LogFacts& facts, const Knowledge& kn) 
                        path.find("triton\\\\backends\\\\nvidia\\\\bin") != std::string::npos ||
                        path.find("triton\\backends\\nvidia\\bin") != std::string::npos;
   if (tool == "ptxas-blackwell") {
-    v[value::ptxas_cause] = have + " compiles for sm_100 and newer with ptxas-blackwell (Triton 3.6+), the one it bundles or TRITON_PTXAS_BLACKWELL_PATH's; it failed for " +
+    v[value::ptxas_cause] = static_cast<char>(std::toupper(static_cast<unsigned char>(have[0]))) + have.substr(1) + " compiles for sm_100 and newer with ptxas-blackwell (Triton 3.6+), the one it bundles or TRITON_PTXAS_BLACKWELL_PATH's; it failed for " +
                             sm + ". TRITON_PTXAS_PATH is not used for these GPUs.";
     v[value::ptxas_fix] = "export TRITON_PTXAS_BLACKWELL_PATH=<" + first_cuda + " or newer>/bin/ptxas (not TRITON_PTXAS_PATH), or upgrade triton" +
                           (triton_first.empty() ? std::string() : " (" + triton_first + ")") + ".";

@@ -612,6 +612,17 @@ TEST(ExplainFacts, NewCapabilityWarningAndCoveragePerTorchVersion) {
   EXPECT_NE(w->fix.find("cu126 builds of torch 2.6-2.11 (sm_50-sm_90)"), std::string::npos) << w->fix;
   EXPECT_NE(w->fix.find("cu128 builds of torch 2.8-2.10 (sm_70-sm_120)"), std::string::npos) << w->fix;
   EXPECT_EQ(w->fix.find("torch 2.7 and 2.11"), std::string::npos) << w->fix;  // those cu128 builds start at 7.5
+  // Maxwell (a GTX 960M, 5.0) is in the cu126 builds only: cu128 and cu130 start at 7.0 or 7.5.
+  auto maxwell = explain_text(corpus_body("pytorch_gpu_too_old_maxwell_960m.log"));
+  const Finding* m = find(maxwell, "pytorch-gpu-too-old");
+  ASSERT_NE(m, nullptr) << ids(maxwell);
+  EXPECT_EQ(m->values.at("range_verdict"), "below");
+  EXPECT_NE(m->fix.find("cu126 builds of torch 2.6-2.11 (sm_50-sm_90), e.g. pip install torch --index-url "
+                        "https://download.pytorch.org/whl/cu126"),
+            std::string::npos)
+      << m->fix;
+  EXPECT_EQ(m->fix.find("cu128"), std::string::npos) << m->fix;
+  EXPECT_EQ(m->fix.find("cu130"), std::string::npos) << m->fix;
   // An Ada card inside the range of a source build stays a warning.
   auto ada = explain_text(corpus_body("pytorch_range_rtx6000ada_false_negative.log"));
   ASSERT_NE(find(ada, "pytorch-gpu-too-old"), nullptr);
@@ -626,6 +637,8 @@ TEST(ExplainFacts, TheToolThatFailedChoosesTheFix) {
   EXPECT_EQ(t->values.at("tool"), "ptxas");
   EXPECT_NE(t->fix.find("TRITON_PTXAS_PATH"), std::string::npos) << t->fix;
   EXPECT_EQ(t->fix.find("TRITON_PTXAS_BLACKWELL_PATH"), std::string::npos) << t->fix;
+  // Upgrading that Triton to 3.6 would swap in a ptxas-blackwell (CUDA 12.9) that fails on Thor too.
+  EXPECT_NE(t->fix.find("triton 3.7 or newer"), std::string::npos) << t->fix;
   // TensorRT's hex SM: 0x809 is 8.9, 0x601 is 6.1 (dropped by TensorRT 10: an older one).
   auto ada = explain_text(corpus_body("tensorrt_sm0x809_rcnn_4090.log"));
   ASSERT_NE(find(ada, "tensorrt-unsupported-sm"), nullptr) << ids(ada);
@@ -638,6 +651,20 @@ TEST(ExplainFacts, TheToolThatFailedChoosesTheFix) {
   ASSERT_NE(find(cudnn, "libcudart-missing"), nullptr) << ids(cudnn);
   EXPECT_EQ(find(cudnn, "libcudart-missing")->fix.find("cuda-runtime-cu9"), std::string::npos);
   EXPECT_NE(find(cudnn, "libcudart-missing")->fix.find("nvidia-cudnn-cu"), std::string::npos);
+}
+
+// Triton runs ptxas-blackwell for sm_100 and newer (3.6+): TRITON_PTXAS_PATH
+// does not reach it, TRITON_PTXAS_BLACKWELL_PATH does; and for Thor only a
+// Triton whose ptxas-blackwell is CUDA 13 helps (the knowledge table).
+TEST(ExplainFacts, BlackwellPtxasGetsItsOwnVariable) {
+  auto f = explain_text(corpus_body("triton_ptxas_blackwell_sm110a_thor.log"));
+  const Finding* b = find(f, "triton-ptxas-blackwell-unknown-arch");
+  ASSERT_NE(b, nullptr) << ids(f);
+  EXPECT_EQ(find(f, "triton-ptxas-unknown-arch"), nullptr) << "the generic finding advises TRITON_PTXAS_PATH";
+  EXPECT_NE(b->fix.find("export TRITON_PTXAS_BLACKWELL_PATH=<CUDA 13.0 or newer>/bin/ptxas"), std::string::npos) << b->fix;
+  EXPECT_EQ(b->fix.find("export TRITON_PTXAS_PATH"), std::string::npos) << b->fix;
+  EXPECT_NE(b->fix.find("triton 3.7 or newer"), std::string::npos) << b->fix;
+  EXPECT_NE(b->cause.find("TRITON_PTXAS_PATH is not used"), std::string::npos) << b->cause;
 }
 
 // Each fact keeps the line it was read from, and whether a tool printed it
