@@ -170,9 +170,7 @@ void derive_triton_ptxas(Values& v, const LogFacts& facts, const Knowledge& kn) 
     triton_first = "triton " + row->first + " or newer (" + row->source + ")";
   auto tv = facts.versions.find("triton");
   const std::string have = tv == facts.versions.end() ? std::string("this Triton") : "triton " + tv->second.value;
-  const bool bundled = path.find("triton/backends/nvidia/bin") != std::string::npos ||
-                       path.find("triton\\\\backends\\\\nvidia\\\\bin") != std::string::npos ||
-                       path.find("triton\\backends\\nvidia\\bin") != std::string::npos;
+  const bool bundled = kn.bundled_tool("triton", path);
   if (tool == "ptxas-blackwell") {
     v[value::ptxas_cause] = static_cast<char>(std::toupper(static_cast<unsigned char>(have[0]))) + have.substr(1) + " compiles for sm_100 and newer with ptxas-blackwell (Triton 3.6+), the one it bundles or TRITON_PTXAS_BLACKWELL_PATH's; it failed for " +
                             sm + ". TRITON_PTXAS_PATH is not used for these GPUs.";

@@ -143,7 +143,7 @@ Result<Knowledge> Knowledge::parse(const json& kn, const std::string& where) {
     if (RowReader n(rows[i], at); !n.text("name", row.name, true)) return make_error(n.error);
     RowReader r(rows[i], at + " '" + row.name + "'");
     if (!r.only({"name", "role", "kernels", "cuda_related", "modules", "ops_namespaces", "version_names", "libraries",
-                 "mentions", "runtime", "source"}))
+                 "mentions", "bundled_tools", "runtime", "source"}))
       return make_error(r.error);
     std::string source;
     if (!r.text("source", source, false)) return make_error(r.error);
@@ -151,7 +151,8 @@ Result<Knowledge> Knowledge::parse(const json& kn, const std::string& where) {
       return make_error(r.what() + ": \"name\" must be a distribution name as pip normalizes it (lower case, '-'), "
                                    "or a phrase with spaces for code no pip name installs");
     std::string role;
-    if (!r.text("role", role, false) || !r.flag("kernels", row.kernels) || !r.flag("cuda_related", row.cuda_related) ||
+    if (!r.text("role", role, false) || !r.text("bundled_tools", row.bundled_tools, false) ||
+        !r.flag("kernels", row.kernels) || !r.flag("cuda_related", row.cuda_related) ||
         !r.list("modules", row.modules, is_identifier, "Python module names") ||
         !r.list("ops_namespaces", row.ops_namespaces, is_identifier, "torch.ops namespace names") ||
         !r.list("version_names", row.version_names,
@@ -336,6 +337,21 @@ std::string Knowledge::runtime_install(const std::string& library, const std::st
     return out;
   }
   return {};
+}
+
+bool Knowledge::bundled_tool(std::string_view package, std::string_view path) const {
+  const PackageRow* row = find(package);
+  if (!row || row->bundled_tools.empty()) return false;
+  std::string normalized;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] != '\\') {
+      normalized += path[i];
+      continue;
+    }
+    normalized += '/';
+    while (i + 1 < path.size() && path[i + 1] == '\\') ++i;
+  }
+  return normalized.find(row->bundled_tools) != std::string::npos;
 }
 
 bool Knowledge::cuda_related(std::string_view dist) const {

@@ -37,6 +37,7 @@ struct PackageRow {
   };
   std::vector<Library> libraries;    // library or source names: the most specific evidence on a line
   std::vector<std::string> mentions;  // bare names that name it on a line, read after every row's libraries
+  std::string bundled_tools;          // where its wheel keeps the CUDA tools it runs ("triton/backends/nvidia/bin")
   std::string runtime_library;        // the CUDA library family this wheel ships ("libcudnn")
   std::string runtime_install;        // how to install it: {torch_cuda_major} {soname_major} {library}
 };
@@ -91,6 +92,9 @@ class Knowledge {
   // "" when no row ships it.
   std::string runtime_install(const std::string& library, const std::string& torch_cuda_major,
                               const std::string& soname_major) const;
+  // A path to a tool (ptxas) inside `package`'s own copy of the CUDA tools
+  // (Windows' backslashes, also doubled as Python prints them, count as '/').
+  bool bundled_tool(std::string_view package, std::string_view path) const;
   // doctor: a distribution name is CUDA-related (matched loosely: for display).
   bool cuda_related(std::string_view dist) const;
 

@@ -152,6 +152,11 @@ TEST(ExplainKnowledge, ListsComeFromThePackagesTable) {
   EXPECT_EQ(k.runtime_install("libcudnn_adv.so.9", "12", "9"), "pip install nvidia-cudnn-cu12 for libcudnn_adv.so.9");
   EXPECT_EQ(k.runtime_install("libcudart.so.11.0", "12", "11"), "pip install nvidia-cuda-runtime-cu11");
   EXPECT_EQ(k.runtime_install("libfoo.so.1", "12", "1"), "");
+  // Triton's own ptxas: its wheel's tools directory, in any path spelling (Windows', doubled in a Python list).
+  EXPECT_TRUE(k.bundled_tool("triton", "/v/site-packages/triton/backends/nvidia/bin/ptxas"));
+  EXPECT_TRUE(k.bundled_tool("triton", R"(I:\\C\\site-packages\\triton\\backends\\nvidia\\bin\\ptxas.exe)"));
+  EXPECT_TRUE(k.bundled_tool("triton", R"(I:\C\site-packages\triton\backends\nvidia\bin\ptxas.exe)"));
+  EXPECT_FALSE(k.bundled_tool("triton", "/usr/local/cuda/bin/ptxas"));
   EXPECT_TRUE(k.cuda_related("cupy-cuda12x"));
   EXPECT_TRUE(k.cuda_related("Flash_Attn"));
   EXPECT_FALSE(k.cuda_related("numpy"));
