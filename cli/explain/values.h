@@ -1,7 +1,9 @@
 // The values a signature's templates can name besides its own captures and
 // json fields. Each is listed once, here: the code sets it through the
 // constant of that name (value::log_gpu), and the parser checks every
-// {placeholder} against these lists.
+// {placeholder} against these lists. (Two values are the code's own and
+// no template's: so_path, the library a finding's lines named, and severity,
+// which capability-range sets to override the signature's.)
 #pragma once
 
 #include <map>
