@@ -6,12 +6,13 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
 
+#include "explain/knowledge.h"
+#include "explain/signatures.h"
 #include "run.h"
 #include "smwatch/arch.h"
 #include "smwatch/native.h"
@@ -26,18 +27,6 @@ namespace smwatch::cli {
 using nlohmann::json;
 
 namespace {
-
-// Distributions shown as CUDA-related (names matched loosely: this is for
-// display; the verdict comes from scanning the files).
-constexpr const char* kCudaRelatedWords[] = {"torch", "triton", "nvidia", "cuda", "sglang", "sgl-kernel", "sgl_kernel",
-                                             "vllm", "flashinfer", "xformers", "flash-attn", "flash_attn", "bitsandbytes",
-                                             "cupy", "jax", "tensorflow", "transformers", "deepspeed", "onnxruntime"};
-
-bool cuda_related(std::string name) {
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return std::any_of(std::begin(kCudaRelatedWords), std::end(kCudaRelatedWords),
-                     [&](const char* w) { return name.find(w) != std::string::npos; });
-}
 
 // "12.8" -> 12080, the form cuDriverGetVersion uses.
 int cuda_version_number(const char* text) {
@@ -121,9 +110,12 @@ int run_doctor(std::ostream& real_out, const DoctorOptions& options, const std::
   // No --python: the environment smwatch is installed in, else python3 on PATH.
   const PythonChoice choice = choose_python(options.python);
   if (auto probe = probe_python(choice.python)) {  // its answer checked field by field
+    // Distributions shown as CUDA-related: the packages table's (names
+    // matched loosely: this is for display; the verdict comes from scanning the files).
+    const Knowledge& knowledge = SignatureSet::builtin().knowledge();
     json packages = json::object();
     for (const auto& d : probe->dists)
-      if (cuda_related(d.name)) packages[d.name] = d.version;
+      if (knowledge.cuda_related(d.name)) packages[d.name] = d.version;
     python = {{"executable", probe->executable.empty() ? choice.python : probe->executable},
               {"version", probe->version}, {"site", probe->site}, {"packages", packages}};
   } else {

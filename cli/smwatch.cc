@@ -4,8 +4,6 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <fcntl.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,20 +11,16 @@
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
-#include <map>
-#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <iterator>
 
 #include "doctor.h"
-#include "explain.h"
+#include "explain/command.h"
 #include "report/render.h"
 #include "run.h"
 #include "smwatch/arch.h"
 #include "smwatch/native.h"
-#include "smwatch/python_env.h"
 #include "smwatch/report.h"
 #include "smwatch/text.h"
 
@@ -127,240 +121,9 @@ old for a GPU); 2 nothing could be scanned.)";
 
 std::shared_ptr<spdlog::logger> g_log;
 
-bool read_file(const std::string& path, std::string& out, std::string& error) {
-  if (path == "-") {
-    out.assign(std::istreambuf_iterator<char>(std::cin), {});
-    return true;
-  }
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    error = path + ": is a directory (give a log file)";
-    return false;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = path + ": cannot open: " + std::strerror(errno);
-    return false;
-  }
-  out.assign(std::istreambuf_iterator<char>(in), {});
-  return true;
-}
-
-// Signatures: an explicit file must load; an installed one may be broken
-// (then the built-in copy is used, with a warning).
-const smwatch::cli::SignatureSet* load_signatures(const std::string& option, smwatch::cli::SignatureSet& holder,
-                                                  const std::string& exe_dir) {
-  std::string explicit_file = option;
-  if (explicit_file.empty())
-    if (const char* env = std::getenv("SMWATCH_SIGNATURES"); env && *env) explicit_file = env;
-  auto load = [&](const std::string& path, bool required) -> bool {
-    std::string text, error;
-    if (!read_file(path, text, error)) {
-      if (required) g_log->error("signatures: {}", error);
-      return false;
-    }
-    auto parsed = smwatch::cli::SignatureSet::parse(text, path);
-    if (!parsed) {
-      if (required) g_log->error("{}", parsed.error().message);
-      else g_log->warn("{} (using the built-in signatures)", parsed.error().message);
-      return false;
-    }
-    holder = std::move(*parsed);
-    g_log->debug("signatures: {} ({} signatures)", path, holder.size());
-    return true;
-  };
-  if (!explicit_file.empty()) return load(explicit_file, true) ? &holder : nullptr;
-  std::error_code ec;
-  for (const char* rel : {SMWATCH_SIGNATURES_FROM_BIN, "signatures.json"}) {
-    fs::path p = fs::path(exe_dir) / rel;
-    if (!exe_dir.empty() && fs::is_regular_file(p, ec) && load(p.lexically_normal().string(), false)) return &holder;
-  }
-  g_log->debug("signatures: built-in ({} signatures)", smwatch::cli::SignatureSet::builtin().size());
-  return &smwatch::cli::SignatureSet::builtin();
-}
-
 // The reason the first write to standard output failed, kept for main's
 // message: output flushed as it goes (explain) fails long before the end.
 int g_stdout_errno = 0;
-
-// `smwatch explain` prints each finding when it is recognised (the log may
-// be a pipe that never ends), then a summary at the end of each input.
-void print_finding(std::ostream& out, size_t n, const std::string& name, const smwatch::cli::Finding& f) {
-  using smwatch::printable;
-  // The log's lines and the signatures (--signatures FILE) are outside text.
-  out << fmt::format("[{}] {}:{}: {}: {}  ({})\n", n, printable(name), f.line, printable(f.severity),
-                     printable(f.title), printable(f.id));
-  std::string_view text = f.text;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    out << "    | " << printable(text.substr(0, nl)) << "\n";
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
-  out << "    cause: " << printable(f.cause) << "\n";
-  out << "    fix:   " << printable(f.fix) << "\n\n";
-  errno = 0;
-  if (!out.flush() && g_stdout_errno == 0) g_stdout_errno = errno;
-}
-
-void print_summary(std::ostream& out, const std::string& name, const smwatch::cli::ExplainStream& stream,
-                   const std::map<std::string, std::string>& printed_fix) {
-  using smwatch::printable;
-  const auto& findings = stream.findings();
-  if (findings.empty()) {
-    out << "smwatch explain: no known CUDA failure signature in " << printable(name) << "\n";
-    return;
-  }
-  size_t errors = 0;
-  for (const auto& f : findings) errors += f.severity == "error";
-  out << fmt::format("Summary: {} known problem{} in {} ({} error{}):\n", findings.size(), findings.size() == 1 ? "" : "s",
-                     printable(name), errors, errors == 1 ? "" : "s");
-  size_t n = 0;
-  for (const auto& f : findings) {
-    out << fmt::format("  [{}] line {}: {}\n", ++n, f.line, printable(f.title));
-    if (f.count > 1) {
-      std::string lines;
-      for (size_t l : f.more_lines) lines += " " + std::to_string(l);
-      out << fmt::format("      seen {} times (also line{}{}{})\n", f.count, f.more_lines.size() == 1 ? "" : "s", lines,
-                         f.count - 1 > f.more_lines.size() ? " ..." : "");
-    }
-    // What the rest of the log added (a GPU or versions printed after the error).
-    auto it = printed_fix.find(f.id + "@" + std::to_string(f.line));
-    if (it != printed_fix.end() && it->second != f.fix) out << "      fix, with the whole log read: " << printable(f.fix) << "\n";
-  }
-  const auto& ctx = stream.context();
-  std::string facts;
-  if (!ctx.gpu_name.empty() || ctx.gpu_cc)
-    facts += "GPU " + (ctx.gpu_name.empty() ? std::string() : ctx.gpu_name + " ") +
-             (ctx.gpu_cc ? "(sm_" + std::to_string(ctx.gpu_cc) + ")" : std::string());
-  for (const auto& [k, v] : ctx.versions) facts += (facts.empty() ? "" : ", ") + k + " " + v;
-  if (!facts.empty()) out << "In this log: " << printable(facts) << "\n";
-  if (stream.dropped_findings())
-    out << fmt::format("({} more distinct findings were counted but not kept)\n", stream.dropped_findings());
-}
-
-// Reads one log (a file or "-") into the stream: in chunks, never the whole
-// log at once; when a pipe goes quiet, the lines still waiting are matched.
-bool stream_log(const std::string& file, smwatch::cli::ExplainStream& stream, std::string& error) {
-  int fd = 0;
-  if (file != "-") {
-    std::error_code ec;
-    if (fs::is_directory(file, ec)) {
-      error = file + ": is a directory (give a log file)";
-      return false;
-    }
-    fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      error = file + ": cannot open: " + std::strerror(errno);
-      return false;
-    }
-  }
-  std::vector<char> buf(64 * 1024);
-  bool ok = true;
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    int ready = poll(&p, 1, 500);
-    if (ready == 0) {
-      stream.idle();
-      continue;
-    }
-    ssize_t n = read(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      error = (file == "-" ? std::string("standard input") : file) + ": read error: " + std::strerror(errno);
-      ok = false;
-      break;
-    }
-    if (n == 0) break;
-    stream.feed(std::string_view(buf.data(), static_cast<size_t>(n)));
-  }
-  if (fd != 0) close(fd);
-  stream.finish();
-  return ok;
-}
-
-int cmd_explain(const std::vector<std::string>& files, bool json, bool list, const std::string& signatures_option,
-                const std::string& python_option, const std::string& exe_dir) {
-  smwatch::cli::SignatureSet holder;
-  const smwatch::cli::SignatureSet* sigs = load_signatures(signatures_option, holder, exe_dir);
-  if (sigs == nullptr) return 2;
-  if (sigs->size() == 0) {
-    g_log->error("no signatures loaded: {}", sigs->origin());
-    return 2;
-  }
-  if (list) {
-    auto doc = nlohmann::json::parse(sigs == &smwatch::cli::SignatureSet::builtin()
-                                         ? std::string(smwatch::cli::SignatureSet::builtin_text())
-                                         : [&] { std::string t, e; read_file(sigs->origin(), t, e); return t; }(),
-                                     nullptr, false);
-    std::cout << "signatures from " << smwatch::printable(sigs->origin()) << ":\n";
-    if (doc.is_object())
-      for (const auto& s : doc["signatures"]) {
-        errno = 0;
-        std::cout << "  " << smwatch::printable(s.value("id", "")) << " (" << smwatch::printable(s.value("severity", "error"))
-                  << "): " << smwatch::printable(s.value("title", "")) << "\n";
-        // The list outgrows stdio's buffer: keep the first write's reason for main's message.
-        if (!std::cout && g_stdout_errno == 0) g_stdout_errno = errno;
-      }
-    return 0;
-  }
-  std::optional<smwatch::cli::PythonEnv> env;
-  // The environment smwatch is installed in, else python3 on PATH (python_env.h).
-  const smwatch::PythonChoice choice = smwatch::choose_python(python_option);
-  const std::string& python = choice.python;
-  if (!python.empty() && python != "none") {
-    auto got = smwatch::cli::query_python_env(python);
-    if (got) env = std::move(*got);
-    else if (!python_option.empty()) {
-      g_log->error("--python: {}", got.error().message);
-      return 2;
-    } else {
-      g_log->debug("no Python environment: {}", got.error().message);
-    }
-  }
-  bool recognised = false, failed = false;
-  nlohmann::json docs = nlohmann::json::array();
-  for (const auto& file : files) {
-    const std::string name = file == "-" ? "standard input" : file;
-    size_t n = 0;
-    std::map<std::string, std::string> printed_fix;
-    smwatch::cli::ExplainStream stream(
-        *sigs,
-        [&](const smwatch::cli::Finding& f) {
-          if (json) return;
-          print_finding(std::cout, ++n, name, f);
-          printed_fix[f.id + "@" + std::to_string(f.line)] = f.fix;
-        },
-        env ? &*env : nullptr);
-    stream.read_libraries(true);
-    std::string error;
-    if (!stream_log(file, stream, error)) {
-      g_log->error("{}", smwatch::printable(error));
-      failed = true;
-      if (stream.lines() == 0) continue;
-    }
-    recognised = recognised || !stream.findings().empty();
-    if (json) {
-      auto doc = smwatch::cli::findings_to_json(stream.findings(), file);
-      const auto& ctx = stream.context();
-      doc["context"] = {{"gpu", ctx.gpu_name}, {"gpu_sm", ctx.gpu_cc ? "sm_" + std::to_string(ctx.gpu_cc) : ""},
-                        {"versions", ctx.versions}, {"torch_cuda", ctx.torch_cuda}, {"lines", stream.lines()},
-                        {"python", env ? env->python : ""}};
-      docs.push_back(std::move(doc));
-    } else {
-      print_summary(std::cout, name, stream, printed_fix);
-    }
-  }
-  if (env && !json)
-    std::cout << "(installed packages from " << smwatch::printable(python) << ": " << smwatch::printable(choice.origin)
-              << ")\n";
-  if (json) {
-    auto out = docs.size() == 1 ? docs[0] : nlohmann::json{{"schema", smwatch::cli::kExplainSchema}, {"logs", docs}};
-    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-  }
-  if (failed) return 2;
-  return recognised ? 0 : 1;
-}
 
 int cmd_report(const std::vector<std::string>& paths, Format format, const std::string& output) {
   smwatch::cli::MergedReport report = smwatch::cli::read_reports(paths);
@@ -543,7 +306,8 @@ int smwatch_main(int argc, char** argv) {
   }
   if (*explain) {
     if (logs.empty()) logs.push_back("-");
-    return cmd_explain(logs, explain_json, list_signatures, signatures, explain_python, exe_dir);
+    return smwatch::cli::run_explain({logs, explain_json, list_signatures, signatures, explain_python, exe_dir}, *g_log,
+                                     g_stdout_errno);
   }
   if (*doctor) return smwatch::cli::run_doctor(std::cout, doctor_options, exe_dir);
   return 2;

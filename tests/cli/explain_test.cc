@@ -10,10 +10,12 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <regex>
 #include <set>
 #include <sstream>
 
 #include "explain.h"
+#include "explain/knowledge.h"
 #include "smwatch/arch.h"
 #include "support.h"
 
@@ -64,6 +66,131 @@ TEST(Signatures, BadDocumentsAreRejectedWithTheSignatureNamed) {
   EXPECT_FALSE(SignatureSet::parse("{not json", "broken.json").ok());
   EXPECT_EQ(SignatureSet::parse("[]", "list.json").error().message,
             "list.json: expected an object with a \"signatures\" list");
+}
+
+// The knowledge tables (packages, builds, releases) are checked on load,
+// and an error names the table, the row and the field.
+TEST(Signatures, BadKnowledgeIsRejectedWithTheRowNamed) {
+  auto err = [](const std::string& knowledge) {
+    auto r = SignatureSet::parse(R"j({"signatures":[],"knowledge":)j" + knowledge + "}", "k.json");
+    return r.ok() ? std::string("(accepted)") : r.error().message;
+  };
+  EXPECT_EQ(err(R"j({"packages":[{"name":"flash-attn","modules":["flash_attn"],"kernels":true}]})j"), "(accepted)");
+  EXPECT_EQ(err(R"j({"packages":[{"name":"a","modules":["m"]},{"name":"b","modules":["m"]}]})j"),
+            "k.json: knowledge.packages[1] 'b': module 'm' already belongs to 'a'");
+  EXPECT_EQ(err(R"j({"packages":[{"name":"a","modles":["m"]}]})j"), "k.json: knowledge.packages[0] 'a': unknown field \"modles\"");
+  EXPECT_EQ(err(R"j({"packages":[{"modules":["m"]}]})j"), "k.json: knowledge.packages[0]: needs a string \"name\"");
+  EXPECT_NE(err(R"j({"packages":[{"name":"Flash_Attn"}]})j").find("'Flash_Attn': \"name\" must be a distribution name"), std::string::npos);
+  EXPECT_EQ(err(R"j({"packages":[{"name":"the bundled copy (x)"}]})j"), "(accepted)") << "a phrase names code no pip name installs";
+  EXPECT_NE(err(R"j({"packages":[{"name":"x","libraries":[{"needle":"LibX","where":"libx.so"}]}]})j").find("'x': library needle 'LibX' must be lower case"),
+            std::string::npos);
+  EXPECT_NE(err(R"j({"packages":[{"name":"x","role":"boss"}]})j").find("'x': \"role\" must be dispatcher or compiler"), std::string::npos);
+  EXPECT_NE(err(R"j({"packages":[{"name":"a","version_names":["pytorch"]},{"name":"b","version_names":["pytorch"]}]})j")
+                .find("'b': version name 'pytorch' already belongs to 'a'"),
+            std::string::npos);
+  EXPECT_NE(err(R"j({"packages":[{"name":"a","version_names":["py_torch"]}]})j").find("\"version_names\" must hold"), std::string::npos);
+  EXPECT_NE(err(R"j({"packages":[{"name":"w x","runtime":{"library":"libx","install":"pip install x-cu{cuda}"}}]})j")
+                .find("{cuda} is not one of {torch_cuda_major}, {soname_major}, {library}"),
+            std::string::npos);
+  EXPECT_EQ(err(R"j({"torch_builds":[{"line":"cu126","torch":"2.6","cc_min":90,"cc_max":50,"source":"s"}]})j"),
+            "k.json: knowledge.torch_builds[0]: cc_min is above cc_max");
+  EXPECT_NE(err(R"j({"tensorrt":[{"cc_min":50,"cc_max":60,"source":"s"}]})j").find("knowledge.tensorrt[0]: needs one of \"first\""),
+            std::string::npos);
+  EXPECT_EQ(err(R"j({"packagez":[]})j"), "k.json: knowledge has no table \"packagez\"");
+  EXPECT_EQ(err(R"j({"container_hints":["Docker run"]})j"),
+            "k.json: knowledge.container_hints must hold lower case texts only; not \"Docker run\"");
+}
+
+// A template may name a derive's values only with that derive; the names
+// come from one list (explain/values.h), and so does the error's.
+TEST(Signatures, DeriveValuesNeedTheirDerive) {
+  auto err = [](const std::string& extra) {
+    auto r = SignatureSet::parse(R"j({"signatures":[{"id":"x","needles":["a"],"regex":"a","title":"t","cause":"c","fix":"{trt_fix}")j" +
+                                     extra + "}]}",
+                                 "d.json");
+    return r.ok() ? std::string("(accepted)") : r.error().message;
+  };
+  EXPECT_EQ(err(R"j(,"derive":"tensorrt-sm")j"), "(accepted)");
+  EXPECT_EQ(err(""), "d.json: signature 'x': {trt_fix} names no value of this signature (a derive's values need that \"derive\")");
+  EXPECT_EQ(err(R"j(,"derive":"capability-range")j"), "d.json: signature 'x': {trt_fix} names no value of this signature");
+  EXPECT_EQ(err(R"j(,"derive":"guess")j"),
+            "d.json: signature 'x': \"derive\" must be one of capability-range, tensorrt-sm, arch-specific-instruction, "
+            "triton-ptxas, xformers-torch");
+}
+
+// Every list of package names the matcher uses is made of the packages
+// table: what a line, a module, a namespace or a printed name stands for.
+TEST(ExplainKnowledge, ListsComeFromThePackagesTable) {
+  const Knowledge& k = SignatureSet::builtin().knowledge();
+  std::string pkg, where;
+  // A line naming several: library and source names before bare names, torch's last, rows in table order.
+  ASSERT_TRUE(k.named_on_line("/src/xformers/third_party/flash-attention/hopper/flash_api.cpp:12", pkg, where));
+  EXPECT_EQ(pkg, "the bundled flash-attention (third_party/flash-attention/hopper)");
+  ASSERT_TRUE(k.named_on_line("xformers/third_party/flash-attention/csrc/flash_attn/src/flash.h", pkg, where));
+  EXPECT_EQ(pkg, "xformers");
+  EXPECT_EQ(where, "xformers' bundled flash-attention (third_party/flash-attention)");
+  ASSERT_TRUE(k.named_on_line("flashinfer-python 0.2.5 xformers 0.0.29", pkg, where));
+  EXPECT_EQ(pkg, "flashinfer-python");
+  ASSERT_TRUE(k.named_on_line("/x/lib/libtorch_cuda.so called xformers", pkg, where));
+  EXPECT_EQ(pkg, "xformers");
+  ASSERT_TRUE(k.named_on_line("/x/lib/libtorch_cuda.so", pkg, where));
+  EXPECT_EQ(pkg, "torch");
+  EXPECT_FALSE(k.named_on_line("nothing here", pkg, where));
+  EXPECT_EQ(k.dist_of_module("PIL.Image"), "pillow");
+  EXPECT_EQ(k.dist_of_module("flash_attn_2_cuda"), "flash-attn");
+  EXPECT_EQ(k.dist_of_module("some_module.x"), "some-module");  // not in the table: the module's name, normalized
+  EXPECT_EQ(k.version_key("PyTorch"), "torch");
+  EXPECT_EQ(k.version_key("flashinfer"), "flashinfer-python");
+  EXPECT_EQ(k.version_key("sgl_kernel"), "sgl-kernel");
+  EXPECT_EQ(k.version_key("numpy"), "");
+  ASSERT_NE(k.ops_namespace("_vllm_fa2_C"), nullptr);
+  EXPECT_EQ(k.ops_namespace("_vllm_fa2_C")->name, "vllm-flash-attn");
+  EXPECT_TRUE(k.role_is(k.ops_namespace("aten")->name, PackageRow::Role::kDispatcher));
+  EXPECT_TRUE(k.ships_kernels("mamba-ssm"));
+  EXPECT_FALSE(k.ships_kernels("vllm"));
+  EXPECT_FALSE(k.installable("llama.cpp (ggml-cuda)"));
+  EXPECT_EQ(k.runtime_install("libcudnn_adv.so.9", "12", "9"), "pip install nvidia-cudnn-cu12 for libcudnn_adv.so.9");
+  EXPECT_EQ(k.runtime_install("libcudart.so.11.0", "12", "11"), "pip install nvidia-cuda-runtime-cu11");
+  EXPECT_EQ(k.runtime_install("libfoo.so.1", "12", "1"), "");
+  // Triton's own ptxas: its wheel's tools directory, in any path spelling (Windows', doubled in a Python list).
+  EXPECT_TRUE(k.bundled_tool("triton", "/v/site-packages/triton/backends/nvidia/bin/ptxas"));
+  EXPECT_TRUE(k.bundled_tool("triton", R"(I:\\C\\site-packages\\triton\\backends\\nvidia\\bin\\ptxas.exe)"));
+  EXPECT_TRUE(k.bundled_tool("triton", R"(I:\C\site-packages\triton\backends\nvidia\bin\ptxas.exe)"));
+  EXPECT_FALSE(k.bundled_tool("triton", "/usr/local/cuda/bin/ptxas"));
+  EXPECT_TRUE(k.cuda_related("cupy-cuda12x"));
+  EXPECT_TRUE(k.cuda_related("Flash_Attn"));
+  EXPECT_FALSE(k.cuda_related("numpy"));
+  // The version pattern and its needles are made of the version names.
+  std::smatch m;
+  const std::string pin = "flash_attn==2.7.4.post1";
+  ASSERT_TRUE(std::regex_search(pin, m, k.version_regex()));
+  EXPECT_EQ(k.version_key(m[1].str()), "flash-attn");
+  EXPECT_EQ(m[2].str(), "2.7.4.post1");
+  EXPECT_NE(std::find(k.version_needles().begin(), k.version_needles().end(), "flash"), k.version_needles().end());
+}
+
+// Another table, another reading: nothing about packages is decided in C++.
+TEST(ExplainKnowledge, AnotherTableChangesWhatIsRead) {
+  const std::string doc = R"j({"signatures":[{"id":"nki","needles":["no kernel image"],"regex":"no kernel image","captures":[],
+    "title":"{failing_package}","cause":"{versions}","fix":"{package_fix}"}],
+    "knowledge":{"packages":[{"name":"my-kernels","modules":["mk"],"version_names":["my-kernels"],
+                              "libraries":[{"needle":"libmk_cuda","where":"libmk_cuda.so"}]}]}})j";
+  auto sigs = SignatureSet::parse(doc, "mine.json");
+  ASSERT_TRUE(sigs.ok()) << sigs.error().message;
+  const std::string log = "my_kernels==1.2.3\nloading /opt/libmk_cuda.so\nCUDA error: no kernel image is available\n";
+  auto f = sigs->explain(log);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].title, "my-kernels");
+  EXPECT_EQ(f[0].values.at("failing_where"), "libmk_cuda.so");
+  EXPECT_EQ(f[0].cause, "my-kernels 1.2.3");
+  // The built-in table knows no such package; a document without knowledge uses the built-in one.
+  auto plain = SignatureSet::parse(R"j({"signatures":[{"id":"nki","needles":["no kernel image"],"regex":"no kernel image",
+    "captures":[],"title":"{failing_package|'none'}","cause":"{versions|'none'}","fix":"f"}]})j", "plain.json");
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  auto g = plain->explain(log + "torch 2.6.0+cu126\n");
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].title, "none");
+  EXPECT_EQ(g[0].cause, "torch 2.6.0+cu126");
 }
 
 // Every log fixture with its .expect: exactly these findings at these lines.
@@ -490,6 +617,17 @@ TEST(ExplainFacts, NewCapabilityWarningAndCoveragePerTorchVersion) {
   EXPECT_NE(w->fix.find("cu126 builds of torch 2.6-2.11 (sm_50-sm_90)"), std::string::npos) << w->fix;
   EXPECT_NE(w->fix.find("cu128 builds of torch 2.8-2.10 (sm_70-sm_120)"), std::string::npos) << w->fix;
   EXPECT_EQ(w->fix.find("torch 2.7 and 2.11"), std::string::npos) << w->fix;  // those cu128 builds start at 7.5
+  // Maxwell (a GTX 960M, 5.0) is in the cu126 builds only: cu128 and cu130 start at 7.0 or 7.5.
+  auto maxwell = explain_text(corpus_body("pytorch_gpu_too_old_maxwell_960m.log"));
+  const Finding* m = find(maxwell, "pytorch-gpu-too-old");
+  ASSERT_NE(m, nullptr) << ids(maxwell);
+  EXPECT_EQ(m->values.at("range_verdict"), "below");
+  EXPECT_NE(m->fix.find("cu126 builds of torch 2.6-2.11 (sm_50-sm_90), e.g. pip install torch --index-url "
+                        "https://download.pytorch.org/whl/cu126"),
+            std::string::npos)
+      << m->fix;
+  EXPECT_EQ(m->fix.find("cu128"), std::string::npos) << m->fix;
+  EXPECT_EQ(m->fix.find("cu130"), std::string::npos) << m->fix;
   // An Ada card inside the range of a source build stays a warning.
   auto ada = explain_text(corpus_body("pytorch_range_rtx6000ada_false_negative.log"));
   ASSERT_NE(find(ada, "pytorch-gpu-too-old"), nullptr);
@@ -504,6 +642,8 @@ TEST(ExplainFacts, TheToolThatFailedChoosesTheFix) {
   EXPECT_EQ(t->values.at("tool"), "ptxas");
   EXPECT_NE(t->fix.find("TRITON_PTXAS_PATH"), std::string::npos) << t->fix;
   EXPECT_EQ(t->fix.find("TRITON_PTXAS_BLACKWELL_PATH"), std::string::npos) << t->fix;
+  // Upgrading that Triton to 3.6 would swap in a ptxas-blackwell (CUDA 12.9) that fails on Thor too.
+  EXPECT_NE(t->fix.find("triton 3.7 or newer"), std::string::npos) << t->fix;
   // TensorRT's hex SM: 0x809 is 8.9, 0x601 is 6.1 (dropped by TensorRT 10: an older one).
   auto ada = explain_text(corpus_body("tensorrt_sm0x809_rcnn_4090.log"));
   ASSERT_NE(find(ada, "tensorrt-unsupported-sm"), nullptr) << ids(ada);
@@ -516,6 +656,57 @@ TEST(ExplainFacts, TheToolThatFailedChoosesTheFix) {
   ASSERT_NE(find(cudnn, "libcudart-missing"), nullptr) << ids(cudnn);
   EXPECT_EQ(find(cudnn, "libcudart-missing")->fix.find("cuda-runtime-cu9"), std::string::npos);
   EXPECT_NE(find(cudnn, "libcudart-missing")->fix.find("nvidia-cudnn-cu"), std::string::npos);
+}
+
+// Triton runs ptxas-blackwell for sm_100 and newer (3.6+): TRITON_PTXAS_PATH
+// does not reach it, TRITON_PTXAS_BLACKWELL_PATH does; and for Thor only a
+// Triton whose ptxas-blackwell is CUDA 13 helps (the knowledge table).
+TEST(ExplainFacts, BlackwellPtxasGetsItsOwnVariable) {
+  auto f = explain_text(corpus_body("triton_ptxas_blackwell_sm110a_thor.log"));
+  const Finding* b = find(f, "triton-ptxas-blackwell-unknown-arch");
+  ASSERT_NE(b, nullptr) << ids(f);
+  EXPECT_EQ(find(f, "triton-ptxas-unknown-arch"), nullptr) << "the generic finding advises TRITON_PTXAS_PATH";
+  EXPECT_NE(b->fix.find("export TRITON_PTXAS_BLACKWELL_PATH=<CUDA 13.0 or newer>/bin/ptxas"), std::string::npos) << b->fix;
+  EXPECT_EQ(b->fix.find("export TRITON_PTXAS_PATH"), std::string::npos) << b->fix;
+  EXPECT_NE(b->fix.find("triton 3.7 or newer"), std::string::npos) << b->fix;
+  EXPECT_NE(b->cause.find("TRITON_PTXAS_PATH is not used"), std::string::npos) << b->cause;
+}
+
+// Each fact keeps the line it was read from, and whether a tool printed it
+// or a person wrote it.
+TEST(ExplainFacts, EachFactKeepsItsLineAndWhoSaidIt) {
+  ExplainStream prose(SignatureSet::builtin());
+  prose.feed(corpus_body("cublas_not_supported_rtx5080_pyvideotrans.log"));
+  prose.finish();
+  const LogFacts& p = prose.facts();
+  EXPECT_EQ(p.gpu_name.value, "NVIDIA GeForce RTX 5080");  // "Current GPU: NVIDIA GeForce RTX 5080"
+  EXPECT_EQ(p.gpu_cc.value, 120);
+  EXPECT_EQ(p.gpu_cc.origin.line, 3u);
+  EXPECT_TRUE(p.gpu_cc.origin.prose);
+  ASSERT_TRUE(p.versions.count("torch"));
+  EXPECT_EQ(p.versions.at("torch").value, "2.7.1+cu128");
+  EXPECT_EQ(p.versions.at("torch").origin.line, 1u);
+  EXPECT_FALSE(p.versions.at("torch").origin.prose);
+  EXPECT_EQ(p.torch_cuda.value, "12.8");
+  EXPECT_FALSE(p.container.known());
+
+  ExplainStream compose(SignatureSet::builtin());
+  compose.feed(corpus_body("vllm_compose_prefix_5070ti.log"));
+  compose.finish();
+  const LogFacts& c = compose.facts();
+  EXPECT_EQ(c.container.value, "docker compose's prefix 'vllm-1 |'");
+  EXPECT_EQ(c.container.origin.line, 1u);
+  EXPECT_EQ(c.gpu_name.value, "NVIDIA GeForce RTX 5070 Ti");
+  EXPECT_EQ(c.gpu_cc.origin.line, 2u);
+  EXPECT_FALSE(c.gpu_cc.origin.prose);  // PyTorch's own warning
+  EXPECT_EQ(c.torch_arch_list.value, "sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90");
+  EXPECT_EQ(c.torch_arch_list.origin.line, 3u);
+
+  // The tool that failed: its own "fatal" line, or the command Python ran.
+  ExplainStream thor(SignatureSet::builtin());
+  thor.feed(corpus_body("triton_ptxas_sm110a_thor_vllm.log"));
+  thor.finish();
+  EXPECT_EQ(thor.facts().failed_tool.value, "ptxas");
 }
 
 // ---- The command ----------------------------------------------------------
@@ -580,6 +771,10 @@ TEST(ExplainCommand, NamedLibraryIsReadHere) {
   const std::string cause = doc["findings"][0]["cause"];
   EXPECT_NE(cause.find(so + " (here) holds SASS sm_80, no PTX: nothing for sm_120."), std::string::npos) << cause;
   EXPECT_EQ(doc["context"]["gpu_sm"], "sm_120");
+  // The facts the log gave, each with its line and who said it (nvidia-smi's table: a tool).
+  EXPECT_EQ(doc["context"]["facts"]["gpu_cc"]["value"], 120) << doc["context"].dump();
+  EXPECT_EQ(doc["context"]["facts"]["gpu_cc"]["line"], 3);
+  EXPECT_EQ(doc["context"]["facts"]["gpu_cc"]["from"], "tool");
 }
 
 // explain answers as it reads: a pipe that stays open (a server that hangs

@@ -1,0 +1,22 @@
+// A line of the log as the matcher keeps it.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace smwatch::cli {
+
+struct LogLine {
+  std::string text;         // ANSI and log prefixes dropped, at most kMaxLineBytes
+  std::string low;          // lower case, first kMaxMatchChars
+  size_t number = 0;        // 0-based
+  bool has_needle = false;  // some signature's needle occurs in it (else no window starting here can match)
+};
+
+// Regexes see at most this many bytes of a line (or window). libstdc++'s
+// std::regex backtracks recursively, so its stack use grows with the input;
+// every message we know fits in far less, and a 1 MB line of base64 in a log
+// must not crash the explainer.
+inline constexpr size_t kMaxMatchChars = 2000;
+
+}  // namespace smwatch::cli
