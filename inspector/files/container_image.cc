@@ -372,6 +372,7 @@ Result<Manifest> choose_manifest(const Layout& layout, const std::string& tag, c
 struct Content {
   FileScan scan;     // with device code, problems or notes; path: the entry's name
   bool scanned = false;
+  std::unique_ptr<ZipScan> zip;  // a wheel or zip: its members (scanned as scan_paths scans one)
   std::string text;  // RECORD, METADATA or torch/version.py, kept whole
 };
 
@@ -620,6 +621,25 @@ class LayerReader {
       return !failed;
     }
     const ByteKind kind = identify(ByteView(head.data(), head.size()));
+    // Zips by content or by name, as scan_paths takes them (a damaged .whl
+    // is an error, not a file without device code).
+    if (kind == ByteKind::kZip || is_zip_path(path)) {
+      content.scanned = true;
+      bool head_given = false;
+      ZipSource next = [&]() -> Result<ByteView> {
+        if (!head_given) {
+          head_given = true;
+          if (!head.empty()) return ByteView(head.data(), head.size());
+        }
+        const ssize_t got = read_some(chunk_.data(), chunk_.size());
+        if (got < 0) return make_error("the layer broke off: " + archive_reason(a));
+        return ByteView(chunk_.data(), static_cast<size_t>(got));
+      };
+      content.zip = std::make_unique<ZipScan>(scan_zip_stream(path, declared, next, options_, zip_limits()));
+      if (failed) return false;
+      result_.peak = std::max<uint64_t>(result_.peak, content.zip->peak_buffer + chunk_.size());
+      return true;
+    }
     const bool candidate = kind != ByteKind::kOther && kind != ByteKind::kZip;
     if (!candidate && !(kind == ByteKind::kOther && ends_with(path, ".ptx"))) return true;
     FileScan& scan = content.scan;
@@ -658,6 +678,17 @@ class LayerReader {
     }
     scan.size = read_bytes;
     return true;
+  }
+
+  // A wheel's members take what a layer's files take; its totals are ZipLimits'.
+  ZipLimits zip_limits() const {
+    ZipLimits z;
+    z.max_buffered = limits_.max_buffered;
+    z.stream_above = limits_.stream_above;
+    z.max_container = limits_.max_container;
+    z.max_section_names = limits_.max_section_names;
+    z.chunk = limits_.chunk;
+    return z;
   }
 
   const Layout& layout_;
@@ -1118,6 +1149,21 @@ ImageScan scan_image(const std::string& spec, const ScanOptions& options, unsign
     }
     if (!f.content->scanned) {
       ++out.tree.files_without_device_code;
+      continue;
+    }
+    if (const ZipScan* zip = f.content->zip.get()) {  // its members, named "<path>!<member>", as scan_paths lists them
+      out.tree.files_without_device_code += zip->members_without_device_code;
+      if (!zip->self.read_error.empty() || !zip->self.problems.empty() || !zip->self.notes.empty()) {
+        FileScan self = zip->self;
+        self.path = f.path;
+        out.tree.files.push_back(std::move(self));
+      }
+      for (const FileScan& member : zip->members) {
+        FileScan scan = member;
+        scan.path = f.path + "!" + member.zip_member;
+        scan.zip_path = f.path;
+        out.tree.files.push_back(std::move(scan));
+      }
       continue;
     }
     FileScan scan = f.content->scan;

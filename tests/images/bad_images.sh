@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Damaged copies of the image run.sh built (WORK/oci, tag t): each damage gets
 # a clear error naming the layer or path and the reason, smscan exits 2, and
-# the files the damage does not touch are still scanned.
+# the files the damage does not touch are still scanned. Then a wheel in the
+# image with a member over the in-memory cap.
 #
 #   tests/images/bad_images.sh SMSCAN WORK HERE
 set -euo pipefail
@@ -73,4 +74,25 @@ umoci raw add-layer --image bad-entries:t hostile.tar
 expect entries bad-entries:t "layer 4 (sha256:" "whiteout outside the root" "/etc/absolute.so: absolute path" \
   "../escape.so: \"..\" leaves the image's root" "/loop/a: symlink loop" "/loop/self: symlink loop" \
   "hard link to /loop/missing"
+
+# A wheel in the image with a member over what one member may take in memory
+# (ImageLimits::max_buffered, 64 MiB: a real cubin padded with zeros, so the
+# layer stays small): named, skipped; the wheel's other member and the rest of
+# the image still scanned.
+cp -a oci bad-wheel
+mkdir -p wheel-layer/opt/wheels
+python3 - ref/rootfs/srv/first.cubin wheel-layer/opt/wheels/big-1.0-py3-none-any.whl <<'PY'
+import sys, zipfile
+cubin = open(sys.argv[1], "rb").read()
+with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("big/kernels/huge.cubin", cubin + bytes((65 << 20) - len(cubin)))
+    z.writestr("big/kernels/small.cubin", cubin)
+PY
+tar -C wheel-layer -cf wheel-layer.tar ./opt
+umoci raw add-layer --image bad-wheel:t wheel-layer.tar
+expect wheel bad-wheel:t \
+  "/opt/wheels/big-1.0-py3-none-any.whl: big/kernels/huge.cubin: 68157440 bytes, over the 64 MiB that a member other than a shared library may take in memory; skipped"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if any(f["path"].endswith("big-1.0-py3-none-any.whl!big/kernels/small.cubin") and f.get("containers") for f in d["files"]) else 1)' \
+  wheel.json || fail "wheel: the wheel's other member was not scanned"
 echo "images: bad images OK"
+
