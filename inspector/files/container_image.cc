@@ -943,6 +943,7 @@ class Walk {
 
   std::vector<Listed> files;
   std::vector<Place> site_dirs;
+  std::vector<FileScan> dangling;  // symlinks whose target is not in the image: a note each
 
   void run() { visit_dir(tree_.root_place(), "/", 0); }
 
@@ -964,9 +965,18 @@ class Walk {
         bool missing = false;
         auto target = tree_.resolve(real, {child_name}, true, hops, &missing);
         if (!target) {
-          // A dangling link is no damage (it may point at /proc or the host's
-          // driver); a loop is.
-          if (!missing) problems_.push_back(printable(path) + ": " + target.error().message);
+          // A loop is damage; a dangling link is not (it may point at /proc
+          // or at the driver the host mounts in), but it is said, as a note.
+          const std::string arrow = "(-> " + printable(child->link) + ")";
+          if (!missing) {
+            problems_.push_back(fmt::format("{}: {} {}: not scanned", printable(path), target.error().message, arrow));
+          } else {
+            FileScan note;
+            note.path = path;
+            note.notes.push_back(fmt::format("dangling symlink {}: {} in the image; not scanned", arrow,
+                                             target.error().message));
+            dangling.push_back(std::move(note));
+          }
           continue;
         }
         place = std::move(*target);
@@ -1176,6 +1186,7 @@ ImageScan scan_image(const std::string& spec, const ScanOptions& options, unsign
     if (it != owner.end() && scan.has_device_code()) owned[it->second].push_back(f.path);
     out.tree.files.push_back(std::move(scan));
   }
+  for (auto& note : walk.dangling) out.tree.files.push_back(std::move(note));
   for (size_t i = 0; i < dists.size(); ++i) out.packages.add_distribution(dists[i], owned[i]);
   std::sort(out.summary.cuda_libraries.begin(), out.summary.cuda_libraries.end(),
             [](const CudaLibrary& a, const CudaLibrary& b) { return a.path < b.path; });
