@@ -66,6 +66,12 @@ void add_containers(const ImageSource& source, ByteView region, uint64_t region_
   add_parsed_containers(source, std::move(containers), member, member_index, section, options, scan);
 }
 
+std::string embedded_containers_note(const std::string& member, size_t found) {
+  return fmt::format("{}{} fatbin{} outside the fatbin sections, which the library loads itself: judged with the "
+                     "rest; cuobjdump does not list them",
+                     member.empty() ? "" : "member " + member + ": ", found, found == 1 ? "" : "s");
+}
+
 void add_parsed_containers(const ImageSource& source, std::vector<FatbinContainer> containers,
                            const std::string& member, int member_index, const std::string& section,
                            const ScanOptions& options, FileScan& scan) {
@@ -303,9 +309,7 @@ void add_embedded_containers(const ImageSource& source, const MappedFile* open_f
     else search(*source.bytes.slice(start - source.base, section.size));
   }
   if (const size_t found = scan.containers.size() - before; found > 0)
-    scan.notes.push_back(fmt::format("{}{} fatbin{} outside the fatbin sections, which the library loads itself: "
-                                     "judged with the rest; cuobjdump does not list them",
-                                     member.empty() ? "" : "member " + member + ": ", found, found == 1 ? "" : "s"));
+    scan.notes.push_back(embedded_containers_note(member, found));
 }
 
 // A host ELF image (the file itself, or an archive member at `base`).
