@@ -50,10 +50,11 @@ std::optional<ByteView> stored_bytes(const ImageSource& source, const FatbinImag
 }
 
 // Reads one image's kernel names from where its source keeps it.
-void read_kernels(const ImageSource& source, FatbinImage& image, std::vector<std::string>& problems) {
+void read_kernels(const ImageSource& source, FatbinImage& image, std::vector<std::string>& problems,
+                  uint64_t give_up_above = 0) {
   if (image.kind == CodeKind::kLtoIr) return;  // NVVM bitcode: its kernel names are not read
   std::vector<uint8_t> buffer;
-  if (auto stored = stored_bytes(source, image, buffer)) read_image_kernels(image, *stored, problems);
+  if (auto stored = stored_bytes(source, image, buffer)) read_image_kernels(image, *stored, problems, give_up_above);
 }
 
 void read_all_kernels(const ImageSource& source, FileScan& scan, size_t first, const ScanOptions& options);
@@ -88,7 +89,7 @@ void add_parsed_containers(const ImageSource& source, std::vector<FatbinContaine
                                               return std::pair(a.kind == CodeKind::kLtoIr, a.uncompressed_size) <
                                                      std::pair(b.kind == CodeKind::kLtoIr, b.uncompressed_size);
                                             });
-      read_kernels(source, probe, scan.problems);  // damage found by the probe is damage
+      read_kernels(source, probe, scan.problems, options.max_probe);  // damage found by the probe is damage
       if (probe.kernels_read)
         container.kernels = probe.kernels.empty() ? FatbinContainer::Kernels::kNone : FatbinContainer::Kernels::kSome;
     }
