@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # smscan IMAGE against the reference way to get the same answer: `umoci
 # unpack` of the image, then smscan of the unpacked tree. The image is built
-# from real wheels, the CUDA part of a vLLM serving image (vllm/vllm-openai
-# v0.8.4 ships exactly this torch): torch 2.6.0 with NVIDIA's cu12 libraries,
-# vllm 0.8.4 and xformers 0.0.29.post2 (both pin torch 2.6.0; installed
-# --no-deps, their pure-Python dependencies left out), all installed into a
+# from real wheels, the CUDA part of a vLLM 0.8.4 serving image: torch 2.6.0
+# with NVIDIA's cu12 libraries, vllm 0.8.4 and xformers 0.0.29.post2 (vllm's
+# METADATA pins torch==2.6.0 and xformers==0.0.29.post2, xformers' torch==2.6.0;
+# installed --no-deps, their pure-Python dependencies left out), all into a
 # rootfs with `pip install --target`, plus the xformers wheel itself kept as a
 # file (/opt/wheels: a wheel inside an image, read as a stream). About 6.5 GB
 # uncompressed (torch and its cu12 libraries alone are 5.0 GiB, just at the
