@@ -102,9 +102,11 @@ cp tests/cli/logs/*.log "$out/explain/"
 # those two from the report tests.
 # image: layer blobs (image_fuzzer.cc applies each one twice): files with
 # device code, a replacement, a whiteout and an opaque directory, a hard link,
-# symlinks (one a loop), bad paths; plain, gzip and zstd.
+# symlinks (one a loop), bad paths; plain, gzip and zstd; wheels kept as
+# files (read as a stream: sizes in the local headers, and in data
+# descriptors as a pipe gets them).
 python3 - "$fx/sm80.cubin" "$out/image" <<'PY'
-import gzip, io, subprocess, sys, tarfile
+import gzip, io, subprocess, sys, tarfile, zipfile
 cubin, out = open(sys.argv[1], "rb").read(), sys.argv[2]
 def layer(entries):
     buf = io.BytesIO()
@@ -122,6 +124,20 @@ tree = layer([("./usr/", D, b"", ""), ("./usr/lib/k.cubin", F, cubin, ""), ("./u
               ("./s/site-packages/p-1.dist-info/METADATA", F, b"Name: p\nVersion: 1\n\n", "")])
 bad = layer([(".wh..", F, b"", ""), ("/abs.cubin", F, cubin, ""), ("../up.cubin", F, cubin, ""), ("a", S, b"", "b"),
              ("b", S, b"", "a"), ("h", H, b"", "missing")])
+class Pipe(io.RawIOBase):  # not seekable: zipfile writes data descriptors
+    def __init__(self): self.data = bytearray()
+    def writable(self): return True
+    def write(self, b): self.data += b; return len(b)
+def wheel(target, method):
+    with zipfile.ZipFile(target, "w", method) as z:
+        for name, data in (("k/k.cubin", cubin), ("k/x.py", b"x = 1\n"), ("k-1.dist-info/RECORD", b"k/k.cubin,,\n")):
+            z.writestr(zipfile.ZipInfo(name, date_time=(2025, 1, 1, 0, 0, 0)), data, method)
+plain, piped = io.BytesIO(), Pipe()
+wheel(plain, zipfile.ZIP_STORED)
+wheel(piped, zipfile.ZIP_DEFLATED)
+wheels = layer([("./w/k-1-py3-none-any.whl", F, plain.getvalue(), ""), ("./w/piped.zip", F, bytes(piped.data), ""),
+                ("./w/not-a-zip.whl", F, cubin, "")])
+open(f"{out}/wheels.tar", "wb").write(wheels)
 open(f"{out}/tree.tar", "wb").write(tree)
 open(f"{out}/bad.tar", "wb").write(bad)
 open(f"{out}/tree.tar.gz", "wb").write(gzip.compress(tree))

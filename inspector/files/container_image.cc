@@ -372,6 +372,7 @@ Result<Manifest> choose_manifest(const Layout& layout, const std::string& tag, c
 struct Content {
   FileScan scan;     // with device code, problems or notes; path: the entry's name
   bool scanned = false;
+  std::unique_ptr<ZipScan> zip;  // a wheel or zip: its members (scanned as scan_paths scans one)
   std::string text;  // RECORD, METADATA or torch/version.py, kept whole
 };
 
@@ -620,6 +621,25 @@ class LayerReader {
       return !failed;
     }
     const ByteKind kind = identify(ByteView(head.data(), head.size()));
+    // Zips by content or by name, as scan_paths takes them (a damaged .whl
+    // is an error, not a file without device code).
+    if (kind == ByteKind::kZip || is_zip_path(path)) {
+      content.scanned = true;
+      bool head_given = false;
+      ZipSource next = [&]() -> Result<ByteView> {
+        if (!head_given) {
+          head_given = true;
+          if (!head.empty()) return ByteView(head.data(), head.size());
+        }
+        const ssize_t got = read_some(chunk_.data(), chunk_.size());
+        if (got < 0) return make_error("the layer broke off: " + archive_reason(a));
+        return ByteView(chunk_.data(), static_cast<size_t>(got));
+      };
+      content.zip = std::make_unique<ZipScan>(scan_zip_stream(path, declared, next, options_, zip_limits()));
+      if (failed) return false;
+      result_.peak = std::max<uint64_t>(result_.peak, content.zip->peak_buffer + chunk_.size());
+      return true;
+    }
     const bool candidate = kind != ByteKind::kOther && kind != ByteKind::kZip;
     if (!candidate && !(kind == ByteKind::kOther && ends_with(path, ".ptx"))) return true;
     FileScan& scan = content.scan;
@@ -658,6 +678,17 @@ class LayerReader {
     }
     scan.size = read_bytes;
     return true;
+  }
+
+  // A wheel's members take what a layer's files take; its totals are ZipLimits'.
+  ZipLimits zip_limits() const {
+    ZipLimits z;
+    z.max_buffered = limits_.max_buffered;
+    z.stream_above = limits_.stream_above;
+    z.max_container = limits_.max_container;
+    z.max_section_names = limits_.max_section_names;
+    z.chunk = limits_.chunk;
+    return z;
   }
 
   const Layout& layout_;
@@ -912,6 +943,7 @@ class Walk {
 
   std::vector<Listed> files;
   std::vector<Place> site_dirs;
+  std::vector<FileScan> dangling;  // symlinks whose target is not in the image: a note each
 
   void run() { visit_dir(tree_.root_place(), "/", 0); }
 
@@ -933,9 +965,18 @@ class Walk {
         bool missing = false;
         auto target = tree_.resolve(real, {child_name}, true, hops, &missing);
         if (!target) {
-          // A dangling link is no damage (it may point at /proc or the host's
-          // driver); a loop is.
-          if (!missing) problems_.push_back(printable(path) + ": " + target.error().message);
+          // A loop is damage; a dangling link is not (it may point at /proc
+          // or at the driver the host mounts in), but it is said, as a note.
+          const std::string arrow = "(-> " + printable(child->link) + ")";
+          if (!missing) {
+            problems_.push_back(fmt::format("{}: {} {}: not scanned", printable(path), target.error().message, arrow));
+          } else {
+            FileScan note;
+            note.path = path;
+            note.notes.push_back(fmt::format("dangling symlink {}: {} in the image; not scanned", arrow,
+                                             target.error().message));
+            dangling.push_back(std::move(note));
+          }
           continue;
         }
         place = std::move(*target);
@@ -1120,6 +1161,21 @@ ImageScan scan_image(const std::string& spec, const ScanOptions& options, unsign
       ++out.tree.files_without_device_code;
       continue;
     }
+    if (const ZipScan* zip = f.content->zip.get()) {  // its members, named "<path>!<member>", as scan_paths lists them
+      out.tree.files_without_device_code += zip->members_without_device_code;
+      if (!zip->self.read_error.empty() || !zip->self.problems.empty() || !zip->self.notes.empty()) {
+        FileScan self = zip->self;
+        self.path = f.path;
+        out.tree.files.push_back(std::move(self));
+      }
+      for (const FileScan& member : zip->members) {
+        FileScan scan = member;
+        scan.path = f.path + "!" + member.zip_member;
+        scan.zip_path = f.path;
+        out.tree.files.push_back(std::move(scan));
+      }
+      continue;
+    }
     FileScan scan = f.content->scan;
     scan.path = f.path;
     if (!scan.has_device_code() && scan.read_error.empty() && scan.problems.empty() && scan.members.empty() &&
@@ -1130,6 +1186,7 @@ ImageScan scan_image(const std::string& spec, const ScanOptions& options, unsign
     if (it != owner.end() && scan.has_device_code()) owned[it->second].push_back(f.path);
     out.tree.files.push_back(std::move(scan));
   }
+  for (auto& note : walk.dangling) out.tree.files.push_back(std::move(note));
   for (size_t i = 0; i < dists.size(); ++i) out.packages.add_distribution(dists[i], owned[i]);
   std::sort(out.summary.cuda_libraries.begin(), out.summary.cuda_libraries.end(),
             [](const CudaLibrary& a, const CudaLibrary& b) { return a.path < b.path; });

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "scan_internal.h"
@@ -62,6 +63,8 @@ class FatbinNameWatch {
   }
   bool complete() const { return !overflow_; }
   size_t bytes() const { return seen_.size() * (sizeof(uint64_t) + sizeof(std::string_view) + 32) + tail_.capacity(); }
+  // The offsets of the names found since the last call.
+  std::vector<uint64_t> take_fresh() { return std::exchange(fresh_, {}); }
 
  private:
   static constexpr size_t kLongest = kRelFatbinSection.size() + 1;
@@ -76,8 +79,11 @@ class FatbinNameWatch {
         if (hit == nullptr) break;
         const size_t i = static_cast<size_t>(static_cast<const uint8_t*>(hit) - bytes);
         if (!straddling || (i < *straddling && i + len > *straddling)) {
-          if (seen_.size() < max_seen_) seen_.emplace(base + i, name);
-          else overflow_ = true;
+          if (seen_.size() < max_seen_) {
+            if (seen_.emplace(base + i, name).second) fresh_.push_back(base + i);
+          } else {
+            overflow_ = true;
+          }
         }
         from = i + 1;
       }
@@ -87,6 +93,7 @@ class FatbinNameWatch {
   size_t max_seen_;
   std::unordered_map<uint64_t, std::string_view> seen_;
   std::vector<uint8_t> tail_;  // the last kLongest - 1 bytes fed
+  std::vector<uint64_t> fresh_;
   bool overflow_ = false;
 };
 
@@ -94,10 +101,14 @@ class FatbinNameWatch {
 // containers are recognised by their header as the bytes pass (the section
 // table comes last in an ELF file), copied out one at a time, parsed, and
 // dropped; when the section table arrives, only containers inside the
-// sections cuobjdump reads (.nv_fatbin, else __nv_relfatbin) are kept. The
-// table is read with the same ElfSections as cubins and the shim, over the
-// bytes caught from the stream; the names of its sections from where the
-// FatbinNameWatch saw them go by.
+// sections cuobjdump reads (.nv_fatbin, else __nv_relfatbin) are kept, and,
+// as a scan of the file finds them (ScanOptions::embedded), the containers
+// that read cleanly in its other data sections, marked embedded. The table is
+// read with the same ElfSections as cubins and the shim, over the bytes caught
+// from the stream; the fatbin sections are told by where the FatbinNameWatch
+// saw their names go by, and the other sections' names are read from windows
+// of bytes kept around those places and before the section table, where the
+// section-name table lies.
 class ElfStream {
  public:
   ElfStream(const ScanOptions& options, const StreamLimits& limits, FileScan& scan)
@@ -106,11 +117,13 @@ class ElfStream {
   // The next bytes of the member, in order.
   void feed(const uint8_t* data, size_t n) {
     names_.feed(seen_, data, n);
+    open_name_windows();
     capture(data, n);
+    keep_recent(data, n);
     pending_.insert(pending_.end(), data, data + n);
     process();
     peak_ = std::max<uint64_t>(peak_, pending_.capacity() + container_.capacity() + table_.bytes.capacity() +
-                                          names_.bytes());
+                                          names_.bytes() + recent_.capacity() + name_windows_.size() * 2 * kNameWindow);
   }
 
   // End of the member: keep the containers the section table vouches for.
@@ -122,13 +135,15 @@ class ElfStream {
       scan_.problems.push_back("ELF header truncated");
       return;
     }
-    for (const auto& s : sections_cuobjdump_reads(read_sections(size))) {
+    const std::vector<ElfSection> data_sections = read_sections(size);
+    for (const auto& s : sections_cuobjdump_reads(fatbin_sections_)) {
       if (s.size == 0) continue;
       bool start_seen = false;
       for (auto& candidate : candidates_) {
         if (candidate.at < s.offset || candidate.at >= s.offset + s.size) continue;
         start_seen |= candidate.at == s.offset;
         for (auto& p : candidate.problems) scan_.problems.push_back(std::move(p));
+        for (auto& p : candidate.probe_problems) scan_.problems.push_back(std::move(p));
         for (auto& c : candidate.containers) {
           c.section = s.name;
           scan_.containers.push_back(std::move(c));
@@ -142,6 +157,7 @@ class ElfStream {
     }
     std::sort(scan_.containers.begin(), scan_.containers.end(),
               [](const FatbinContainer& a, const FatbinContainer& b) { return a.offset < b.offset; });
+    if (options_.embedded) keep_embedded(data_sections);
   }
 
   uint64_t peak() const { return peak_; }
@@ -157,10 +173,17 @@ class ElfStream {
     std::vector<uint8_t> bytes;   // bytes of [begin, end) seen so far, in order
   };
   struct Candidate {
-    uint64_t at = 0;
+    uint64_t at = 0, size = 0;
     std::vector<FatbinContainer> containers;
-    std::vector<std::string> problems;
+    std::vector<std::string> problems;        // of its walk
+    std::vector<std::string> probe_problems;  // of reading its kernels
+    bool clean = false;  // one container whose walk read cleanly, with images
   };
+  // Bytes kept on each side of a place where a fatbin section's name passed,
+  // and before the section table: the section-name table is there in the
+  // files linkers write (its names a few hundred bytes long in all).
+  static constexpr uint64_t kNameWindow = 4096;
+  static constexpr size_t kMaxNameWindows = 16;
 
   void capture(const uint8_t* data, size_t n) {
     const uint64_t at = seen_;
@@ -171,6 +194,7 @@ class ElfStream {
       if (header_.size() == sizeof(Elf64_Ehdr)) start_captures();
     }
     take(table_, data, at, n);
+    for (Capture& w : name_windows_) take(w, data, at, n);
     if (extended_ && table_.bytes.size() >= sizeof(Elf64_Shdr)) {
       // Extended numbering: the first entry holds the count; the rest of the
       // table may be in these same bytes.
@@ -199,39 +223,123 @@ class ElfStream {
     extended_ = ehdr->e_shnum == 0;
     table_.begin = ehdr->e_shoff;
     table_.end = ehdr->e_shoff + ElfSections::table_size(*ehdr);
+    if (options_.embedded) {
+      Capture before;
+      before.begin = ehdr->e_shoff > kNameWindow ? ehdr->e_shoff - kNameWindow : 0;
+      before.end = ehdr->e_shoff;
+      if (before.begin >= seen_) name_windows_.push_back(std::move(before));
+    }
   }
 
-  // The fatbin sections of the ELF file, from the section table and where
-  // their names were seen.
+  // A window around each fatbin section's name that just went by: its bytes
+  // before it from recent_, the rest as they pass.
+  void open_name_windows() {
+    for (uint64_t hit : names_.take_fresh()) {
+      if (!options_.embedded || name_windows_.size() >= kMaxNameWindows) continue;
+      const uint64_t recent_begin = seen_ - recent_.size();
+      Capture w;
+      w.begin = std::max(recent_begin, hit > kNameWindow ? hit - kNameWindow : 0);
+      w.end = hit + kNameWindow;
+      if (w.begin < seen_) w.bytes.assign(recent_.begin() + static_cast<ptrdiff_t>(w.begin - recent_begin), recent_.end());
+      name_windows_.push_back(std::move(w));
+    }
+  }
+
+  // The last bytes fed (kNameWindow and a name's length), for the windows.
+  void keep_recent(const uint8_t* data, size_t n) {
+    if (!options_.embedded) return;
+    constexpr size_t kKeep = kNameWindow + 32;
+    if (n >= kKeep) {
+      recent_.assign(data + n - kKeep, data + n);
+    } else {
+      recent_.insert(recent_.end(), data, data + n);
+      if (recent_.size() > kKeep) recent_.erase(recent_.begin(), recent_.end() - static_cast<ptrdiff_t>(kKeep));
+    }
+  }
+
+  // The NUL-terminated string at file offset `at`, if a window holds it whole.
+  std::optional<std::string> string_at(uint64_t at) const {
+    for (const Capture& w : name_windows_) {
+      if (at < w.begin || at >= w.begin + w.bytes.size()) continue;
+      const auto from = w.bytes.begin() + static_cast<ptrdiff_t>(at - w.begin);
+      const auto nul = std::find(from, w.bytes.end(), uint8_t{0});
+      if (nul != w.bytes.end()) return std::string(from, nul);
+    }
+    return std::nullopt;
+  }
+
+  // The fatbin sections of the ELF file (into fatbin_sections_), from the
+  // section table and where their names were seen; returns its other data
+  // sections, where a scan of the file looks for embedded containers
+  // (find_data_sections: PROGBITS, not code, inside the file).
   std::vector<ElfSection> read_sections(uint64_t size) {
-    std::vector<ElfSection> sections;
-    if (!ehdr_) return sections;
+    std::vector<ElfSection> data;
+    if (!ehdr_) return data;
     auto table = ElfSections::open(*ehdr_, ByteView(table_.bytes.data(), table_.bytes.size()), size);
     if (!table) {
       scan_.problems.push_back(table.error().message);
-      return sections;
+      return data;
     }
     auto strtab = table->names();
     if (!strtab) {
       scan_.problems.push_back(strtab.error().message);
-      return sections;
+      return data;
     }
     if (!names_.complete()) {
       keep_unsectioned();
-      return sections;
+      return data;
     }
     for (uint16_t i = 0; i < table->count(); ++i) {
       const Elf64_Shdr s = (*table)[i];
-      if (s.sh_type == SHT_NOBITS || s.sh_name >= strtab->sh_size) continue;
-      const std::string_view name = names_.name_at(strtab->sh_offset + s.sh_name);
-      if (!is_fatbin_section(name)) continue;
+      if (s.sh_type == SHT_NOBITS) continue;
+      const bool named = s.sh_name < strtab->sh_size;
+      const std::string_view name = named ? names_.name_at(strtab->sh_offset + s.sh_name) : std::string_view();
+      if (!is_fatbin_section(name)) {
+        if (s.sh_type == SHT_PROGBITS && (s.sh_flags & SHF_EXECINSTR) == 0 && table->fits(s) &&
+            s.sh_size >= kLookahead) {
+          // Named as the section-name table says, where a window holds it.
+          std::optional<std::string> text = named ? string_at(strtab->sh_offset + s.sh_name) : std::string();
+          data.push_back({text ? *text : fmt::format("section {}", i), s.sh_offset, s.sh_size});
+        }
+        continue;
+      }
       if (!table->fits(s)) {
         scan_.problems.push_back(elf_section_past_end(name, s, size));
         continue;
       }
-      sections.push_back({std::string(name), s.sh_offset, s.sh_size});
+      fatbin_sections_.push_back({std::string(name), s.sh_offset, s.sh_size});
     }
-    return sections;
+    return data;
+  }
+
+  // The containers of the data sections that a scan of the whole file finds
+  // (add_embedded_containers): starting in the section, ending inside it, a
+  // walk that reads cleanly, searched on after the end of each one kept.
+  // The stream skips the bytes a container declares whether or not its walk
+  // reads cleanly, where the whole-file search goes on 8 bytes later: only a
+  // file made so (a plausible start whose walk fails, declaring bytes that
+  // hold a real container) is read differently.
+  void keep_embedded(const std::vector<ElfSection>& data_sections) {
+    std::vector<FatbinContainer> found;
+    for (const ElfSection& s : data_sections) {
+      const uint64_t end = s.offset + s.size;
+      uint64_t resume = 0;
+      for (Candidate& c : candidates_) {
+        if (c.at < s.offset || c.at < resume || c.at + kLookahead > end || c.size > end - c.at) continue;
+        if (!c.clean || c.containers.empty()) continue;
+        for (auto& p : c.probe_problems) scan_.problems.push_back(std::move(p));
+        for (auto& container : c.containers) {
+          container.section = s.name;
+          container.embedded = true;
+          found.push_back(std::move(container));
+        }
+        c.containers.clear();
+        resume = (c.at + c.size + 7) & ~uint64_t{7};
+      }
+    }
+    if (found.empty()) return;
+    scan_.notes.push_back(embedded_containers_note("", found.size()));
+    for (auto& c : found) scan_.containers.push_back(std::move(c));
   }
 
   // More fatbin-section names went by than were kept (bytes made to look so:
@@ -310,10 +418,17 @@ class ElfStream {
 
   void parse_container() {
     peak_ = std::max<uint64_t>(peak_, pending_.capacity() + container_.capacity());
-    FileScan part;
     ByteView bytes(container_.data(), container_.size());
-    add_containers({bytes, container_at_}, bytes, container_at_, "", -1, "", options_, part);
-    candidates_.push_back({container_at_, std::move(part.containers), std::move(part.problems)});
+    Candidate c;
+    c.at = container_at_;
+    c.size = container_.size();
+    auto containers = parse_fatbin_region(bytes, container_at_, c.problems);
+    c.clean = c.problems.empty() && containers.size() == 1 && !containers[0].images.empty();
+    FileScan part;
+    add_parsed_containers({bytes, container_at_}, std::move(containers), "", -1, "", options_, part);
+    c.containers = std::move(part.containers);
+    c.probe_problems = std::move(part.problems);
+    candidates_.push_back(std::move(c));
     container_.clear();
     container_.shrink_to_fit();  // hold one container at a time, not the largest seen
   }
@@ -333,6 +448,9 @@ class ElfStream {
   std::vector<uint8_t> container_;
   uint64_t container_at_ = 0, container_size_ = 0, copy_left_ = 0;
   std::vector<Candidate> candidates_;
+  std::vector<ElfSection> fatbin_sections_;
+  std::vector<Capture> name_windows_;  // where the section-name table may be
+  std::vector<uint8_t> recent_;        // the last bytes fed, for name windows
   uint64_t peak_ = 0;
 };
 

@@ -50,10 +50,11 @@ std::optional<ByteView> stored_bytes(const ImageSource& source, const FatbinImag
 }
 
 // Reads one image's kernel names from where its source keeps it.
-void read_kernels(const ImageSource& source, FatbinImage& image, std::vector<std::string>& problems) {
+void read_kernels(const ImageSource& source, FatbinImage& image, std::vector<std::string>& problems,
+                  uint64_t give_up_above = 0) {
   if (image.kind == CodeKind::kLtoIr) return;  // NVVM bitcode: its kernel names are not read
   std::vector<uint8_t> buffer;
-  if (auto stored = stored_bytes(source, image, buffer)) read_image_kernels(image, *stored, problems);
+  if (auto stored = stored_bytes(source, image, buffer)) read_image_kernels(image, *stored, problems, give_up_above);
 }
 
 void read_all_kernels(const ImageSource& source, FileScan& scan, size_t first, const ScanOptions& options);
@@ -64,6 +65,12 @@ void add_containers(const ImageSource& source, ByteView region, uint64_t region_
                     int member_index, const std::string& section, const ScanOptions& options, FileScan& scan) {
   auto containers = parse_fatbin_region(region, region_offset, scan.problems);
   add_parsed_containers(source, std::move(containers), member, member_index, section, options, scan);
+}
+
+std::string embedded_containers_note(const std::string& member, size_t found) {
+  return fmt::format("{}{} fatbin{} outside the fatbin sections, which the library loads itself: judged with the "
+                     "rest; cuobjdump does not list them",
+                     member.empty() ? "" : "member " + member + ": ", found, found == 1 ? "" : "s");
 }
 
 void add_parsed_containers(const ImageSource& source, std::vector<FatbinContainer> containers,
@@ -82,7 +89,7 @@ void add_parsed_containers(const ImageSource& source, std::vector<FatbinContaine
                                               return std::pair(a.kind == CodeKind::kLtoIr, a.uncompressed_size) <
                                                      std::pair(b.kind == CodeKind::kLtoIr, b.uncompressed_size);
                                             });
-      read_kernels(source, probe, scan.problems);  // damage found by the probe is damage
+      read_kernels(source, probe, scan.problems, options.max_probe);  // damage found by the probe is damage
       if (probe.kernels_read)
         container.kernels = probe.kernels.empty() ? FatbinContainer::Kernels::kNone : FatbinContainer::Kernels::kSome;
     }
@@ -303,9 +310,7 @@ void add_embedded_containers(const ImageSource& source, const MappedFile* open_f
     else search(*source.bytes.slice(start - source.base, section.size));
   }
   if (const size_t found = scan.containers.size() - before; found > 0)
-    scan.notes.push_back(fmt::format("{}{} fatbin{} outside the fatbin sections, which the library loads itself: "
-                                     "judged with the rest; cuobjdump does not list them",
-                                     member.empty() ? "" : "member " + member + ": ", found, found == 1 ? "" : "s"));
+    scan.notes.push_back(embedded_containers_note(member, found));
 }
 
 // A host ELF image (the file itself, or an archive member at `base`).

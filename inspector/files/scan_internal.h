@@ -29,5 +29,8 @@ void add_containers(const ImageSource& source, ByteView region, uint64_t region_
 void add_parsed_containers(const ImageSource& source, std::vector<FatbinContainer> containers,
                            const std::string& member, int member_index, const std::string& section,
                            const ScanOptions& options, FileScan& scan);
+// The note on a file (or archive `member`) with `found` containers outside
+// its fatbin sections (ScanOptions::embedded).
+std::string embedded_containers_note(const std::string& member, size_t found);
 
 }  // namespace smwatch

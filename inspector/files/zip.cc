@@ -128,6 +128,28 @@ struct BoundedReader {
   }
 };
 
+// libarchive's input for a zip read as a stream (scan_zip_stream): the
+// source's bytes in order, no seeking (the streaming zip reader walks the
+// local headers).
+struct StreamReader {
+  const ZipSource& next;
+
+  int open(archive* a) {
+    archive_read_set_callback_data(a, this);
+    archive_read_set_read_callback(a, &StreamReader::read);
+    return archive_read_open1(a);
+  }
+  static la_ssize_t read(archive* a, void* self, const void** out) {
+    auto bytes = static_cast<StreamReader*>(self)->next();
+    if (!bytes) {
+      archive_set_error(a, EIO, "%s", bytes.error().message.c_str());
+      return -1;
+    }
+    *out = bytes->data();
+    return static_cast<la_ssize_t>(bytes->size());
+  }
+};
+
 }  // namespace
 
 bool is_zip_path(std::string_view path) { return ends_with_lower(path, ".whl") || ends_with_lower(path, ".zip"); }
@@ -146,26 +168,14 @@ std::string member_label(std::string_view name) {
   return out.empty() ? "?" : out;
 }
 
-ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipLimits& limits) {
-  ZipScan result;
+namespace {
+
+// Every member of an open zip, in the order the reader gives them: scanned
+// when it can hold device code, counted otherwise; what one zip may cost is
+// capped by `limits` (over the zip's size in result.self.size).
+void read_members(archive* za, const ScanOptions& options, const ZipLimits& limits, ZipScan& result) {
   FileScan& self = result.self;
-  self.path = path;
-  // Opened here, not by libarchive (whose open blocks on a FIFO swapped in
-  // after the walk, and reads /proc files past the size they claim).
-  auto file = RegularFile::open(path);
-  if (!file) {
-    self.read_error = file.error().message;
-    return result;
-  }
-  self.size = file->size();
-  BoundedReader reader{file->fd(), file->size()};  // outlives the archive reading it
-  const Utf8Names utf8_names;  // before the reader: it picks its conversion once
-  std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
-  archive_read_support_format_zip(a.get());
-  if (reader.open(a.get()) != ARCHIVE_OK) {
-    self.read_error = "not a readable zip: " + archive_reason(a.get());
-    return result;
-  }
+  const std::string& path = self.path;
   const uint64_t total_cap =
       std::min(limits.max_total, self.size * limits.max_ratio + (uint64_t{1} << 30));
   std::vector<uint8_t> chunk(limits.chunk);
@@ -173,11 +183,11 @@ ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipL
 
   archive_entry* entry = nullptr;
   while (true) {
-    int rc = archive_read_next_header(a.get(), &entry);
+    int rc = archive_read_next_header(za, &entry);
     if (rc == ARCHIVE_EOF) break;
     if (rc == ARCHIVE_FATAL) {
       self.problems.push_back(fmt::format("zip damaged after {} members: {}", members_seen,
-                                          archive_reason(a.get())));
+                                          archive_reason(za)));
       break;
     }
     ++members_seen;
@@ -187,7 +197,7 @@ ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipL
     if (const size_t slash = name.find('/'); result.dist_info.empty() && slash != std::string::npos &&
                                               std::string_view(name).substr(0, slash).ends_with(".dist-info"))
       result.dist_info = name.substr(0, slash);
-    if (rc == ARCHIVE_WARN) self.problems.push_back(fmt::format("{}: {}", name, archive_reason(a.get())));
+    if (rc == ARCHIVE_WARN) self.problems.push_back(fmt::format("{}: {}", name, archive_reason(za)));
     if (archive_entry_filetype(entry) != AE_IFREG) continue;  // directories, links: names only
     const bool declared_known = archive_entry_size_is_set(entry);
     const uint64_t declared = declared_known ? static_cast<uint64_t>(archive_entry_size(entry)) : 0;
@@ -201,9 +211,9 @@ ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipL
     uint64_t member_bytes = 0;
     bool member_failed = false;
     auto read_some = [&](uint8_t* buf, size_t want) -> ssize_t {
-      la_ssize_t got = archive_read_data(a.get(), buf, want);
+      la_ssize_t got = archive_read_data(za, buf, want);
       if (got < 0) {
-        self.problems.push_back(fmt::format("{}: cannot inflate: {}", name, archive_reason(a.get())));
+        self.problems.push_back(fmt::format("{}: cannot inflate: {}", name, archive_reason(za)));
         member_failed = true;
         return -1;
       }
@@ -297,6 +307,48 @@ ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipL
       ++result.members_without_device_code;
   }
   for (FileScan& m : result.members) m.zip_dist_info = result.dist_info;  // a wheel lists it last
+}
+
+}  // namespace
+
+ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipLimits& limits) {
+  ZipScan result;
+  FileScan& self = result.self;
+  self.path = path;
+  // Opened here, not by libarchive (whose open blocks on a FIFO swapped in
+  // after the walk, and reads /proc files past the size they claim).
+  auto file = RegularFile::open(path);
+  if (!file) {
+    self.read_error = file.error().message;
+    return result;
+  }
+  self.size = file->size();
+  BoundedReader reader{file->fd(), file->size()};  // outlives the archive reading it
+  const Utf8Names utf8_names;  // before the reader: it picks its conversion once
+  std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
+  archive_read_support_format_zip(a.get());
+  if (reader.open(a.get()) != ARCHIVE_OK) {
+    self.read_error = "not a readable zip: " + archive_reason(a.get());
+    return result;
+  }
+  read_members(a.get(), options, limits, result);
+  return result;
+}
+
+ZipScan scan_zip_stream(const std::string& path, uint64_t size, const ZipSource& next, const ScanOptions& options,
+                        const ZipLimits& limits) {
+  ZipScan result;
+  result.self.path = path;
+  result.self.size = size;
+  StreamReader reader{next};
+  const Utf8Names utf8_names;
+  std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
+  archive_read_support_format_zip_streamable(a.get());
+  if (reader.open(a.get()) != ARCHIVE_OK) {
+    result.self.read_error = "not a readable zip: " + archive_reason(a.get());
+    return result;
+  }
+  read_members(a.get(), options, limits, result);
   return result;
 }
 

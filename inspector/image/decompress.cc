@@ -71,10 +71,19 @@ Result<int64_t> decode_into(const FatbinImage& image, ByteView stored, uint8_t* 
 
 }  // namespace
 
-Result<std::vector<uint8_t>> decompress_image(const FatbinImage& image, ByteView payload, uint64_t max_size) {
+namespace {
+
+using Decoded = std::optional<std::vector<uint8_t>>;
+
+// decompress_image with a bound on what the caller holds (0: none), above
+// which the output is given up (nothing).
+Result<Decoded> decompress(const FatbinImage& image, ByteView payload, uint64_t max_size,
+                                                      uint64_t give_up_above) {
   const std::string where = fmt::format("{} image at offset {:#x}", image.arch.sm_name(), image.offset);
-  if (image.compression == Compression::kNone)
-    return std::vector<uint8_t>(payload.data(), payload.data() + payload.size());
+  if (image.compression == Compression::kNone) {
+    if (give_up_above != 0 && payload.size() > give_up_above) return Decoded();
+    return Decoded(std::vector<uint8_t>(payload.data(), payload.data() + payload.size()));
+  }
   if (image.uncompressed_size > max_size)
     return make_error(fmt::format("{} declares {} uncompressed bytes, over the limit of {}", where,
                                   image.uncompressed_size, max_size));
@@ -98,6 +107,7 @@ Result<std::vector<uint8_t>> decompress_image(const FatbinImage& image, ByteView
   // ever allocated. A retry decodes again: at most twice the work.
   constexpr uint64_t kFirstCapacity = 1 << 20;
   uint64_t capacity = std::min(declared, std::max(kFirstCapacity, stored.size() * 16));
+  if (give_up_above != 0) capacity = std::min(capacity, give_up_above);
   for (;;) {
     const bool last = capacity == declared;
     // One byte more than declared at the end: a stream that fills it holds more than declared.
@@ -105,7 +115,9 @@ Result<std::vector<uint8_t>> decompress_image(const FatbinImage& image, ByteView
     auto got = decode_into(image, stored, out.data(), out.size(), last);
     if (!got) return make_error(fmt::format("{}: damaged: {}", where, got.error().message));
     if (*got == kTooSmall && !last) {
+      if (give_up_above != 0 && capacity >= give_up_above) return Decoded();  // more than the caller holds
       capacity = std::min(declared, capacity * 2);
+      if (give_up_above != 0) capacity = std::min(capacity, give_up_above);
       continue;
     }
     if (*got == kTooSmall)
@@ -115,8 +127,21 @@ Result<std::vector<uint8_t>> decompress_image(const FatbinImage& image, ByteView
       return make_error(fmt::format("{}: damaged: its data gives {} bytes, the header declares {}", where, *got,
                                     declared));
     out.resize(static_cast<size_t>(declared));
-    return out;
+    return Decoded(std::move(out));
   }
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> decompress_image(const FatbinImage& image, ByteView payload, uint64_t max_size) {
+  auto out = decompress(image, payload, max_size, 0);
+  if (!out) return out.error();
+  return std::move(**out);
+}
+
+Result<std::optional<std::vector<uint8_t>>> decompress_image_within(const FatbinImage& image, ByteView payload,
+                                                                    uint64_t give_up_above) {
+  return decompress(image, payload, kMaxImageSize, give_up_above);
 }
 
 }  // namespace smwatch

@@ -8,14 +8,16 @@
 
 namespace smwatch {
 
-void read_image_kernels(FatbinImage& image, ByteView stored, std::vector<std::string>& problems) {
+void read_image_kernels(FatbinImage& image, ByteView stored, std::vector<std::string>& problems,
+                        uint64_t give_up_above) {
   if (image.kind == CodeKind::kLtoIr) return;
-  auto bytes = decompress_image(image, stored);
+  auto bytes = decompress_image_within(image, stored, give_up_above);
   if (!bytes) {
     problems.push_back(bytes.error().message);
     return;
   }
-  ByteView view(bytes->data(), bytes->size());
+  if (!*bytes) return;  // more than the caller holds: unread, no damage
+  ByteView view((*bytes)->data(), (*bytes)->size());
   if (image.kind == CodeKind::kSass) {
     auto cubin = read_cubin(view);
     if (!cubin) {

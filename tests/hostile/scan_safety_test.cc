@@ -36,6 +36,7 @@
 #include "smwatch/zip.h"
 #include "embedded_oracle.h"  // fuzz/
 #include "test_support.h"
+#include "../packages/zip_writer.h"
 
 namespace smwatch {
 namespace {
@@ -145,6 +146,63 @@ TEST(ScanSafety, EmbeddedContainerSearchFindsWhatEachWalkFinds) {
     ASSERT_EQ(embedded(scan), expected) << "round " << round;
   }
   EXPECT_GT(found_total, 300u);  // the rounds did hold containers to find
+}
+
+TEST(ScanSafety, StreamedLibrariesFindTheEmbeddedContainersAFileScanFinds) {
+  // Data sections of real containers, random bytes and zeros, in a library
+  // read from a zip as a stream in 4 KiB pieces (as a wheel's or a container
+  // image's large libraries are): the containers found outside the fatbin
+  // sections, their section's name, the note and the problems are those of a
+  // scan of the whole file. (Not chain links: the stream skips the bytes a
+  // container whose walk fails declares, where the file scan searches on.)
+  const Bytes real = read_bytes(fixture("sm80.fatbin"));
+  const std::string zip_path = scratch_dir("streamed-embedded") + "/libmixed.zip";
+  std::mt19937 rng(22);
+  size_t found_total = 0;
+  for (int round = 0; round < 60; ++round) {
+    Bytes data;
+    const int pieces = 1 + static_cast<int>(rng() % 12);
+    for (int i = 0; i < pieces; ++i) {
+      switch (rng() % 3) {
+        case 0:
+          data.insert(data.end(), real.begin(), real.end());
+          break;
+        case 1:
+          for (int k = 0; k < 8 * static_cast<int>(1 + rng() % 600); ++k) data.push_back(static_cast<uint8_t>(rng()));
+          break;
+        default:
+          data.resize(data.size() + 8 * (1 + rng() % 600), 0);
+      }
+      while (data.size() % 8) data.push_back(0);
+    }
+    data.resize(data.size() + 80, 0);
+    const Bytes elf = elf_with_data(data);
+    const FileScan file = scan_bytes(ByteView(elf.data(), elf.size()), "libmixed.so", {});
+    const auto expected = embedded_by_definition(data, 64);
+    ASSERT_EQ(embedded(file), expected) << "round " << round;
+    found_total += expected.size();
+    write_zip(zip_path, {{"libmixed.so", elf}});
+    ZipLimits limits;
+    limits.stream_above = 0;
+    limits.chunk = 4096;
+    for (bool search : {true, false}) {
+      ScanOptions options;
+      options.embedded = search;  // false: --list, the fatbin sections only
+      const ZipScan zip = scan_zip(zip_path, options, limits);
+      EXPECT_TRUE(zip.self.problems.empty()) << zip.self.problems.front();
+      if (!search || expected.empty()) {
+        EXPECT_TRUE(zip.members.empty() || zip.members[0].containers.empty()) << "round " << round;
+        continue;
+      }
+      ASSERT_EQ(zip.members.size(), 1u) << "round " << round;
+      const FileScan& m = zip.members[0];
+      EXPECT_EQ(embedded(m), expected) << "round " << round;
+      for (const auto& c : m.containers) EXPECT_EQ(c.section, ".data");
+      EXPECT_EQ(m.notes, file.notes);
+      EXPECT_EQ(m.problems, file.problems);
+    }
+  }
+  EXPECT_GT(found_total, 60u);  // the rounds did hold containers to find
 }
 
 // ---------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Damaged copies of the image run.sh built (WORK/oci, tag t): each damage gets
 # a clear error naming the layer or path and the reason, smscan exits 2, and
-# the files the damage does not touch are still scanned.
+# the files the damage does not touch are still scanned. Then a wheel in the
+# image with a member over the in-memory cap, and dangling symlinks (a note
+# each, not damage).
 #
 #   tests/images/bad_images.sh SMSCAN WORK HERE
 set -euo pipefail
@@ -73,4 +75,67 @@ umoci raw add-layer --image bad-entries:t hostile.tar
 expect entries bad-entries:t "layer 4 (sha256:" "whiteout outside the root" "/etc/absolute.so: absolute path" \
   "../escape.so: \"..\" leaves the image's root" "/loop/a: symlink loop" "/loop/self: symlink loop" \
   "hard link to /loop/missing"
+
+# A wheel in the image with a member over what one member may take in memory
+# (ImageLimits::max_buffered, 64 MiB: a real cubin padded with zeros, so the
+# layer stays small): named, skipped; the wheel's other member and the rest of
+# the image still scanned.
+cp -a oci bad-wheel
+mkdir -p wheel-layer/opt/wheels
+python3 - ref/rootfs/srv/first.cubin wheel-layer/opt/wheels/big-1.0-py3-none-any.whl <<'PY'
+import sys, zipfile
+cubin = open(sys.argv[1], "rb").read()
+with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("big/kernels/huge.cubin", cubin + bytes((65 << 20) - len(cubin)))
+    z.writestr("big/kernels/small.cubin", cubin)
+PY
+tar -C wheel-layer -cf wheel-layer.tar ./opt
+umoci raw add-layer --image bad-wheel:t wheel-layer.tar
+expect wheel bad-wheel:t \
+  "/opt/wheels/big-1.0-py3-none-any.whl: big/kernels/huge.cubin: 68157440 bytes, over the 64 MiB that a member other than a shared library may take in memory; skipped"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if any(f["path"].endswith("big-1.0-py3-none-any.whl!big/kernels/small.cubin") and f.get("containers") for f in d["files"]) else 1)' \
+  wheel.json || fail "wheel: the wheel's other member was not scanned"
 echo "images: bad images OK"
+
+# Not damage: symlinks whose target is not in the image (the driver the host
+# mounts in, a removed file, a file taken for a directory) are each named in a
+# note with their target and why, and the exit status is the clean image's.
+cp -a oci dangling
+python3 - <<'PY'
+import tarfile
+with tarfile.open("dangling.tar", "w") as t:
+    def link(name, target):
+        info = tarfile.TarInfo(name)
+        info.type, info.linkname = tarfile.SYMTYPE, target
+        t.addfile(info)
+    info = tarfile.TarInfo("dangling")
+    info.type = tarfile.DIRTYPE
+    t.addfile(info)
+    link("dangling/libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15")
+    link("dangling/librel.so", "../nowhere/librel.so")
+    link("dangling/through-file", "/opt/app/README/x")
+PY
+umoci raw add-layer --image dangling:t dangling.tar
+set +e
+"$smscan" -t sm_90 oci:t >/dev/null 2>&1; clean_rc=$?
+"$smscan" -t sm_90 --json dangling:t >dangling.json 2>dangling.err; rc=$?
+"$smscan" -t sm_90 dangling:t >dangling.txt 2>&1
+set -e
+[ "$rc" = "$clean_rc" ] || fail "dangling: exit $rc, the image without the links $clean_rc: $(cat dangling.err)"
+python3 - dangling.json <<'PY' || fail "dangling: links not named with their target and reason"
+import json, sys
+notes = {f["path"]: f.get("notes") for f in json.load(open(sys.argv[1]))["files"]}
+want = {
+    "/dangling/libcuda.so.1": "dangling symlink (-> /usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15): "
+                              "/usr/lib/x86_64-linux-gnu does not exist in the image; not scanned",
+    "/dangling/librel.so": "dangling symlink (-> ../nowhere/librel.so): /nowhere does not exist in the image; not scanned",
+    "/dangling/through-file": "dangling symlink (-> /opt/app/README/x): /opt/app/README is not a directory in the image; "
+                              "not scanned",
+}
+for path, note in want.items():
+    assert notes.get(path) == [note], (path, notes.get(path))
+assert "/opt/cuda/libmulti.so" in notes, "the rest of the image was not scanned"
+PY
+grep -qF "/dangling/libcuda.so.1: dangling symlink (-> /usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15)" dangling.txt ||
+  fail "dangling: not in the table's notes: $(cat dangling.txt)"
+echo "images: dangling symlinks named, exit $rc as without them"

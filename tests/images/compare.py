@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Compares smscan --json of an image with smscan --json of the same image
 unpacked by the reference tool (umoci unpack): the same files (paths inside
-the image), each with the same format, size, device code and verdicts, and
-the same count of files without device code.
+the image; a wheel's members as WHEEL!MEMBER), each with the same format,
+size, device code, verdicts and notes (a wheel's members: and package; a
+tree scan of a rootfs does not read its RECORDs), and the same count of
+files without device code.
 
     compare.py REFERENCE.json ROOTFS IMAGE.json
 """
@@ -21,7 +23,11 @@ def files(doc, prefix):
             path = path[len(prefix):]
         if not path.startswith("/"):
             continue  # the image's own entry (its damage), not a file of it
-        out[path] = {k: f.get(k) for k in ("format", "size", "archs", "containers", "verdicts", "error", "problems")}
+        out[path] = {k: f.get(k) for k in ("format", "size", "archs", "containers", "verdicts", "error", "problems",
+                                           "notes")}
+        if "zip" in f:  # a wheel's member: the wheel's path inside the image, its package by the wheel's name
+            out[path]["zip"] = dict(f["zip"], path=f["zip"]["path"][len(prefix):])
+            out[path]["package"] = f.get("package")
     return out
 
 

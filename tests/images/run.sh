@@ -53,6 +53,37 @@ printf 'kern/lib/libkern.so,sha256=x,1\nkern-1.0.dist-info/METADATA,,\nkern-1.0.
 ln -s cuda/libmulti.so $root/usr/lib/libmulti.so.1          # the same file by a second name
 ln -s ../usr/lib/cuda $root/opt/cuda                          # a directory by a second name
 echo "not device code" >$root/opt/app/README
+# Wheels kept as files (as build images keep dist/*.whl), made from the nvcc
+# fixtures: one written as pip's tools write (sizes in the local headers),
+# one written to a pipe (sizes after the data, in data descriptors, stored
+# and deflated): inside the image each is read as a stream.
+mkdir -p $root/opt/wheels
+python3 - "$fixtures" $root/opt/wheels <<'PY'
+import io, sys, zipfile
+fx, out = sys.argv[1], sys.argv[2]
+read = lambda name: open(f"{fx}/{name}", "rb").read()
+def wheel(target, name, members):
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+        for member, data, method in members:
+            info = zipfile.ZipInfo(member, date_time=(2025, 1, 1, 0, 0, 0))
+            info.compress_type = method
+            z.writestr(info, data)
+        meta = f"{name}-1.0.dist-info"
+        z.writestr(f"{meta}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n\n")
+        z.writestr(f"{meta}/RECORD", "".join(f"{m},,\n" for m, _, _ in members) + f"{meta}/METADATA,,\n{meta}/RECORD,,\n")
+D, S = zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED
+wheel(f"{out}/demo_pkg-1.0-py3-none-any.whl", "demo_pkg",
+      [("demo_pkg/__init__.py", b"x = 1\n", D), ("demo_pkg/lib/libmulti.so", read("multi.so"), D),
+       ("demo_pkg/kernels/k.cubin", read("sm90a.cubin"), D)])
+class Pipe(io.RawIOBase):  # not seekable: zipfile writes data descriptors
+    def __init__(self): self.data = bytearray()
+    def writable(self): return True
+    def write(self, b): self.data += b; return len(b)
+pipe = Pipe()
+wheel(pipe, "piped", [("piped/lib/libsm120.so", read("sm120.so"), S), ("piped/lib/libsm80.so", read("sm80.so"), D),
+                      ("piped/README", b"no device code\n", S)])
+open(f"{out}/piped-1.0-py3-none-any.whl", "wb").write(pipe.data)
+PY
 cp "$fixtures/sm90a.so" "$root/opt/app/données.so"                # a UTF-8 name (a pax header)
 umoci repack --refresh-bundle --image oci:t bundle >/dev/null
 # Layer 2: replace one library, delete another (a whiteout), a hard link.
@@ -141,6 +172,14 @@ assert fix == "oci:t: this image's torch 2.6.0 (CUDA 12.4) has no sm_120: use an
 libs = doc["image"]["cuda_libraries"]
 assert [l["component"] for l in libs] == ["CUDA runtime"] and libs[0]["path"].startswith("/usr/local/cuda/lib64/libcudart.so."), libs
 assert doc["image"]["layers"] == 3 and doc["image"]["distributions"] == 2, doc["image"]
+# The wheels kept as files: their members, as a scan of a wheel names them, grouped by the wheel.
+files = {f["path"]: f for f in doc["files"]}
+for wheel, member, arch in (("demo_pkg", "demo_pkg/lib/libmulti.so", "sm_90"), ("demo_pkg", "demo_pkg/kernels/k.cubin", "sm_90a"),
+                            ("piped", "piped/lib/libsm120.so", "sm_120"), ("piped", "piped/lib/libsm80.so", "sm_80")):
+    whl = f"/opt/wheels/{wheel}-1.0-py3-none-any.whl"
+    f = files.get(f"{whl}!{member}")
+    assert f and f["zip"] == {"path": whl, "member": member}, (member, f)
+    assert arch in f["archs"] and f["package"] == {"name": wheel.replace("_", "-"), "version": "1.0"}, f
 PY
 for fmt in --list --markdown=md --html=page.html; do
   case $fmt in

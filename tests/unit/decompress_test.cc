@@ -75,5 +75,38 @@ TEST(Decompress, RejectsLiesAndBombs) {
   EXPECT_FALSE(decompress_image(lz, ByteView(garbage.data(), garbage.size())));
 }
 
+TEST(Decompress, WithinABoundGivesUpOnMoreButStillCatchesLies) {
+  // Every mode's images (zstd and the LZ4 block): within their own size
+  // they decode as decompress_image does; within less, nothing, no error;
+  // one declaring twice its data is still damage within a bound above it.
+  for (const char* file : {"multi_size.fatbin", "multi_speed.fatbin"}) {
+    auto mapped = MappedFile::open(test::fixture(file));
+    ASSERT_TRUE(mapped);
+    FileScan scan = scan_bytes(mapped->bytes(), file, {});
+    size_t compressed = 0;
+    for (const auto& c : scan.containers)
+      for (const auto& img : c.images) {
+        if (img.compression == Compression::kNone) continue;
+        ++compressed;
+        const ByteView payload = *image_payload(mapped->bytes(), img);
+        auto whole = decompress_image(img, payload);
+        ASSERT_TRUE(whole) << whole.error().message;
+        auto within = decompress_image_within(img, payload, img.uncompressed_size);
+        ASSERT_TRUE(within && *within) << file;
+        EXPECT_EQ(**within, *whole) << file;
+        auto less = decompress_image_within(img, payload, img.uncompressed_size / 2);
+        ASSERT_TRUE(less) << less.error().message;
+        EXPECT_FALSE(*less) << file << ": decoded past the bound";
+        FatbinImage lying = img;
+        lying.uncompressed_size = img.uncompressed_size * 2;
+        auto lie = decompress_image_within(lying, payload, lying.uncompressed_size * 4);
+        ASSERT_FALSE(lie) << file << ": a lie passed";
+        EXPECT_NE(lie.error().message.find("declares " + std::to_string(lying.uncompressed_size)), std::string::npos)
+            << lie.error().message;
+      }
+    EXPECT_GT(compressed, 0u) << file;
+  }
+}
+
 }  // namespace
 }  // namespace smwatch

@@ -4,7 +4,9 @@
 // through libarchive (gzip, zstd or uncompressed), never extracted: each
 // member is read from the stream and dropped, and the file tree the runtime
 // would see (whiteouts, opaque directories, replaced files, hard links and
-// symlinks, resolved inside the image) is kept as names only.
+// symlinks, resolved inside the image) is kept as names only. A wheel or zip
+// kept as a file in a layer is read as a stream by zip.cc's reader
+// (scan_zip_stream), its members listed as a tree scan lists them.
 // docs/container-images.md states what is read, the limits, and the errors.
 #pragma once
 

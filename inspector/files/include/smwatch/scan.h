@@ -43,6 +43,14 @@ class ThreadBudget {
 struct ScanOptions {
   bool kernels = false;            // decompress images and read their kernel names
   bool probe_kernels = true;       // read one image per container to spot ones without kernels
+  // The probe holds at most this much of the image it decompresses: one
+  // whose data decodes to more keeps the container's kernels unknown (judged
+  // as defining some), with no problem; data that gives less than declared
+  // is still damage. The containers without kernels nvcc writes are small
+  // (the largest among torch 2.6's and its cu12 libraries': a 216 KiB
+  // image); the largest images are not (cuBLASLt 12.4's: 159 MiB, one sm_90
+  // image).
+  uint64_t max_probe = uint64_t{16} << 20;
   bool embedded = true;            // also find containers outside the fatbin sections (not for --list)
   ThreadBudget* budget = nullptr;  // spare threads for the images of one file; none when null
 };

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "smwatch/bytes.h"
+#include "smwatch/result.h"
 #include "smwatch/scan.h"
 
 namespace smwatch {
@@ -50,6 +52,21 @@ struct ZipScan {
 };
 
 ZipScan scan_zip(const std::string& path, const ScanOptions& options, const ZipLimits& limits = {});
+
+// The bytes of a zip in order: the next ones each call, an empty view at the
+// end, an error when they cannot be read (the view stays valid until the
+// next call).
+using ZipSource = std::function<Result<ByteView>()>;
+
+// A zip that can only be read once, front to back: a wheel inside a
+// container image's layer (`path` names it, `size` is its size). The same
+// members, limits and results as scan_zip, from the local headers in order
+// (a stream cannot seek to the central directory first): for a zip whose
+// local headers agree with its central directory, as every wheel writer's
+// do, the same scan. Memory: one member buffer or streamed container at a
+// time, as scan_zip's; the zip itself is never held.
+ZipScan scan_zip_stream(const std::string& path, uint64_t size, const ZipSource& next, const ScanOptions& options,
+                        const ZipLimits& limits = {});
 
 // Printable ASCII and UTF-8 (données.so) of a member name are kept; controls
 // (C0, C1, bidi overrides) and bytes that are not UTF-8 become '?', so a name

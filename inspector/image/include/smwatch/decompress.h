@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "smwatch/fatbin.h"
@@ -20,5 +21,12 @@ inline constexpr uint64_t kMaxImageSize = uint64_t{1} << 30;
 // (image_payload()); the output never exceeds the declared uncompressed size.
 Result<std::vector<uint8_t>> decompress_image(const FatbinImage& image, ByteView payload,
                                               uint64_t max_size = kMaxImageSize);
+
+// The same, for a caller that holds at most `give_up_above` bytes (0: no
+// bound): an image whose data turns out to decode to more is left undecoded
+// (nothing, which is no damage; the work spent is at most twice that bound).
+// Data that decodes to less than declared within it is still damage.
+Result<std::optional<std::vector<uint8_t>>> decompress_image_within(const FatbinImage& image, ByteView payload,
+                                                                    uint64_t give_up_above);
 
 }  // namespace smwatch

@@ -15,7 +15,10 @@ namespace smwatch {
 // reads the mangled names of the kernels it defines into image.kernels,
 // setting image.kernels_read. LTO-IR is NVVM bitcode: its names stay unread,
 // with no problem. Damage is added to `problems` and leaves the names unread.
-void read_image_kernels(FatbinImage& image, ByteView stored, std::vector<std::string>& problems);
+// With `give_up_above`, an image that decodes to more than that is left
+// unread too, with no problem (decompress_image_within).
+void read_image_kernels(FatbinImage& image, ByteView stored, std::vector<std::string>& problems,
+                        uint64_t give_up_above = 0);
 
 // A bare cubin or PTX text (a file, or an image handed to the driver) as a
 // container of its own with one image, so that the judge sees one shape.
