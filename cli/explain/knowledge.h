@@ -76,7 +76,8 @@ class Knowledge {
   // A name a pip command can install (not a bundled copy or a family).
   bool installable(std::string_view package) const;
 
-  // "name version" as pip lists, collect_env, banners and ==pins print it:
+  // "name version" as pip lists, collect_env, banners and ==pins print it,
+  // also quoted or bold ("\"torch\": \"2.4.1\"", "**PyTorch Version:** 2.8.0"):
   // group 1 the name, group 2 the version. The name alternation comes from
   // the version_names of the packages table.
   const std::regex& version_regex() const { return version_regex_; }
