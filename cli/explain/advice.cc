@@ -440,6 +440,10 @@ void render(const SignatureSet::Signature& sig, Finding& f, const LogFacts& fact
         std::to_string(cc) + (gen && *gen->pytorch_line ? std::string(" (a ") + gen->pytorch_line + " build or newer)" : std::string()) +
         ": a newer tag of the image, or one built on such a PyTorch image" + (lines.empty() ? std::string() : "; builds that include it: " + lines);
   }
+  {
+    const std::string pkg = first_nonempty(v, value::failing_package);
+    v[value::container_torch_fix] = pkg.empty() || kn.role_is(pkg, PackageRow::Role::kDispatcher) ? v[value::container_fix] : "";
+  }
   if (const std::string lib = first_nonempty(v, "library"); !lib.empty()) {
     // "libcublas.so.12" or "cublas64_12.dll": the CUDA major it was built for.
     size_t at = lib.find(".so.");

@@ -790,6 +790,21 @@ TEST(ExplainFacts, GpuNamesFromDeviceLinesAndProse) {
   EXPECT_FALSE(tx2.gpu_cc.origin.prose);
 }
 
+// What shows a container (the knowledge table's container_hints), and the
+// image advice for a kernel torch lacks there.
+TEST(ExplainFacts, ContainersAreSeenAndGetAnImage) {
+  // The NGC base image's own warning about the GPU.
+  EXPECT_EQ(facts_of("sglang_latest_image_b200_ngc_banner.log").container.origin.line, 1u);
+  // k3s, named before the docker command.
+  EXPECT_EQ(facts_of("lmcache_vllm_openai_k3s_5090_cu126_image.log").container.value, "'k3s' on line 1");
+  // no kernel image in docker compose on a P100: another image, not pip.
+  auto f = explain_text(corpus_body("vllm_compose_v023_p100_no_kernel.log"));
+  const Finding* n = find(f, "no-kernel-image");
+  ASSERT_NE(n, nullptr) << ids(f);
+  EXPECT_TRUE(n->fix.starts_with("This log is from a container")) << n->fix;
+  EXPECT_NE(n->fix.find("sm_60"), std::string::npos) << n->fix;
+}
+
 // Versions in markdown, JSON and list forms, and of the packages table's names.
 TEST(ExplainFacts, VersionsInMarkdownJsonAndLists) {
   const LogFacts md = facts_of("comfyui_desktop_gtx1070_cu129.log");  // "- **PyTorch Version:** 2.8.0+cu129"
