@@ -457,7 +457,9 @@ void render(const SignatureSet::Signature& sig, Finding& f, const LogFacts& fact
     // The nvidia-* wheel that ships a CUDA library (its CUDA major from torch's build, when the log says).
     const std::string& torch_cuda = facts.torch_cuda.value;
     const std::string cu = torch_cuda.empty() ? std::string("XX") : torch_cuda.substr(0, torch_cuda.find('.'));
-    const std::string wheel = kn.runtime_install(lib, cu, first_nonempty(v, "major"));
+    // The library's own major ("libcublas.so.11": 11), before a captured one.
+    const std::string soname_major = v[value::library_cuda_major].empty() ? first_nonempty(v, "major") : v[value::library_cuda_major];
+    const std::string wheel = kn.runtime_install(lib, cu, soname_major);
     v[value::runtime_wheel] = wheel.empty() ? "the nvidia-* wheel or CUDA toolkit that ships " + lib : wheel;
   }
   if (const std::string tag = first_nonempty(v, "bnb_cuda"); tag.size() >= 3)

@@ -349,7 +349,11 @@ std::string Knowledge::version_key(std::string_view printed) const {
 std::string Knowledge::runtime_install(const std::string& library, const std::string& torch_cuda_major,
                                        const std::string& soname_major) const {
   for (const auto& row : packages_) {
-    if (row.runtime_library.empty() || !library.starts_with(row.runtime_library)) continue;
+    if (row.runtime_library.empty()) continue;
+    // Windows names the same library without "lib": cublas64_12.dll.
+    const bool windows = library.ends_with(".dll") && row.runtime_library.starts_with("lib") &&
+                         library.starts_with(row.runtime_library.substr(3));
+    if (!library.starts_with(row.runtime_library) && !windows) continue;
     std::string out;
     const std::string& t = row.runtime_install;
     for (size_t i = 0; i < t.size();) {

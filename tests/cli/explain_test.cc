@@ -805,6 +805,20 @@ TEST(ExplainFacts, ContainersAreSeenAndGetAnImage) {
   EXPECT_NE(n->fix.find("sm_60"), std::string::npos) << n->fix;
 }
 
+// The nvidia-cublas-cuNN wheel that ships a missing cuBLAS: NN is the
+// library's own major (libcublas.so.11: CUDA 11), not torch's CUDA or "XX".
+TEST(ExplainFacts, RuntimeWheelFromTheLibrarysOwnMajor) {
+  for (auto [log, wheel] : {std::pair<const char*, const char*>{"ctranslate2_libcublas11_translate.log", "pip install nvidia-cublas-cu11"},
+                            {"onnxruntime_paddlenlp_libcublaslt11.log", "pip install nvidia-cublas-cu11"},
+                            {"ctranslate2_cublas64_12_dll_windows.log", "pip install nvidia-cublas-cu12"}}) {
+    SCOPED_TRACE(log);
+    auto f = explain_text(corpus_body(log));
+    ASSERT_FALSE(f.empty());
+    ASSERT_TRUE(f.front().values.count("runtime_wheel")) << ids(f);
+    EXPECT_EQ(f.front().values.at("runtime_wheel"), wheel);
+  }
+}
+
 // Versions in markdown, JSON and list forms, and of the packages table's names.
 TEST(ExplainFacts, VersionsInMarkdownJsonAndLists) {
   const LogFacts md = facts_of("comfyui_desktop_gtx1070_cu129.log");  // "- **PyTorch Version:** 2.8.0+cu129"
