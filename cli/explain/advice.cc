@@ -79,6 +79,10 @@ std::string package_fix(const LogFacts& facts, const Knowledge& kn, int cc, cons
     return "the driver supports CUDA " + drv + " only, older than CUDA " + gen->first_cuda + ", the first for sm_" +
            std::to_string(cc) + ": update the NVIDIA driver to one for CUDA " + gen->first_cuda + " or newer first; then " +
            fix_hint(static_cast<uint16_t>(cc), pkg.empty() ? "torch" : pkg);
+  // An application's bundled build: its own releases are the fix, not a rebuild.
+  if (const PackageRow* row = pkg.empty() ? nullptr : kn.find(pkg); row && !row->app.empty())
+    return "install a release of " + row->app + " built for " + (cc ? "sm_" + std::to_string(cc) : std::string("your GPU")) +
+           " (update " + row->app + "; if its newer releases dropped this GPU, the last one that includes it): it bundles its own CUDA build";
   if (!cc) {
     if (pkg.empty()) return {};
     if (!kn.installable(pkg))  // a source build or a bundled copy

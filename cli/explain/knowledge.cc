@@ -144,7 +144,7 @@ Result<Knowledge> Knowledge::parse(const json& kn, const std::string& where) {
     if (RowReader n(rows[i], at); !n.text("name", row.name, true)) return make_error(n.error);
     RowReader r(rows[i], at + " '" + row.name + "'");
     if (!r.only({"name", "role", "kernels", "cuda_related", "modules", "ops_namespaces", "version_names", "libraries",
-                 "mentions", "bundled_tools", "runtime", "source"}))
+                 "mentions", "bundled_tools", "runtime", "app", "source"}))
       return make_error(r.error);
     std::string source;
     if (!r.text("source", source, false)) return make_error(r.error);
@@ -152,7 +152,7 @@ Result<Knowledge> Knowledge::parse(const json& kn, const std::string& where) {
       return make_error(r.what() + ": \"name\" must be a distribution name as pip normalizes it (lower case, '-'), "
                                    "or a phrase with spaces for code no pip name installs");
     std::string role;
-    if (!r.text("role", role, false) || !r.text("bundled_tools", row.bundled_tools, false) ||
+    if (!r.text("role", role, false) || !r.text("bundled_tools", row.bundled_tools, false) || !r.text("app", row.app, false) ||
         !r.flag("kernels", row.kernels) || !r.flag("cuda_related", row.cuda_related) ||
         !r.list("modules", row.modules, is_identifier, "Python module names") ||
         !r.list("ops_namespaces", row.ops_namespaces, is_identifier, "torch.ops namespace names") ||
