@@ -819,6 +819,16 @@ TEST(ExplainFacts, RuntimeWheelFromTheLibrarysOwnMajor) {
   }
 }
 
+// A frozen Windows application's frames are relative to its bundle
+// ('File "torch\nn\modules\module.py"'): the first component names the package.
+TEST(ExplainFacts, FrozenFramesNameTheirPackage) {
+  auto f = explain_text(corpus_body("whisper_xxl_frozen_torch_rtx5070.log"));
+  const Finding* n = find(f, "no-kernel-image");
+  ASSERT_NE(n, nullptr) << ids(f);
+  EXPECT_EQ(n->values.at("failing_package"), "torch");
+  EXPECT_EQ(n->values.at("importer"), "torch.nn.modules.rnn");
+}
+
 // Versions in markdown, JSON and list forms, and of the packages table's names.
 TEST(ExplainFacts, VersionsInMarkdownJsonAndLists) {
   const LogFacts md = facts_of("comfyui_desktop_gtx1070_cu129.log");  // "- **PyTorch Version:** 2.8.0+cu129"
