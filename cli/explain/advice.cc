@@ -79,6 +79,10 @@ std::string package_fix(const LogFacts& facts, const Knowledge& kn, int cc, cons
     return "the driver supports CUDA " + drv + " only, older than CUDA " + gen->first_cuda + ", the first for sm_" +
            std::to_string(cc) + ": update the NVIDIA driver to one for CUDA " + gen->first_cuda + " or newer first; then " +
            fix_hint(static_cast<uint16_t>(cc), pkg.empty() ? "torch" : pkg);
+  // An application's bundled build: its own releases are the fix, not a rebuild.
+  if (const PackageRow* row = pkg.empty() ? nullptr : kn.find(pkg); row && !row->app.empty())
+    return "install a release of " + row->app + " built for " + (cc ? "sm_" + std::to_string(cc) : std::string("your GPU")) +
+           " (update " + row->app + "; if its newer releases dropped this GPU, the last one that includes it): it bundles its own CUDA build";
   if (!cc) {
     if (pkg.empty()) return {};
     if (!kn.installable(pkg))  // a source build or a bundled copy
@@ -440,6 +444,10 @@ void render(const SignatureSet::Signature& sig, Finding& f, const LogFacts& fact
         std::to_string(cc) + (gen && *gen->pytorch_line ? std::string(" (a ") + gen->pytorch_line + " build or newer)" : std::string()) +
         ": a newer tag of the image, or one built on such a PyTorch image" + (lines.empty() ? std::string() : "; builds that include it: " + lines);
   }
+  {
+    const std::string pkg = first_nonempty(v, value::failing_package);
+    v[value::container_torch_fix] = pkg.empty() || kn.role_is(pkg, PackageRow::Role::kDispatcher) ? v[value::container_fix] : "";
+  }
   if (const std::string lib = first_nonempty(v, "library"); !lib.empty()) {
     // "libcublas.so.12" or "cublas64_12.dll": the CUDA major it was built for.
     size_t at = lib.find(".so.");
@@ -453,7 +461,9 @@ void render(const SignatureSet::Signature& sig, Finding& f, const LogFacts& fact
     // The nvidia-* wheel that ships a CUDA library (its CUDA major from torch's build, when the log says).
     const std::string& torch_cuda = facts.torch_cuda.value;
     const std::string cu = torch_cuda.empty() ? std::string("XX") : torch_cuda.substr(0, torch_cuda.find('.'));
-    const std::string wheel = kn.runtime_install(lib, cu, first_nonempty(v, "major"));
+    // The library's own major ("libcublas.so.11": 11), before a captured one.
+    const std::string soname_major = v[value::library_cuda_major].empty() ? first_nonempty(v, "major") : v[value::library_cuda_major];
+    const std::string wheel = kn.runtime_install(lib, cu, soname_major);
     v[value::runtime_wheel] = wheel.empty() ? "the nvidia-* wheel or CUDA toolkit that ships " + lib : wheel;
   }
   if (const std::string tag = first_nonempty(v, "bnb_cuda"); tag.size() >= 3)

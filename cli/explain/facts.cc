@@ -26,10 +26,13 @@ std::string cuda_from_number(std::string_view digits) {
 // A GPU name as logs print it ("NVIDIA H100 80GB HBM3", "NVIDIA RTX PRO 6000
 // Blackwell Workstation Edition"): the longest leading run of words the GPU
 // table knows.
-int cc_of_gpu_name(const std::string& name) {
+int cc_of_gpu_name(const std::string& name, size_t* known_length = nullptr) {
   std::string n = name;
   while (!n.empty()) {
-    if (auto t = smwatch::parse_target(n); t && find_generation(t->cc)) return t->cc;
+    if (auto t = smwatch::parse_target(n); t && find_generation(t->cc)) {
+      if (known_length) *known_length = n.size();
+      return t->cc;
+    }
     size_t sp = n.find_last_of(' ');
     if (sp == std::string::npos) break;
     n.resize(sp);
@@ -43,6 +46,7 @@ enum class GpuRuleKind {
   kName,          // a name only (nvidia-smi's table, a device list)
   kNameMajorMinor,  // a name, then major and minor
   kSmNumber,      // an sm number only (a compiler's command line)
+  kMajorMinor,    // a major and a minor only (a device query's "Capability: 6.2")
   kProse,         // a name in a person's words: only one the GPU table knows
 };
 struct GpuRule {
@@ -60,8 +64,16 @@ const std::vector<GpuRule>& gpu_rules() {
     r.push_back({"compute capability", R(R"(Device \d{1,3}: (NVIDIA [^,]{1,80}), compute capability (\d+)\.(\d+))"), GpuRuleKind::kNameMajorMinor});
     r.push_back({"major=", R(R"(name='([^']{1,100})', major=(\d+), minor=(\d+))"), GpuRuleKind::kNameMajorMinor});
     r.push_back({"gpu ", R(R"(GPU [\d,]{1,8}: (NVIDIA [A-Za-z0-9][A-Za-z0-9 .-]{0,60}?)\s*(?:\(UUID|$|,))"), GpuRuleKind::kName});
+    // ComfyUI: "Device: cuda:0 NVIDIA GeForce RTX 4090 : native", "**Name:** cuda:0 NVIDIA ... : cudaMallocAsync".
+    r.push_back({"cuda:", R(R"(cuda:\d{1,2} (NVIDIA [A-Za-z0-9][A-Za-z0-9 .-]{0,60}?) : )"), GpuRuleKind::kName});
+    // Miners and other tools: "GPU0: ASUS NVIDIA GeForce RTX 5090 31GB [0000:41:00.0]" (a board maker before the name).
+    r.push_back({"gpu", R(R"(GPU\d{1,2}: (?:[A-Za-z]{1,12} )?(NVIDIA [A-Za-z0-9][A-Za-z0-9 .-]{0,60}?)(?: \d{1,3} ?GB| \[|:|,|\s*$))"), GpuRuleKind::kName});
+    // TensorFlow: "device: 0, name: NVIDIA GeForce RTX 4090, pci bus id: 0000:01:00.0, compute capability: 8.9".
+    r.push_back({"compute capability: ", R(R"(name: ([^,]{1,80}), pci bus id: [^,]{1,40}, compute capability: (\d+)\.(\d+))"), GpuRuleKind::kNameMajorMinor});
     // Prose: "GPU: RTX 5090", "GPU Type : RTX 3060", "**NVIDIA GPU**: RTX 4080".
-    r.push_back({"gpu", R(R"((?:^|[^A-Za-z0-9])GPU(?: [Tt]ype| [Mm]odel)?\**\s{0,3}:\s{0,3}\**\s{0,3}([A-Za-z0-9][A-Za-z0-9 .-]{1,40}))"), GpuRuleKind::kProse});
+    r.push_back({"gpu", R(R"((?:^|[^A-Za-z0-9])GPU(?: [Tt]ype| [Mm]odel)?\**\s{0,3}:\s{0,3}\**\s{0,3}([A-Za-z0-9][A-Za-z0-9 .-]{1,60}))"), GpuRuleKind::kProse});
+    // A device query's own line; cuPCL spells it "Capbility: 6.2".
+    r.push_back({"bility", R(R"(^\s{0,8}(?:Compute )?Cap(?:a)?bility\s{0,4}:\s{0,4}(\d{1,2})\.(\d)\s*$)"), GpuRuleKind::kMajorMinor});
     r.push_back({"sm_", R(R"((?:gpu-name|--gpu-architecture|-arch)[= ]sm_(\d+)[af]?\b)"), GpuRuleKind::kSmNumber});
     r.push_back({"sm_", R(R"('sm_(\d+)[af]?' is not a recognized processor)"), GpuRuleKind::kSmNumber});
     r.push_back({"sm_", R(R"(\.target sm_(\d+)[af]?\b)"), GpuRuleKind::kSmNumber});
@@ -181,6 +193,8 @@ void learn_gpu(const std::string& line, const std::string& low, size_t line_no, 
         facts.gpu_name.set(name, line_no, true);
         facts.gpu_cc.set(cc, line_no, true);
         break;
+      } else if (kind == GpuRuleKind::kMajorMinor) {
+        cc = std::stoi(m[1].str()) * 10 + std::stoi(m[2].str());
       } else {
         cc = std::stoi(m[1].str());
       }
@@ -190,7 +204,7 @@ void learn_gpu(const std::string& line, const std::string& low, size_t line_no, 
     if (cc < 10 || cc > 999) cc = 0;
     // A tool's word beats prose.
     if (facts.gpu_cc.origin.prose && cc) {
-      facts.gpu_name = {};
+      if (!name.empty()) facts.gpu_name = {};  // a capability alone keeps the name the person wrote
       facts.gpu_cc = {};
     }
     // A name with its capability beats a bare name; the first GPU named wins otherwise.
@@ -202,6 +216,66 @@ void learn_gpu(const std::string& line, const std::string& low, size_t line_no, 
       facts.gpu_name.set(name, line_no);
     }
     break;
+  }
+}
+
+// A GPU named in a person's words where no rule's form is: a line that is
+// only a GPU name ("RTX 5090 FE" under a heading, "- NVIDIA GeForce GTX 1080
+// Ti"), or "GeForce ..." inside a sentence. Only names the GPU table knows,
+// and never over a GPU already read.
+void learn_gpu_in_prose(std::string_view line, size_t line_no, LogFacts& facts) {
+  if (facts.gpu_cc.value) return;
+  auto is_word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '-' || c == '.'; };
+  auto set = [&](std::string name, int cc) {
+    if (name.find_first_of("0123456789") == std::string::npos) return false;  // "Blackwell" is a family, not a GPU
+    facts.gpu_name.set(std::move(name), line_no, true);
+    facts.gpu_cc.set(cc, line_no, true);
+    return true;
+  };
+  // The whole line.
+  std::string_view t = line;
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '.')) t.remove_suffix(1);
+  for (std::string_view marker : {"- ", "* ", "**", "`"})
+    if (t.starts_with(marker)) t.remove_prefix(marker.size());
+  for (std::string_view marker : {"**", "`"})
+    if (t.ends_with(marker)) t.remove_suffix(marker.size());
+  if (t.size() >= 2 && t.size() <= 60 && std::isupper(static_cast<unsigned char>(t.front())) &&
+      !t.starts_with("SM") && std::all_of(t.begin(), t.end(), is_word_char)) {
+    const std::string whole(t);
+    size_t known = 0;
+    if (int cc = cc_of_gpu_name(whole, &known)) {
+      // What follows the name is an edition or a size ("FE", "24GB"), not a sentence.
+      bool only_name = true;
+      int words = 0;
+      for (size_t p = known; p < whole.size();) {
+        while (p < whole.size() && whole[p] == ' ') ++p;
+        if (p >= whole.size()) break;
+        if (std::islower(static_cast<unsigned char>(whole[p])) || ++words > 3) only_name = false;
+        while (p < whole.size() && whole[p] != ' ') ++p;
+      }
+      if (only_name && set(whole, cc)) return;
+    }
+  }
+  // "GeForce RTX 3080 Ti" inside a sentence.
+  if (size_t at = line.find("GeForce "); at != std::string_view::npos) {
+    size_t end = at;
+    while (end < line.size() && end - at < 48 && is_word_char(line[end])) ++end;
+    std::string name(line.substr(at, end - at));
+    size_t known = 0;
+    if (int cc = cc_of_gpu_name(name, &known)) {
+      // The words after the part the table knows that go with it ("Ti", "SUPER", "Laptop GPU").
+      for (int words = 0; words < 3 && known + 1 < name.size() && name[known] == ' ' &&
+                          (std::isupper(static_cast<unsigned char>(name[known + 1])) ||
+                           std::isdigit(static_cast<unsigned char>(name[known + 1])));
+           ++words) {
+        const size_t next = name.find(' ', known + 1);
+        known = next == std::string::npos ? name.size() : next;
+      }
+      name.resize(known);
+      while (name.ends_with('.')) name.pop_back();
+      set(name, cc);
+    }
   }
 }
 
@@ -220,8 +294,43 @@ void learn_container(const std::string& line, const std::string& low, size_t lin
     facts.container.set("a container's prompt (" + line.substr(at, 17) + ") on line " + std::to_string(line_no), line_no);
 }
 
+// torch's CUDA line from its version's local part: "2.6.0+cu126" -> "12.6".
+void learn_torch_cuda(const std::string& ver, size_t line_no, LogFacts& facts) {
+  if (!facts.torch_cuda.value.empty()) return;
+  size_t cu = ver.find("+cu");
+  if (cu != std::string::npos && ver.size() >= cu + 5) {
+    std::string digits = ver.substr(cu + 3);
+    facts.torch_cuda.set(digits.substr(0, digits.size() - 1) + "." + digits.substr(digits.size() - 1), line_no);
+  }
+}
+
+// A list item that is only a version with a +cuXXX local part ("- 2.8.0+cu128"):
+// only torch's wheels are named so.
+bool learn_bare_torch_version(std::string_view line, size_t line_no, LogFacts& facts) {
+  while (line.starts_with(' ')) line.remove_prefix(1);
+  if (!(line.starts_with("- ") || line.starts_with("* "))) return false;
+  line.remove_prefix(2);
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+  const size_t plus = line.find("+cu");
+  if (plus == std::string_view::npos || line.size() - plus < 6 || line.size() - plus > 7 || line.size() > 24) return false;
+  auto digits_and_dots = [](std::string_view s) {
+    return !s.empty() && std::isdigit(static_cast<unsigned char>(s.front())) && s.find('.') != std::string_view::npos &&
+           std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; });
+  };
+  const std::string_view local = line.substr(plus + 3);
+  if (!digits_and_dots(line.substr(0, plus)) ||
+      !std::all_of(local.begin(), local.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+    return false;
+  if (facts.versions.count("torch")) return true;
+  const std::string ver(line);
+  facts.versions["torch"].set(ver, line_no, true);
+  learn_torch_cuda(ver, line_no, facts);
+  return true;
+}
+
 void learn_versions(const std::string& line, const std::string& low, size_t line_no, const Knowledge& knowledge,
                     LogFacts& facts) {
+  if (learn_bare_torch_version(line, line_no, facts)) return;
   const auto& needles = knowledge.version_needles();
   if (std::none_of(needles.begin(), needles.end(), [&](const std::string& n) { return contains(low, n); })) return;
   std::string rest = line.substr(0, 2000);
@@ -230,13 +339,7 @@ void learn_versions(const std::string& line, const std::string& low, size_t line
     const std::string ver = (*it)[2].str();
     if (name.empty()) continue;
     if (!facts.versions.count(name)) facts.versions[name].set(ver, line_no);
-    if (name == "torch" && facts.torch_cuda.value.empty()) {
-      size_t cu = ver.find("+cu");
-      if (cu != std::string::npos && ver.size() >= cu + 5) {
-        std::string digits = ver.substr(cu + 3);
-        facts.torch_cuda.set(digits.substr(0, digits.size() - 1) + "." + digits.substr(digits.size() - 1), line_no);
-      }
-    }
+    if (name == "torch") learn_torch_cuda(ver, line_no, facts);
   }
 }
 
@@ -315,6 +418,7 @@ void learn_failed_tool(std::string_view line, size_t line_no, LogFacts& facts) {
 void learn_facts(const std::string& line, const std::string& low, size_t line_no, const Knowledge& knowledge, LogFacts& facts) {
   try {
     learn_gpu(line, low, line_no, facts);
+    learn_gpu_in_prose(line, line_no, facts);
     learn_container(line, low, line_no, knowledge, facts);
     learn_versions(line, low, line_no, knowledge, facts);
     learn_driver(line, low, line_no, facts);
@@ -325,12 +429,86 @@ void learn_facts(const std::string& line, const std::string& low, size_t line_no
   }
 }
 
+namespace {
+
+bool digits_at(std::string_view s, size_t at, size_t n) {
+  if (at + n > s.size()) return false;
+  return std::all_of(s.begin() + at, s.begin() + at + n, [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
+// "2025-01-01T00:00:00.000000000Z " (kubectl logs --timestamps, docker logs -t):
+// the length of the prefix, 0 if none.
+size_t rfc3339_prefix(std::string_view line) {
+  if (!(digits_at(line, 0, 4) && line.size() > 20 && line[4] == '-' && digits_at(line, 5, 2) && line[7] == '-' &&
+        digits_at(line, 8, 2) && line[10] == 'T' && digits_at(line, 11, 2) && line[13] == ':' && digits_at(line, 14, 2) &&
+        line[16] == ':' && digits_at(line, 17, 2)))
+    return 0;
+  size_t p = 19;
+  if (p < line.size() && line[p] == '.') {
+    ++p;
+    while (p < line.size() && p < 40 && std::isdigit(static_cast<unsigned char>(line[p]))) ++p;
+  }
+  if (p < line.size() && line[p] == 'Z') ++p;
+  else if (p + 6 <= line.size() && (line[p] == '+' || line[p] == '-') && digits_at(line, p + 1, 2) && line[p + 3] == ':') p += 6;
+  else return 0;
+  return p < line.size() && line[p] == ' ' ? p + 1 : 0;
+}
+
+// Python's logging: "2025-08-13 04:39:39,465 - __main__ - INFO - " (and
+// without the logger's name): up to the level and its " - ".
+size_t python_logging_prefix(std::string_view line) {
+  if (!(digits_at(line, 0, 4) && line.size() > 26 && line[4] == '-' && line[7] == '-' && line[10] == ' ' &&
+        digits_at(line, 11, 2) && line[13] == ':' && line[16] == ':' && digits_at(line, 17, 2) && line[19] == ',' &&
+        digits_at(line, 20, 3)))
+    return 0;
+  size_t p = 23;
+  for (int field = 0; field < 3; ++field) {
+    if (line.substr(p, 3) != " - ") return 0;
+    p += 3;
+    const size_t end = line.find(" - ", p);
+    if (end == std::string_view::npos || end - p > 64) return 0;
+    const std::string_view word = line.substr(p, end - p);
+    p = end;
+    for (std::string_view level : {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+      if (word == level) return p + 3;
+  }
+  return 0;
+}
+
+// glog, and PyTorch's C++ and inductor logging that follow it:
+// "E0303 11:40:42.533000 713 torch/_inductor/select_algorithm.py:533] ".
+size_t glog_prefix(std::string_view line) {
+  if (line.size() < 22 || std::string_view("IWEF").find(line[0]) == std::string_view::npos || !digits_at(line, 1, 4) ||
+      line[5] != ' ' || !digits_at(line, 6, 2) || line[8] != ':' || !digits_at(line, 9, 2) || line[11] != ':')
+    return 0;
+  const size_t close = line.find("] ");
+  if (close == std::string_view::npos || close > 200) return 0;
+  const std::string_view head = line.substr(0, close);
+  if (head.find(' ', 6) == std::string_view::npos || head.find(':', 12) == std::string_view::npos) return 0;
+  return close + 2;
+}
+
+}  // namespace
+
 // Prefixes that tools put before every line of a program's output:
-//   docker compose  "vllm-1  | "   (and it says the log is from a container)
+//   kubectl/docker timestamps "2025-01-01T00:00:00.000000000Z "
+//   k9s' box "│ ... │"
+//   docker compose  "vllm-1  | ", v1's "vllm_1   | " (and it says the log is from a container)
+//   Python's logging "2025-08-13 04:39:39,465 - __main__ - INFO - "
+//   glog "E0303 11:40:42.533000 713 file.py:533] "
 //   vLLM's processes "(EngineCore_0 pid=9492) ", "(APIServer pid=1) "
 //   torch.distributed "[rank0]: "
 std::string strip_log_prefix(std::string text, size_t line_no, LogFacts& facts) {
   std::string_view line = text;
+  constexpr std::string_view kBox = "\xE2\x94\x82";  // U+2502, k9s' border
+  if (line.starts_with(kBox)) {
+    line.remove_prefix(kBox.size());
+    while (line.ends_with(' ')) line.remove_suffix(1);
+    if (line.ends_with(kBox)) line.remove_suffix(kBox.size());
+    while (line.starts_with(' ')) line.remove_prefix(1);
+    while (line.ends_with(' ')) line.remove_suffix(1);
+  }
+  line.remove_prefix(rfc3339_prefix(line));
   size_t i = 0;
   while (i < line.size() && i < 64 &&
          (std::isalnum(static_cast<unsigned char>(line[i])) || line[i] == '-' || line[i] == '_' || line[i] == '.'))
@@ -341,7 +519,10 @@ std::string strip_log_prefix(std::string text, size_t line_no, LogFacts& facts) 
     if (!facts.container.known())
       facts.container.set("docker compose's prefix '" + std::string(line.substr(0, i)) + " |'", line_no);
     line.remove_prefix(std::min(line.size(), j + 2));
+    line.remove_prefix(rfc3339_prefix(line));  // docker compose logs -t
   }
+  line.remove_prefix(python_logging_prefix(line));
+  line.remove_prefix(glog_prefix(line));
   if (line.starts_with("(")) {
     size_t close = line.find(") ");
     if (close != std::string_view::npos && close < 48 && line.substr(0, close).find(" pid=") != std::string_view::npos)

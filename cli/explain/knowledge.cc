@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "smwatch/python_env.h"
@@ -143,7 +144,7 @@ Result<Knowledge> Knowledge::parse(const json& kn, const std::string& where) {
     if (RowReader n(rows[i], at); !n.text("name", row.name, true)) return make_error(n.error);
     RowReader r(rows[i], at + " '" + row.name + "'");
     if (!r.only({"name", "role", "kernels", "cuda_related", "modules", "ops_namespaces", "version_names", "libraries",
-                 "mentions", "bundled_tools", "runtime", "source"}))
+                 "mentions", "bundled_tools", "runtime", "app", "source"}))
       return make_error(r.error);
     std::string source;
     if (!r.text("source", source, false)) return make_error(r.error);
@@ -151,7 +152,7 @@ Result<Knowledge> Knowledge::parse(const json& kn, const std::string& where) {
       return make_error(r.what() + ": \"name\" must be a distribution name as pip normalizes it (lower case, '-'), "
                                    "or a phrase with spaces for code no pip name installs");
     std::string role;
-    if (!r.text("role", role, false) || !r.text("bundled_tools", row.bundled_tools, false) ||
+    if (!r.text("role", role, false) || !r.text("bundled_tools", row.bundled_tools, false) || !r.text("app", row.app, false) ||
         !r.flag("kernels", row.kernels) || !r.flag("cuda_related", row.cuda_related) ||
         !r.list("modules", row.modules, is_identifier, "Python module names") ||
         !r.list("ops_namespaces", row.ops_namespaces, is_identifier, "torch.ops namespace names") ||
@@ -226,7 +227,7 @@ Result<Knowledge> Knowledge::parse(const json& kn, const std::string& where) {
   if (alternation.empty()) alternation = "(?!)";
   k.version_regex_ = std::regex(
       R"((?:^|[^A-Za-z0-9_./-])()" + alternation +
-          R"()(?: API server)?(?:\s+version)?(?:==|\s*[:=]\s*|\s+|-)v?(\d+\.\d+(?:\.\d+)*(?:\.?(?:post|dev|rc)\d+)*(?:\+[A-Za-z0-9.]+)?)(?![\w.+]))",
+          R"()(?: API server)?(?:\s+version)?["'*]{0,2}(?:==|\s*[:=]\s*|\s+|-)["'*]{0,2}\s{0,2}v?(\d+\.\d+(?:\.\d+)*(?:\.?(?:post|dev|rc)\d+)*(?:\+[A-Za-z0-9.]+)?)(?![\w.+]))",
       std::regex::ECMAScript | std::regex::optimize | std::regex::icase);
   // Needles: each name's first word, which any spelling of it contains; a
   // needle that holds another adds nothing.
@@ -291,9 +292,36 @@ const PackageRow* Knowledge::ops_namespace(std::string_view ns) const {
   return it == by_ops_namespace_.end() ? nullptr : &packages_[it->second];
 }
 
+namespace {
+
+// A name followed by its version ("xformers==0.0.28", "\"xformers\": \"0.0.28\"",
+// "xformers 0.0.28", "xformers-0.0.28"): a listing of what is installed or
+// required, which says nothing about whose code failed.
+bool version_follows(std::string_view low, size_t end) {
+  size_t p = end;
+  auto skip = [&](std::string_view chars) {
+    while (p < low.size() && chars.find(low[p]) != std::string_view::npos) ++p;
+  };
+  skip("\"'*");
+  const size_t before = p;
+  skip(" \t=:<>~!");
+  bool separated = p > before;
+  if (!separated && p < low.size() && low[p] == '-') ++p, separated = true;
+  if (!separated) return false;
+  skip(" \t\"'*");
+  if (p < low.size() && low[p] == 'v') ++p;
+  // digits, a dot, a digit: a version, not "xformers 2 times"
+  size_t d = p;
+  while (d < low.size() && std::isdigit(static_cast<unsigned char>(low[d]))) ++d;
+  return d > p && d + 1 < low.size() && low[d] == '.' && std::isdigit(static_cast<unsigned char>(low[d + 1]));
+}
+
+}  // namespace
+
 bool Knowledge::named_on_line(std::string_view low, std::string& package, std::string& where) const {
   for (const auto& n : line_needles_)
-    if (low.find(n.text) != std::string_view::npos) {
+    for (size_t at = low.find(n.text); at != std::string_view::npos; at = low.find(n.text, at + 1)) {
+      if (version_follows(low, at + n.text.size())) continue;
       package = packages_[n.row].name;
       where = n.where;
       return true;
@@ -321,7 +349,11 @@ std::string Knowledge::version_key(std::string_view printed) const {
 std::string Knowledge::runtime_install(const std::string& library, const std::string& torch_cuda_major,
                                        const std::string& soname_major) const {
   for (const auto& row : packages_) {
-    if (row.runtime_library.empty() || !library.starts_with(row.runtime_library)) continue;
+    if (row.runtime_library.empty()) continue;
+    // Windows names the same library without "lib": cublas64_12.dll.
+    const bool windows = library.ends_with(".dll") && row.runtime_library.starts_with("lib") &&
+                         library.starts_with(row.runtime_library.substr(3));
+    if (!library.starts_with(row.runtime_library) && !windows) continue;
     std::string out;
     const std::string& t = row.runtime_install;
     for (size_t i = 0; i < t.size();) {

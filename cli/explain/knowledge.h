@@ -38,6 +38,7 @@ struct PackageRow {
   std::vector<Library> libraries;    // library or source names: the most specific evidence on a line
   std::vector<std::string> mentions;  // bare names that name it on a line, read after every row's libraries
   std::string bundled_tools;          // where its wheel keeps the CUDA tools it runs ("triton/backends/nvidia/bin")
+  std::string app;                    // the application whose releases bundle this code ("Ollama"): the fix is one of its releases
   std::string runtime_library;        // the CUDA library family this wheel ships ("libcudnn")
   std::string runtime_install;        // how to install it: {torch_cuda_major} {soname_major} {library}
 };
@@ -76,7 +77,8 @@ class Knowledge {
   // A name a pip command can install (not a bundled copy or a family).
   bool installable(std::string_view package) const;
 
-  // "name version" as pip lists, collect_env, banners and ==pins print it:
+  // "name version" as pip lists, collect_env, banners and ==pins print it,
+  // also quoted or bold ("\"torch\": \"2.4.1\"", "**PyTorch Version:** 2.8.0"):
   // group 1 the name, group 2 the version. The name alternation comes from
   // the version_names of the packages table.
   const std::regex& version_regex() const { return version_regex_; }

@@ -93,6 +93,18 @@ bool follow(Trail& trail, const LogLine& pl, const Knowledge& knowledge) {
       size_t q = line.find("File \"") + 6;
       size_t e = line.find('"', q);
       where = line.substr(q, e - q);
+      // A frozen application's frames are relative to its bundle ("torch\nn\modules\module.py"):
+      // a first component the packages table knows names the package.
+      const size_t first = where.find_first_of("/\\");
+      if (first != std::string::npos && first > 0 && where[0] != '.' && where.find(':') == std::string::npos) {
+        const std::string dist = knowledge.dist_of_module(where.substr(0, first));
+        if (knowledge.find(dist)) {
+          pkg = dist;
+          module = where.substr(0, where.size() - (where.ends_with(".py") ? 3 : 0));
+          for (char& c : module)
+            if (c == '/' || c == '\\') c = '.';
+        }
+      }
     }
     trail.frames.push_back({module, pkg, where, pl.number});
     if (trail.frames.size() > 64) trail.frames.pop_front();

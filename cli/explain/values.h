@@ -40,6 +40,7 @@ namespace smwatch::cli {
   X(versions, "versions the log printed: torch 2.6.0+cu126, driver 550.54 (supports CUDA 12.4)") \
   X(package_fix, "the replacement for code without this GPU's architecture (or: the driver first)") \
   X(container_fix, "in a container: the image to use instead of pip")                             \
+  X(container_torch_fix, "container_fix where the failing code is torch's or unnamed")            \
   X(serving_fix, "SGLang advice that fits the failing package")                                   \
   X(library_cuda, "the CUDA major a library's name says: libcublas.so.12 -> 12")                 \
   X(library_cuda_major, "the same, for the wheel name")                                           \

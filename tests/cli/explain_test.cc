@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "explain.h"
+#include "explain/facts.h"
 #include "explain/knowledge.h"
 #include "smwatch/arch.h"
 #include "support.h"
@@ -707,6 +708,148 @@ TEST(ExplainFacts, EachFactKeepsItsLineAndWhoSaidIt) {
   thor.feed(corpus_body("triton_ptxas_sm110a_thor_vllm.log"));
   thor.finish();
   EXPECT_EQ(thor.facts().failed_tool.value, "ptxas");
+}
+
+LogFacts facts_of(const std::string& corpus_log) {
+  ExplainStream stream(SignatureSet::builtin());
+  stream.feed(corpus_body(corpus_log));
+  stream.finish();
+  return stream.facts();
+}
+
+// A package named in a list of versions ("xformers": "0.0.28.post1") is
+// installed, not failing: InvokeAI's dependency list blamed xformers for a
+// torch built without sm_120.
+TEST(ExplainFacts, VersionListingsNameNoFailingPackage) {
+  auto f = explain_text(corpus_body("invokeai_stabilitymatrix_5090_torch241_cu124_json.log"));
+  const Finding* n = find(f, "no-kernel-image");
+  ASSERT_NE(n, nullptr) << ids(f);
+  EXPECT_EQ(n->values.at("failing_package"), "") << n->values.at("failing_where");
+  EXPECT_NE(n->fix.find("cu128"), std::string::npos) << n->fix;
+  // A package named outside a listing still counts ("Launching Web UI with arguments: xformers").
+  auto named = explain_text(corpus_body("xformers_built_for_other_torch_invokeai.log"));
+  ASSERT_NE(find(named, "xformers-built-for-other-torch"), nullptr) << ids(named);
+}
+
+// Prefixes that loggers put before each line are not part of any fact.
+TEST(ExplainFacts, LogPrefixesAreDropped) {
+  // Python's logging: the GPU name was "main__ - INFO - NVIDIA GeForce RTX 5090".
+  EXPECT_EQ(facts_of("ocrflux_vllm_5090_logger_prefix.log").gpu_name.value, "NVIDIA GeForce RTX 5090");
+  // docker compose v1's "vllm_1   | " is a container.
+  EXPECT_EQ(facts_of("vllm_compose_v023_p100_no_kernel.log").container.value, "docker compose's prefix 'vllm_1 |'");
+  LogFacts none;
+  auto first_line = [](const std::string& corpus_log, const std::string& starting) {
+    std::istringstream in(corpus_body(corpus_log));
+    for (std::string line; std::getline(in, line);)
+      if (line.starts_with(starting)) return line;
+    return std::string();
+  };
+  // glog (Paddle): "W0120 16:56:34.715462 106570 gpu_resources.cc:119] ".
+  const std::string glog = first_line("paddle_h800_cc90_not_supported.log", "W0120 16:56:34.715462");
+  ASSERT_FALSE(glog.empty());
+  EXPECT_TRUE(strip_log_prefix(glog, 1, none).starts_with("Please NOTE: device: 0")) << strip_log_prefix(glog, 1, none);
+  // k9s' box around a pod's log.
+  const std::string boxed = first_line("healthy_k8s_vllm_pod_log_box.log", "\xE2\x94\x82 INFO 03-21 20:15:44");
+  ASSERT_FALSE(boxed.empty());
+  EXPECT_EQ(strip_log_prefix(boxed, 1, none), "INFO 03-21 20:15:44 [monitor.py:33] torch.compile takes 28.77 s in total");
+  // An RFC 3339 timestamp as kubectl --timestamps (and TGI's own logger) prints it.
+  const std::string stamped = first_line("tgi_220_docker_t4_flashattention_ampere.log", "2024-08-25T13:45:15.509153Z ");
+  ASSERT_FALSE(stamped.empty());
+  EXPECT_TRUE(strip_log_prefix(stamped, 1, none).starts_with("ERROR warmup{")) << strip_log_prefix(stamped, 1, none);
+  EXPECT_FALSE(none.container.known());
+}
+
+// The GPU in the forms tools and people print it.
+TEST(ExplainFacts, GpuNamesFromDeviceLinesAndProse) {
+  struct Case {
+    const char* log;
+    const char* name;
+    int cc;
+    bool prose;
+  };
+  for (const Case& c : {
+           Case{"healthy_comfyui_4090_cu128_startup.log", "NVIDIA GeForce RTX 4090", 89, false},  // Device: cuda:0 ... : native
+           Case{"comfyui_desktop_gtx1070_cu129.log", "NVIDIA GeForce GTX 1070", 61, false},       // **Name:** cuda:0 ... : cudaMallocAsync
+           Case{"gminer_rtx5090_no_kernel.log", "NVIDIA GeForce RTX 5090", 120, false},           // GPU0: ASUS NVIDIA ... 31GB [..]
+           Case{"healthy_tf_v100_created_device.log", "Tesla V100-SXM2-32GB", 70, false},         // TF: compute capability: 7.0
+           Case{"invokeai_stabilitymatrix_5090_torch241_cu124_json.log", "RTX 5090 FE", 120, true},  // a line that is only a name
+           Case{"comfyui_portable_1080ti_cu128_prose.log", "NVIDIA GeForce GTX 1080 Ti", 61, true},  // "- NVIDIA GeForce GTX 1080 Ti"
+           Case{"fgnn_3080ti_torch151_cu101_cudnn_exec_failed.log", "GeForce RTX 3080 Ti", 86, true},  // "it is GeForce RTX 3080 Ti."
+           Case{"sglang_deepgemm_sm120_unsupported_arch.log", "NVIDIA RTX PRO 6000 Blackwell Server Edition", 120, true},
+       }) {
+    SCOPED_TRACE(c.log);
+    const LogFacts f = facts_of(c.log);
+    EXPECT_EQ(f.gpu_name.value, c.name);
+    EXPECT_EQ(f.gpu_cc.value, c.cc);
+    EXPECT_EQ(f.gpu_cc.origin.prose, c.prose);
+  }
+  // cuPCL's device query: "GPU : NVIDIA Tegra X2" then "Capbility: 6.2", the capability a tool's word.
+  const LogFacts tx2 = facts_of("cupcl_tegra_x2_209.log");
+  EXPECT_EQ(tx2.gpu_name.value, "NVIDIA Tegra X2");
+  EXPECT_EQ(tx2.gpu_cc.value, 62);
+  EXPECT_FALSE(tx2.gpu_cc.origin.prose);
+}
+
+// What shows a container (the knowledge table's container_hints), and the
+// image advice for a kernel torch lacks there.
+TEST(ExplainFacts, ContainersAreSeenAndGetAnImage) {
+  // The NGC base image's own warning about the GPU.
+  EXPECT_EQ(facts_of("sglang_latest_image_b200_ngc_banner.log").container.origin.line, 1u);
+  // k3s, named before the docker command.
+  EXPECT_EQ(facts_of("lmcache_vllm_openai_k3s_5090_cu126_image.log").container.value, "'k3s' on line 1");
+  // no kernel image in docker compose on a P100: another image, not pip.
+  auto f = explain_text(corpus_body("vllm_compose_v023_p100_no_kernel.log"));
+  const Finding* n = find(f, "no-kernel-image");
+  ASSERT_NE(n, nullptr) << ids(f);
+  EXPECT_TRUE(n->fix.starts_with("This log is from a container")) << n->fix;
+  EXPECT_NE(n->fix.find("sm_60"), std::string::npos) << n->fix;
+}
+
+// The nvidia-cublas-cuNN wheel that ships a missing cuBLAS: NN is the
+// library's own major (libcublas.so.11: CUDA 11), not torch's CUDA or "XX".
+TEST(ExplainFacts, RuntimeWheelFromTheLibrarysOwnMajor) {
+  for (auto [log, wheel] : {std::pair<const char*, const char*>{"ctranslate2_libcublas11_translate.log", "pip install nvidia-cublas-cu11"},
+                            {"onnxruntime_paddlenlp_libcublaslt11.log", "pip install nvidia-cublas-cu11"},
+                            {"ctranslate2_cublas64_12_dll_windows.log", "pip install nvidia-cublas-cu12"}}) {
+    SCOPED_TRACE(log);
+    auto f = explain_text(corpus_body(log));
+    ASSERT_FALSE(f.empty());
+    ASSERT_TRUE(f.front().values.count("runtime_wheel")) << ids(f);
+    EXPECT_EQ(f.front().values.at("runtime_wheel"), wheel);
+  }
+}
+
+// A frozen Windows application's frames are relative to its bundle
+// ('File "torch\nn\modules\module.py"'): the first component names the package.
+TEST(ExplainFacts, FrozenFramesNameTheirPackage) {
+  auto f = explain_text(corpus_body("whisper_xxl_frozen_torch_rtx5070.log"));
+  const Finding* n = find(f, "no-kernel-image");
+  ASSERT_NE(n, nullptr) << ids(f);
+  EXPECT_EQ(n->values.at("failing_package"), "torch");
+  EXPECT_EQ(n->values.at("importer"), "torch.nn.modules.rnn");
+}
+
+// Versions in markdown, JSON and list forms, and of the packages table's names.
+TEST(ExplainFacts, VersionsInMarkdownJsonAndLists) {
+  const LogFacts md = facts_of("comfyui_desktop_gtx1070_cu129.log");  // "- **PyTorch Version:** 2.8.0+cu129"
+  ASSERT_TRUE(md.versions.count("torch"));
+  EXPECT_EQ(md.versions.at("torch").value, "2.8.0+cu129");
+  EXPECT_EQ(md.torch_cuda.value, "12.9");
+  const LogFacts json = facts_of("invokeai_stabilitymatrix_5090_torch241_cu124_json.log");  // "torch": "2.4.1+cu124"
+  ASSERT_TRUE(json.versions.count("torch"));
+  EXPECT_EQ(json.versions.at("torch").value, "2.4.1+cu124");
+  EXPECT_EQ(json.torch_cuda.value, "12.4");
+  EXPECT_EQ(json.versions.count("torchvision"), 0u);
+  const LogFacts item = facts_of("comfyui_portable_1080ti_cu128_prose.log");  // "- 2.8.0+cu128"
+  ASSERT_TRUE(item.versions.count("torch"));
+  EXPECT_EQ(item.versions.at("torch").value, "2.8.0+cu128");
+  EXPECT_EQ(item.torch_cuda.value, "12.8");
+  const LogFacts cupy = facts_of("cupy_cuda13_gtx1080_nvrtc_invalid_arch.log");
+  ASSERT_TRUE(cupy.versions.count("cupy"));
+  EXPECT_EQ(cupy.versions.at("cupy").value, "13.6.0");
+  const LogFacts trtllm = facts_of("trtllm_019_torch26_pin_5090.log");
+  ASSERT_TRUE(trtllm.versions.count("tensorrt-llm"));
+  EXPECT_EQ(trtllm.versions.at("tensorrt-llm").value, "0.19.0");
 }
 
 // ---- The command ----------------------------------------------------------
