@@ -111,6 +111,12 @@ Result<SignatureSet> SignatureSet::parse(std::string_view json_text, const std::
     if (lazy != std::string::npos && !(lazy > 0 && regex[lazy - 1] == '\\'))
       return make_error(where + ": an unbounded lazy quantifier ('" + regex.substr(lazy, 2) +
                         "'); bound it, e.g. {0,120}? (std::regex backtracks: unbounded is quadratic on near-miss lines)");
+    // A lookahead repeated per character ("(?:(?! - )[^:]){0,120}") runs a
+    // whole sub-matcher at every character: one such pattern made near-miss
+    // lines 250x slower than plain text. Check the captured text in code.
+    if (regex.find("(?:(?!") != std::string::npos || regex.find("(?:(?=") != std::string::npos)
+      return make_error(where + ": a lookahead repeated per character ('(?:(?!...'); "
+                        "std::regex starts a new matcher at each character, so near-miss lines crawl");
     bool icase = j.value("icase", false);
     try {
       auto flags = std::regex::ECMAScript | std::regex::optimize;
