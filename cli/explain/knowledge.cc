@@ -146,8 +146,7 @@ Result<Knowledge> Knowledge::parse(const json& kn, const std::string& where) {
     if (!r.only({"name", "role", "kernels", "cuda_related", "modules", "ops_namespaces", "version_names", "libraries",
                  "mentions", "bundled_tools", "runtime", "app", "source"}))
       return make_error(r.error);
-    std::string source;
-    if (!r.text("source", source, false)) return make_error(r.error);
+    if (!r.text("source", row.source, true)) return make_error(r.error);
     if (row.name.find(' ') == std::string::npos && !is_dist_name(row.name))
       return make_error(r.what() + ": \"name\" must be a distribution name as pip normalizes it (lower case, '-'), "
                                    "or a phrase with spaces for code no pip name installs");
@@ -237,16 +236,16 @@ Result<Knowledge> Knowledge::parse(const json& kn, const std::string& where) {
     if (std::none_of(words.begin(), words.end(), [&](const std::string& o) { return o != w && w.find(o) != std::string::npos; }))
       k.version_needles_.push_back(w);
 
-  for (const char* table : {"container_hints", "cuda_related_words"}) {
-    auto& out = std::string_view(table) == "container_hints" ? k.container_hints_ : k.cuda_words_;
-    auto it = kn.find(table);
-    if (it == kn.end()) continue;
-    if (!it->is_array()) return make_error(where + ": knowledge." + table + " must be a list of lower case texts");
-    for (const auto& item : *it) {
-      if (!item.is_string() || !is_lower(item.get<std::string>()))
-        return make_error(where + ": knowledge." + table + " must hold lower case texts only; not " + item.dump());
-      out.push_back(item.get<std::string>());
-    }
+  // Texts matched on lower-cased lines (or names), each with its source.
+  auto read_text_row = [](RowReader& r, TextRow& row) {
+    return r.only({"text", "source"}) && r.text("text", row.text, true) && r.text("source", row.source, true) &&
+           (is_lower(row.text) || r.fail("\"text\" must be lower case (it is matched lower-cased); not '" + row.text + "'"));
+  };
+  for (auto [table, out] : {std::pair<const char*, std::vector<std::string>*>{"container_hints", &k.container_hints_},
+                            {"cuda_related_words", &k.cuda_words_}}) {
+    auto got = read_rows<TextRow>(kn, table, where, read_text_row);
+    if (!got) return make_error(got.error().message);
+    for (auto& row : *got) out->push_back(std::move(row.text));
   }
   for (const auto& row : k.packages_) {
     if (!row.cuda_related) continue;

@@ -41,6 +41,7 @@ struct PackageRow {
   std::string app;                    // the application whose releases bundle this code ("Ollama"): the fix is one of its releases
   std::string runtime_library;        // the CUDA library family this wheel ships ("libcudnn")
   std::string runtime_install;        // how to install it: {torch_cuda_major} {soname_major} {library}
+  std::string source;                 // where each of these facts is shown: the package's own files, a corpus log
 };
 
 // Which PyTorch builds include which GPUs; the first or last release of a
@@ -52,6 +53,9 @@ struct TorchBuildRow {
 struct ReleaseRow {
   int cc_min = 0, cc_max = 0;
   std::string first, last, source;  // one of first (the first release for the GPUs) and last (the last one)
+};
+struct TextRow {
+  std::string text, source;  // a lower case text ("docker run") and where it is seen
 };
 struct InstructionRow {
   std::string prefix, only, source;  // "wgmma", "sm_90a"

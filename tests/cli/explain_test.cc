@@ -76,21 +76,21 @@ TEST(Signatures, BadKnowledgeIsRejectedWithTheRowNamed) {
     auto r = SignatureSet::parse(R"j({"signatures":[],"knowledge":)j" + knowledge + "}", "k.json");
     return r.ok() ? std::string("(accepted)") : r.error().message;
   };
-  EXPECT_EQ(err(R"j({"packages":[{"name":"flash-attn","modules":["flash_attn"],"kernels":true}]})j"), "(accepted)");
-  EXPECT_EQ(err(R"j({"packages":[{"name":"a","modules":["m"]},{"name":"b","modules":["m"]}]})j"),
+  EXPECT_EQ(err(R"j({"packages":[{"name":"flash-attn","modules":["flash_attn"],"kernels":true,"source":"s"}]})j"), "(accepted)");
+  EXPECT_EQ(err(R"j({"packages":[{"source":"s","name":"a","modules":["m"]},{"source":"s","name":"b","modules":["m"]}]})j"),
             "k.json: knowledge.packages[1] 'b': module 'm' already belongs to 'a'");
-  EXPECT_EQ(err(R"j({"packages":[{"name":"a","modles":["m"]}]})j"), "k.json: knowledge.packages[0] 'a': unknown field \"modles\"");
-  EXPECT_EQ(err(R"j({"packages":[{"modules":["m"]}]})j"), "k.json: knowledge.packages[0]: needs a string \"name\"");
-  EXPECT_NE(err(R"j({"packages":[{"name":"Flash_Attn"}]})j").find("'Flash_Attn': \"name\" must be a distribution name"), std::string::npos);
-  EXPECT_EQ(err(R"j({"packages":[{"name":"the bundled copy (x)"}]})j"), "(accepted)") << "a phrase names code no pip name installs";
-  EXPECT_NE(err(R"j({"packages":[{"name":"x","libraries":[{"needle":"LibX","where":"libx.so"}]}]})j").find("'x': library needle 'LibX' must be lower case"),
+  EXPECT_EQ(err(R"j({"packages":[{"source":"s","name":"a","modles":["m"]}]})j"), "k.json: knowledge.packages[0] 'a': unknown field \"modles\"");
+  EXPECT_EQ(err(R"j({"packages":[{"modules":["m"],"source":"s"}]})j"), "k.json: knowledge.packages[0]: needs a string \"name\"");
+  EXPECT_NE(err(R"j({"packages":[{"source":"s","name":"Flash_Attn"}]})j").find("'Flash_Attn': \"name\" must be a distribution name"), std::string::npos);
+  EXPECT_EQ(err(R"j({"packages":[{"source":"s","name":"the bundled copy (x)"}]})j"), "(accepted)") << "a phrase names code no pip name installs";
+  EXPECT_NE(err(R"j({"packages":[{"source":"s","name":"x","libraries":[{"needle":"LibX","where":"libx.so"}]}]})j").find("'x': library needle 'LibX' must be lower case"),
             std::string::npos);
-  EXPECT_NE(err(R"j({"packages":[{"name":"x","role":"boss"}]})j").find("'x': \"role\" must be dispatcher or compiler"), std::string::npos);
-  EXPECT_NE(err(R"j({"packages":[{"name":"a","version_names":["pytorch"]},{"name":"b","version_names":["pytorch"]}]})j")
+  EXPECT_NE(err(R"j({"packages":[{"source":"s","name":"x","role":"boss"}]})j").find("'x': \"role\" must be dispatcher or compiler"), std::string::npos);
+  EXPECT_NE(err(R"j({"packages":[{"source":"s","name":"a","version_names":["pytorch"]},{"source":"s","name":"b","version_names":["pytorch"]}]})j")
                 .find("'b': version name 'pytorch' already belongs to 'a'"),
             std::string::npos);
-  EXPECT_NE(err(R"j({"packages":[{"name":"a","version_names":["py_torch"]}]})j").find("\"version_names\" must hold"), std::string::npos);
-  EXPECT_NE(err(R"j({"packages":[{"name":"w x","runtime":{"library":"libx","install":"pip install x-cu{cuda}"}}]})j")
+  EXPECT_NE(err(R"j({"packages":[{"source":"s","name":"a","version_names":["py_torch"]}]})j").find("\"version_names\" must hold"), std::string::npos);
+  EXPECT_NE(err(R"j({"packages":[{"source":"s","name":"w x","runtime":{"library":"libx","install":"pip install x-cu{cuda}"}}]})j")
                 .find("{cuda} is not one of {torch_cuda_major}, {soname_major}, {library}"),
             std::string::npos);
   EXPECT_EQ(err(R"j({"torch_builds":[{"line":"cu126","torch":"2.6","cc_min":90,"cc_max":50,"source":"s"}]})j"),
@@ -98,8 +98,18 @@ TEST(Signatures, BadKnowledgeIsRejectedWithTheRowNamed) {
   EXPECT_NE(err(R"j({"tensorrt":[{"cc_min":50,"cc_max":60,"source":"s"}]})j").find("knowledge.tensorrt[0]: needs one of \"first\""),
             std::string::npos);
   EXPECT_EQ(err(R"j({"packagez":[]})j"), "k.json: knowledge has no table \"packagez\"");
-  EXPECT_EQ(err(R"j({"container_hints":["Docker run"]})j"),
-            "k.json: knowledge.container_hints must hold lower case texts only; not \"Docker run\"");
+  // Every row says where its facts are seen.
+  EXPECT_EQ(err(R"j({"packages":[{"name":"a","source":"s"},{"name":"b","modules":["m"]}]})j"),
+            "k.json: knowledge.packages[1] 'b': needs a string \"source\"");
+  EXPECT_EQ(err(R"j({"packages":[{"name":"a","source":""}]})j"), "k.json: knowledge.packages[0] 'a': \"source\" must be a non-empty string");
+  EXPECT_EQ(err(R"j({"container_hints":[{"text":"docker run","source":"s"},{"text":"k3s"}]})j"),
+            "k.json: knowledge.container_hints[1]: needs a string \"source\"");
+  EXPECT_EQ(err(R"j({"cuda_related_words":[{"text":"cuda"}]})j"), "k.json: knowledge.cuda_related_words[0]: needs a string \"source\"");
+  EXPECT_EQ(err(R"j({"arch_specific_instructions":[{"prefix":"wgmma","only":"sm_90a"}]})j"),
+            "k.json: knowledge.arch_specific_instructions[0]: needs a string \"source\"");
+  EXPECT_EQ(err(R"j({"container_hints":[{"text":"Docker run","source":"s"}]})j"),
+            "k.json: knowledge.container_hints[0]: \"text\" must be lower case (it is matched lower-cased); not 'Docker run'");
+  EXPECT_EQ(err(R"j({"container_hints":["docker run"]})j"), "k.json: knowledge.container_hints[0]: not an object");
 }
 
 // A template may name a derive's values only with that derive; the names
@@ -175,7 +185,7 @@ TEST(ExplainKnowledge, AnotherTableChangesWhatIsRead) {
   const std::string doc = R"j({"signatures":[{"id":"nki","needles":["no kernel image"],"regex":"no kernel image","captures":[],
     "title":"{failing_package}","cause":"{versions}","fix":"{package_fix}"}],
     "knowledge":{"packages":[{"name":"my-kernels","modules":["mk"],"version_names":["my-kernels"],
-                              "libraries":[{"needle":"libmk_cuda","where":"libmk_cuda.so"}]}]}})j";
+                              "libraries":[{"needle":"libmk_cuda","where":"libmk_cuda.so"}],"source":"this test"}]}})j";
   auto sigs = SignatureSet::parse(doc, "mine.json");
   ASSERT_TRUE(sigs.ok()) << sigs.error().message;
   const std::string log = "my_kernels==1.2.3\nloading /opt/libmk_cuda.so\nCUDA error: no kernel image is available\n";
