@@ -45,11 +45,28 @@ std::string package_in_path(std::string_view line, const Knowledge& knowledge, s
 
 bool is_frame(const std::string& text) { return contains(text, "File \"") && contains(text, "\", line "); }
 
+// Python's warnings print where they were raised: "<path>.py:<line>: <Category>Warning:".
+bool is_warning_location(std::string_view text) {
+  for (size_t at = text.find(".py:"); at != std::string_view::npos; at = text.find(".py:", at + 4)) {
+    size_t end = at + 4;
+    while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
+    if (end == at + 4 || text.substr(end, 2) != ": ") continue;
+    const size_t word_end = text.find(':', end + 2);
+    if (word_end != std::string_view::npos && text.substr(end + 2, word_end - end - 2).ends_with("Warning")) return true;
+  }
+  return false;
+}
+
 // A package named on a line (a path into site-packages, or a library or
-// package name of the knowledge table), not counting traceback frames.
+// package name of the knowledge table), not counting traceback frames. A
+// warning's location names the package that warned: it counts only for a
+// package the knowledge table knows (torch's capability warning), not for
+// any library that happened to warn before the failure (traits, gradio).
 std::string named_on_line(const std::string& text, const std::string& low, const Knowledge& knowledge, std::string& where) {
   if (is_frame(text)) return {};
   std::string pkg = package_in_path(text, knowledge, where);
+  if (!pkg.empty() && !knowledge.find(pkg) && is_warning_location(std::string_view(text).substr(0, kMaxMatchChars)))
+    pkg.clear();
   if (pkg.empty()) knowledge.named_on_line(low, pkg, where);
   return pkg;
 }

@@ -649,6 +649,26 @@ TEST(ExplainFacts, ComposePrefixIsNotTheGpuAndAContainerGetsAnImage) {
   EXPECT_EQ(find(plain, "pytorch-unsupported-gpu")->fix.find("container"), std::string::npos);
 }
 
+TEST(ExplainFacts, AWarningsLocationNamesOnlyAPackageTheTableKnows) {
+  // OpenPCDet: traits warned (".../dist-packages/traits/etsconfig/etsconfig.py:412: UserWarning") a few
+  // lines before a pcdet op failed; traits was named as the package to rebuild.
+  const std::string pcdet = corpus_body("openpcdet_623_quadro8000_cuda_kernel_failed.log");
+  auto f = explain_text(pcdet);
+  const Finding* op = find(f, "extension-kernel-no-image");
+  ASSERT_NE(op, nullptr) << ids(f);
+  EXPECT_NE(op->values.at("failing_package"), "traits");
+  // The generic message on its own, after the same warning: still not traits.
+  const std::string warning_line = pcdet.substr(0, pcdet.find('\n') + 1);
+  ASSERT_NE(warning_line.find("UserWarning"), std::string::npos) << warning_line;
+  auto generic = explain_text(warning_line + "RuntimeError: CUDA error: no kernel image is available for execution on the device\n");
+  ASSERT_NE(find(generic, "no-kernel-image"), nullptr) << ids(generic);
+  EXPECT_EQ(find(generic, "no-kernel-image")->values.at("failing_package"), "");
+  // torch's own capability warning still names torch (Forge under journald).
+  auto forge = explain_text(corpus_body("forge_nix_5090_journal_warning.log"));
+  ASSERT_NE(find(forge, "no-kernel-image"), nullptr) << ids(forge);
+  EXPECT_EQ(find(forge, "no-kernel-image")->values.at("failing_package"), "torch");
+}
+
 TEST(ExplainFacts, NewCapabilityWarningAndCoveragePerTorchVersion) {
   // torch >= 2.9 lists its CCs: a V100 (7.0) under a build starting at 7.5 is below, not "inside".
   auto f = explain_text(corpus_body("pytorch_new_cc_warning_v100_torch27.log"));
