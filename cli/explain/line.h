@@ -4,12 +4,15 @@
 #include <cstddef>
 #include <string>
 
+#include "needles.h"
+
 namespace smwatch::cli {
 
 struct LogLine {
   std::string text;         // ANSI and log prefixes dropped, at most kMaxLineBytes
   std::string low;          // lower case, first kMaxMatchChars
   size_t number = 0;        // 0-based
+  SignatureBits needles;    // the signatures with a needle in it
   bool has_needle = false;  // some signature's needle occurs in it (else no window starting here can match)
 };
 

@@ -27,6 +27,13 @@ struct SignatureSet::Signature {
   std::string package;                 // the distribution whose message this is (value "package" when none captured)
   std::vector<std::string> dedupe;     // values that make two matches different findings
   bool dedupe_set = false;             // "dedupe" given ([] folds every match into one)
+  // A family told by its words, not one wording: the window must hold a word
+  // of every group (lower case), e.g. a failure word, a GPU word and a
+  // requirement word, in any order. Checked before the regex.
+  std::vector<std::vector<std::string>> all_of;
+  // Said only when nothing else in the log was: a generic reading of a line
+  // whose exact wording no signature knows.
+  bool fallback = false;
 };
 
 }  // namespace smwatch::cli

@@ -154,6 +154,21 @@ Result<SignatureSet> SignatureSet::parse(std::string_view json_text, const std::
     sig->dedupe = string_list(j, "dedupe", where, error);
     sig->dedupe_set = j.contains("dedupe");
     for (auto& n : string_list(j, "needles", where, error)) sig->needles.push_back(lower(n));
+    if (j.contains("all_of")) {
+      if (!j["all_of"].is_array() || j["all_of"].empty())
+        return make_error(where + ": \"all_of\" must be a list of word lists");
+      for (const auto& group : j["all_of"]) {
+        std::vector<std::string> words;
+        if (group.is_array())
+          for (const auto& w : group)
+            if (w.is_string() && !w.get<std::string>().empty()) words.push_back(lower(w.get<std::string>()));
+        if (words.empty() || words.size() != group.size())
+          return make_error(where + ": each \"all_of\" group must be a non-empty list of non-empty strings");
+        sig->all_of.push_back(std::move(words));
+      }
+    }
+    if (j.contains("fallback") && !j["fallback"].is_boolean()) return make_error(where + ": \"fallback\" must be true or false");
+    sig->fallback = j.value("fallback", false);
     if (!error.empty()) return make_error(error);
     if (sig->needles.empty())
       return make_error(where + ": needs \"needles\" (literal text, one of which every match contains: "
@@ -191,6 +206,9 @@ Result<SignatureSet> SignatureSet::parse(std::string_view json_text, const std::
     for (const auto& n : sig->needles) set.min_needle_ = std::min(set.min_needle_, n.size());
     set.signatures_.push_back(std::move(sig));
   }
+  for (uint32_t i = 0; i < set.signatures_.size(); ++i)
+    for (const auto& n : set.signatures_[i]->needles) set.needle_index_.add(n, i);
+  set.needle_index_.build(set.signatures_.size());
   for (const auto& sig : set.signatures_)
     for (const auto* list : {&sig->requires_ids, &sig->supersedes, &sig->hidden_by})
       for (const auto& id : *list)

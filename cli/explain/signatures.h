@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "finding.h"
+#include "needles.h"
 #include "smwatch/python_env.h"
 #include "smwatch/result.h"
 
@@ -56,6 +57,7 @@ class SignatureSet {
   std::string origin_;
   size_t max_lines_ = 1;
   size_t min_needle_ = static_cast<size_t>(-1);  // shortest needle (lower case bytes)
+  NeedleIndex needle_index_;                     // every needle, by signature index
   std::shared_ptr<const Knowledge> knowledge_;
 };
 

@@ -138,13 +138,10 @@ void ExplainStream::push_line(std::string_view line) {
   pl.number = line_no_++;
   pl.text = strip_log_prefix(strip_ansi(line), pl.number + 1, facts_);
   pl.low = lower(std::string_view(pl.text).substr(0, kMaxMatchChars));
-  if (pl.low.size() >= sigs_.min_needle_)
-    for (const auto& sig : sigs_.signatures_) {
-      if (std::any_of(sig->needles.begin(), sig->needles.end(), [&](const std::string& n) { return contains(pl.low, n); })) {
-        pl.has_needle = true;
-        break;
-      }
-    }
+  if (pl.low.size() >= sigs_.min_needle_) {
+    pl.needles = sigs_.needle_index_.scan(pl.low);
+    pl.has_needle = std::any_of(pl.needles.begin(), pl.needles.end(), [](uint64_t w) { return w != 0; });
+  }
   st_->window.push_back(std::move(pl));
   while (st_->window.size() >= sigs_.max_lines_) process_front();
 }
@@ -207,11 +204,16 @@ void ExplainStream::process_front() {
   size_t longest = 0;
   for (size_t k = 0; k < avail; ++k) longest = std::max(longest, st.window[k].low.size());
   const bool too_short = longest < sigs_.min_needle_;
-  for (const auto& sig : sigs_.signatures_) {
-    if (too_short) break;
+  for (size_t index = 0; index < sigs_.signatures_.size() && !too_short; ++index) {
+    const auto& sig = sigs_.signatures_[index];
     const size_t n = std::min(avail, sig->lines);
     std::string_view low(win_low.data(), low_end[n]);
-    if (std::none_of(sig->needles.begin(), sig->needles.end(), [&](const std::string& nd) { return contains(low, nd); }))
+    bool needle = false;  // needles hold no line break: one line of the window holds it
+    for (size_t k = 0; k < n && !needle; ++k) needle = has_bit(st.window[k].needles, index);
+    if (!needle) continue;
+    if (!std::all_of(sig->all_of.begin(), sig->all_of.end(), [&](const std::vector<std::string>& group) {
+          return std::any_of(group.begin(), group.end(), [&](const std::string& w) { return contains(low, w); });
+        }))
       continue;
     std::string window = win_text.substr(0, text_end[n]);
     std::smatch m;
@@ -284,7 +286,7 @@ void ExplainStream::process_front() {
   // Release what can be told now: a context finding once a failure it explains was seen.
   if (here.empty()) return;
   for (auto& r : st.records) {
-    if (r.released) continue;
+    if (r.released || r.sig->fallback) continue;  // a fallback waits for the end of the log
     const auto& req = r.sig->requires_ids;
     if (!req.empty() && std::none_of(req.begin(), req.end(), [&](const std::string& id) { return st.matched_ids.count(id) > 0; }))
       continue;
@@ -302,6 +304,16 @@ void ExplainStream::finish() {
     partial_cut_ = false;
   }
   idle();
+  // A fallback speaks only where no other finding told what failed.
+  const bool told = std::any_of(st_->records.begin(), st_->records.end(), [](const Record& r) {
+    return r.released && !r.sig->fallback && r.sig->severity != "context";
+  });
+  for (auto& r : st_->records) {
+    if (!r.sig->fallback || r.released || told || hidden(*r.sig, *st_)) continue;
+    r.released = true;
+    render(*r.sig, r.f, facts_, sigs_.knowledge(), env_, read_libraries_ ? &st_->so_code : nullptr);
+    if (on_finding_) on_finding_(r.f);
+  }
   final_.clear();
   for (auto& r : st_->records) {
     if (!r.released) continue;
