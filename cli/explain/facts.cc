@@ -498,6 +498,7 @@ size_t glog_prefix(std::string_view line) {
 //   glog "E0303 11:40:42.533000 713 file.py:533] "
 //   vLLM's processes "(EngineCore_0 pid=9492) ", "(APIServer pid=1) "
 //   torch.distributed "[rank0]: "
+//   pytest's failure report "E   " (an exception's lines, each behind an E)
 std::string strip_log_prefix(std::string text, size_t line_no, LogFacts& facts) {
   std::string_view line = text;
   constexpr std::string_view kBox = "\xE2\x94\x82";  // U+2502, k9s' border
@@ -527,6 +528,10 @@ std::string strip_log_prefix(std::string text, size_t line_no, LogFacts& facts) 
     size_t close = line.find(") ");
     if (close != std::string_view::npos && close < 48 && line.substr(0, close).find(" pid=") != std::string_view::npos)
       line.remove_prefix(close + 2);
+  }
+  if (line.starts_with("E   ")) {
+    line.remove_prefix(1);
+    while (line.starts_with(' ')) line.remove_prefix(1);
   }
   if (line.starts_with("[rank")) {
     size_t close = line.find("]: ");

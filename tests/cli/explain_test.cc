@@ -17,6 +17,7 @@
 #include "explain.h"
 #include "explain/facts.h"
 #include "explain/knowledge.h"
+#include "explain/needles.h"
 #include "smwatch/arch.h"
 #include "support.h"
 
@@ -1017,6 +1018,87 @@ TEST(ExplainCommand, HelpTeachesWithExamples) {
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("Examples:"), std::string::npos);
   EXPECT_NE(r.out.find("Exit status: 0"), std::string::npos);
+}
+
+// Fallback families (fresh9): a line read by its words ("all_of" groups, any
+// order) speaks only where no signature told what failed.
+TEST(ExplainFallback, AWordFamilySpeaksOnlyWhereNothingElseDid) {
+  // OpenCV's CMake: "CUDA backend for DNN module requires CC 5.3 or higher" under "CMake Error at".
+  const std::string opencv = corpus_body("opencv_15930_dnn_cuda_cc53_arch_bin.log");
+  auto alone = explain_text(opencv);
+  ASSERT_NE(find(alone, "gpu-requirement-not-met"), nullptr) << ids(alone);
+  // With a failure a signature knows in the same log, the fallback is silent.
+  auto with_known = explain_text(corpus_body("burstormer_19_rtx4090_torch_sm37_sm70.log") + opencv);
+  EXPECT_NE(find(with_known, "pytorch-unsupported-gpu"), nullptr) << ids(with_known);
+  EXPECT_EQ(find(with_known, "gpu-requirement-not-met"), nullptr) << ids(with_known);
+  // Each group must be present: the requirement without a failure word is no finding.
+  EXPECT_TRUE(explain_text("This kernel requires compute capability 8.0 or higher.\n").empty());
+  EXPECT_NE(find(explain_text("RuntimeError: this kernel requires compute capability 8.0 or higher\n"), "gpu-requirement-not-met"), nullptr);
+  // A warning that falls back is no failure.
+  EXPECT_TRUE(explain_text("UserWarning: bf16 is not supported on compute capability 7.5, falling back to fp16\n").empty());
+}
+
+TEST(ExplainFallback, AllOfGroupsAreChecked) {
+  auto parse = [](const std::string& all_of) {
+    return SignatureSet::parse(R"j({"signatures":[{"id":"x","needles":["a"],"title":"t","cause":"c","fix":"f","regex":"a","all_of":)j" +
+                                   all_of + "}]}",
+                               "test.json");
+  };
+  EXPECT_TRUE(parse(R"([["a","b"],["c"]])").ok());
+  for (const char* bad : {"[]", R"(["a"])", R"([[]])", R"([["a",""]])", R"([["a",1]])"}) {
+    auto r = parse(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find("all_of"), std::string::npos) << r.error().message;
+  }
+}
+
+// pytest prints an exception's lines behind "E   ": JAX's multi-line cuDNN check is read through it.
+TEST(ExplainFacts, PytestPrefixIsDropped) {
+  auto f = explain_text(corpus_body("pixi_scipystack_1_jax_cudnn_8907_min_9100.log"));
+  const Finding* w = find(f, "jax-cuda-library-too-old");
+  ASSERT_NE(w, nullptr) << ids(f);
+  EXPECT_NE(w->title.find("cuDNN"), std::string::npos) << w->title;
+}
+
+// The needle index against the plain search it replaced: the built-in
+// signatures' needles over every line of the real corpus (and each line's
+// every suffix start, where a needle may end the line).
+TEST(NeedleIndex, FindsWhatFindFinds) {
+  const auto doc = nlohmann::json::parse(SignatureSet::builtin_text());
+  std::vector<std::vector<std::string>> needles;
+  NeedleIndex index;
+  for (const auto& sig : doc["signatures"]) {
+    needles.emplace_back();
+    for (const auto& n : sig["needles"]) {
+      std::string low = n.get<std::string>();
+      std::transform(low.begin(), low.end(), low.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      needles.back().push_back(low);
+      index.add(low, static_cast<uint32_t>(needles.size() - 1));
+    }
+  }
+  index.add("zq", 0);  // a needle shorter than the indexed prefix
+  needles[0].push_back("zq");
+  index.build(needles.size());
+  size_t lines = 0, hits = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(SMWATCH_CORPUS_DIR)) {
+    std::istringstream in(slurp(entry.path().string()));
+    for (std::string line; std::getline(in, line);) {
+      std::transform(line.begin(), line.end(), line.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      for (size_t cut : {size_t{0}, line.size() / 2, line.size() > 2 ? line.size() - 2 : 0}) {
+        std::string_view text = std::string_view(line).substr(cut);
+        const SignatureBits bits = index.scan(text);
+        ++lines;
+        for (size_t s = 0; s < needles.size(); ++s) {
+          bool found = std::any_of(needles[s].begin(), needles[s].end(),
+                                   [&](const std::string& n) { return text.find(n) != std::string_view::npos; });
+          hits += found;
+          ASSERT_EQ(has_bit(bits, s), found) << "signature " << s << " on '" << text << "'";
+        }
+      }
+    }
+  }
+  EXPECT_GT(lines, 10000u);
+  EXPECT_GT(hits, 1000u);
 }
 
 }  // namespace
