@@ -127,8 +127,8 @@ bool read_release_row(RowReader& r, ReleaseRow& row) {
 Result<Knowledge> Knowledge::parse(const json& kn, const std::string& where) {
   Knowledge k;
   if (!kn.is_object()) return make_error(where + ": \"knowledge\" must be an object");
-  static constexpr std::string_view kTables[] = {"packages", "container_hints", "cuda_related_words", "torch_builds",
-                                                 "tensorrt", "triton_ptxas", "arch_specific_instructions"};
+  static constexpr std::string_view kTables[] = {"packages", "container_hints", "cuda_related_words", "tensorrt",
+                                                 "triton_ptxas", "arch_specific_instructions"};
   for (const auto& [key, value] : kn.items())
     if (std::find(std::begin(kTables), std::end(kTables), key) == std::end(kTables))
       return make_error(where + ": knowledge has no table \"" + key + "\"");
@@ -254,13 +254,6 @@ Result<Knowledge> Knowledge::parse(const json& kn, const std::string& where) {
     k.cuda_words_.insert(k.cuda_words_.end(), row.version_names.begin(), row.version_names.end());
   }
 
-  auto builds = read_rows<TorchBuildRow>(kn, "torch_builds", where, [](RowReader& r, TorchBuildRow& row) {
-    return r.only({"line", "torch", "cc_min", "cc_max", "source"}) && r.text("line", row.line, true) &&
-           r.text("torch", row.torch, true) && r.number("cc_min", row.cc_min) && r.number("cc_max", row.cc_max) &&
-           r.text("source", row.source, true) && (row.cc_min <= row.cc_max || r.fail("cc_min is above cc_max"));
-  });
-  if (!builds) return make_error(builds.error().message);
-  k.torch_builds_ = std::move(*builds);
   for (auto [table, out] : {std::pair<const char*, std::vector<ReleaseRow>*>{"tensorrt", &k.tensorrt_}, {"triton_ptxas", &k.triton_ptxas_}}) {
     auto got = read_rows<ReleaseRow>(kn, table, where, read_release_row);
     if (!got) return make_error(got.error().message);
