@@ -435,10 +435,13 @@ void render(const SignatureSet::Signature& sig, Finding& f, const LogFacts& fact
   v[value::versions] = versions_text(facts);
   v[value::package_fix] = package_fix(facts, kn, cc, first_nonempty(v, value::failing_package));
   v[value::failing_in] = first_nonempty(v, value::failing_package).empty() ? std::string() : " in " + v[value::failing_package];
-  // SGLang advice: graph capture and flashinfer can be switched off; a kernel of sgl-kernel cannot.
-  if (first_nonempty(v, value::failing_package) == "sgl-kernel")
-    v[value::serving_fix] = "The failing kernel is an sgl-kernel op: --disable-cuda-graph and --disable-flashinfer do not avoid it. Install the sgl-kernel build for your GPU and torch's CUDA line" +
-                            (cc ? std::string(": ") + fix_hint(static_cast<uint16_t>(cc), "sgl-kernel") : std::string(" (a cu128+ build for Blackwell GPUs)")) + ".";
+  // Serving advice: graph capture and flashinfer can be switched off; a kernel
+  // of a package whose row says the switches do not avoid it cannot.
+  const std::string failing = first_nonempty(v, value::failing_package);
+  if (const PackageRow* row = failing.empty() ? nullptr : kn.find(failing); row && !row->serving_note.empty())
+    v[value::serving_fix] = row->serving_note + " Install the " + failing + " build for your GPU and torch's CUDA line" +
+                            (cc ? ": " + fix_hint(static_cast<uint16_t>(cc), failing)
+                                : " (a " + oldest_torch_line(120) + "+ build for Blackwell GPUs)") + ".";
   else
     v[value::serving_fix] = "";
   v[value::log_cc_digits] = log_cc ? std::to_string(log_cc) : std::string();

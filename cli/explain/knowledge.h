@@ -39,6 +39,7 @@ struct PackageRow {
   std::vector<std::string> mentions;  // bare names that name it on a line, read after every row's libraries
   std::string bundled_tools;          // where its wheel keeps the CUDA tools it runs ("triton/backends/nvidia/bin")
   std::string app;                    // the application whose releases bundle this code ("Ollama"): the fix is one of its releases
+  std::string serving_note;           // when its kernel fails under a server: why the server's switches do not avoid it
   std::string runtime_library;        // the CUDA library family this wheel ships ("libcudnn")
   std::string runtime_install;        // how to install it: {torch_cuda_major} {soname_major} {library}
   std::string source;                 // where each of these facts is shown: the package's own files, a corpus log

@@ -9,6 +9,7 @@
 #include "package_facts_embed.h"
 #include "smwatch/arch.h"
 #include "smwatch/package_facts.h"
+#include "smwatch/row_reader.h"
 
 namespace smwatch {
 
@@ -22,51 +23,6 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// Reads one row of a table; the first fault is kept, naming table, row and field.
-class Row {
- public:
-  Row(const json& row, std::string where) : row_(row), where_(std::move(where)) {}
-  bool text(const char* field, std::string& out) {
-    auto it = row_.find(field);
-    if (it == row_.end() || !it->is_string() || it->get<std::string>().empty())
-      return fail(std::string("needs a non-empty \"") + field + "\"");
-    out = it->get<std::string>();
-    return true;
-  }
-  bool cc(const char* field, uint16_t& out) {
-    auto it = row_.find(field);
-    if (it == row_.end() || !it->is_number_unsigned() || it->get<unsigned>() < 10 || it->get<unsigned>() > 999)
-      return fail(std::string("needs \"") + field + "\", a compute capability as 10 * major + minor (120)");
-    out = static_cast<uint16_t>(it->get<unsigned>());
-    return true;
-  }
-  bool texts(const char* field, std::vector<std::string>& out) {
-    auto it = row_.find(field);
-    if (it == row_.end() || !it->is_array() || it->empty()) return fail(std::string("needs a non-empty \"") + field + "\" list");
-    for (const auto& item : *it) {
-      if (!item.is_string() || item.get<std::string>().empty())
-        return fail(std::string("\"") + field + "\" must hold names only; not " + item.dump());
-      out.push_back(item.get<std::string>());
-    }
-    return true;
-  }
-  // Every key is one of `known`: a misspelt key is an error, not ignored.
-  bool only(std::initializer_list<std::string_view> known) {
-    for (const auto& [key, value] : row_.items())
-      if (std::find(known.begin(), known.end(), key) == known.end()) return fail("unknown field \"" + key + "\"");
-    return true;
-  }
-  bool fail(const std::string& why) {
-    if (error.empty()) error = where_ + ": " + why;
-    return false;
-  }
-  std::string error;
-
- private:
-  const json& row_;
-  std::string where_;
-};
-
 // Reads doc[table] (required) row by row with `read`.
 template <class T, class Read>
 Result<std::vector<T>> read_table(const json& doc, const char* table, Read read) {
@@ -76,10 +32,10 @@ Result<std::vector<T>> read_table(const json& doc, const char* table, Read read)
   std::vector<T> rows;
   for (size_t i = 0; i < it->size(); ++i) {
     const json& j = (*it)[i];
-    Row r(j, fmt::format("package facts: {}[{}]", table, i));
-    if (!j.is_object()) return make_error(fmt::format("package facts: {}[{}]: not an object", table, i));
+    RowReader r(j, fmt::format("package facts: {}[{}]", table, i));
+    if (!j.is_object()) return make_error(r.what() + ": not an object");
     T row;
-    if (!read(r, row) || !r.text("source", row.source)) return make_error(r.error);
+    if (!read(r, row) || !r.text("source", row.source, true)) return make_error(r.error);
     rows.push_back(std::move(row));
   }
   return rows;
@@ -120,20 +76,23 @@ Result<PackageFixes> parse_package_fixes(std::string_view json_text) {
   json doc = json::parse(json_text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return make_error("package facts: not a JSON object");
   PackageFixes fixes;
-  auto builds = read_table<TorchBuild>(doc, "torch_builds", [](Row& r, TorchBuild& b) {
-    return r.only({"line", "torch", "cc_min", "cc_max", "source"}) && r.text("line", b.line) &&
+  auto builds = read_table<TorchBuild>(doc, "torch_builds", [](RowReader& r, TorchBuild& b) {
+    return r.only({"line", "torch", "cc_min", "cc_max", "source"}) && r.text("line", b.line, true) &&
            (line_cuda(b.line) || r.fail("\"line\": '" + b.line + "' is not a CUDA line such as \"cu128\"")) &&
-           r.text("torch", b.torch) && r.cc("cc_min", b.cc_min) && r.cc("cc_max", b.cc_max) &&
+           r.text("torch", b.torch, true) && r.number("cc_min", b.cc_min) && r.number("cc_max", b.cc_max) &&
            (b.cc_min <= b.cc_max || r.fail("cc_min is above cc_max"));
   });
   if (!builds) return builds.error();
-  auto indexes = read_table<WheelIndex>(doc, "wheel_indexes", [](Row& r, WheelIndex& w) {
-    return r.only({"packages", "index", "says", "source"}) && r.texts("packages", w.packages) &&
-           r.text("index", w.index) && r.text("says", w.says);
+  auto indexes = read_table<WheelIndex>(doc, "wheel_indexes", [](RowReader& r, WheelIndex& w) {
+    auto name = [](const std::string& n) { return !n.empty() && n == lower(n); };
+    return r.only({"packages", "index", "says", "source"}) &&
+           r.list("packages", w.packages, name, "distribution names in lower case") &&
+           (!w.packages.empty() || r.fail("needs a non-empty \"packages\" list")) && r.text("index", w.index, true) &&
+           r.text("says", w.says, true);
   });
   if (!indexes) return indexes.error();
-  auto majors = read_table<CudaMajorWheels>(doc, "cuda_major_wheels", [](Row& r, CudaMajorWheels& m) {
-    return r.only({"prefix", "says", "source"}) && r.text("prefix", m.prefix) && r.text("says", m.says);
+  auto majors = read_table<CudaMajorWheels>(doc, "cuda_major_wheels", [](RowReader& r, CudaMajorWheels& m) {
+    return r.only({"prefix", "says", "source"}) && r.text("prefix", m.prefix, true) && r.text("says", m.says, true);
   });
   if (!majors) return majors.error();
   fixes.torch_builds = std::move(*builds);

@@ -116,11 +116,11 @@ TEST(PackageFixes, RowsWithoutASourceAreRefusedNamingTheRow) {
   const std::string good = R"({"line": "cu128", "torch": "2.8", "cc_min": 70, "cc_max": 120, "source": "u"})";
   EXPECT_EQ(err(good, indexes + ", " + majors), "accepted");
   EXPECT_EQ(err(good + R"(, {"line": "cu130", "torch": "2.9", "cc_min": 75, "cc_max": 121})", indexes + ", " + majors),
-            "package facts: torch_builds[1]: needs a non-empty \"source\"");
+            "package facts: torch_builds[1]: needs a string \"source\"");
   EXPECT_EQ(err(good, R"("wheel_indexes": [{"packages": ["torch"], "index": "https://i/", "says": "s"}], )" + majors),
-            "package facts: wheel_indexes[0]: needs a non-empty \"source\"");
+            "package facts: wheel_indexes[0]: needs a string \"source\"");
   EXPECT_EQ(err(good, indexes + R"(, "cuda_major_wheels": [{"prefix": "nvidia-", "says": "s", "source": ""}])"),
-            "package facts: cuda_major_wheels[0]: needs a non-empty \"source\"");
+            "package facts: cuda_major_wheels[0]: \"source\" must be a non-empty string");
   EXPECT_EQ(err(R"({"line": "cuda", "torch": "2.8", "cc_min": 70, "cc_max": 120, "source": "u"})", indexes + ", " + majors),
             "package facts: torch_builds[0]: \"line\": 'cuda' is not a CUDA line such as \"cu128\"");
   EXPECT_EQ(err(R"({"line": "cu128", "torch": "2.8", "cc_min": 120, "cc_max": 70, "source": "u"})", indexes + ", " + majors),
@@ -289,6 +289,16 @@ TEST(PackageFacts, SmscanNamesAndExplainsTheFactsItUsed) {
 
 // bitsandbytes with --python: torch's CUDA version is read from the
 // installed torch/version.py.
+// The one reader of torch/version.py, for installed environments and
+// container images alike: both forms torch has written, and a CPU build.
+TEST(PackageFacts, TorchVersionPyIsReadInOnePlace) {
+  EXPECT_EQ(torch_cuda_of_version_py("__version__ = '2.9.1+cu128'\ncuda: Optional[str] = '12.8'\n"), "12.8");
+  EXPECT_EQ(torch_cuda_of_version_py("cuda = \"12.4\""), "12.4");
+  EXPECT_EQ(torch_cuda_of_version_py("__version__ = '2.6.0+cpu'\ncuda: Optional[str] = None\n"), "");
+  EXPECT_EQ(torch_cuda_of_version_py("cuda = 'twelve'\n"), "");
+  EXPECT_EQ(torch_cuda_of_version_py(""), "");
+}
+
 TEST(PackageFacts, TorchCudaVersionIsReadFromTheInstalledTorch) {
   const std::string site = scratch_dir("facts_site");
   auto write = [&](const std::string& rel, const std::string& body) {

@@ -20,7 +20,7 @@ namespace smwatch {
 struct TorchBuild {
   std::string line;   // "cu128"
   std::string torch;  // the torch releases it holds for, as text ("2.8-2.10")
-  uint16_t cc_min = 0, cc_max = 0;
+  int cc_min = 0, cc_max = 0;
   std::string source;
 };
 // Packages published once per CUDA line, each line on its own index
