@@ -15,6 +15,7 @@
 #include "explain/signatures.h"
 #include "run.h"
 #include "smwatch/arch.h"
+#include "smwatch/package_fix.h"
 #include "smwatch/native.h"
 #include "smwatch/python_env.h"
 #include "smwatch/report.h"

@@ -10,6 +10,7 @@
 #include "knowledge.h"
 #include "signature.h"
 #include "smwatch/arch.h"
+#include "smwatch/package_fix.h"
 #include "smwatch/scan.h"
 #include "values.h"
 
@@ -61,10 +62,10 @@ const ReleaseRow* row_for_cc(const std::vector<ReleaseRow>& rows, int cc) {
 }
 
 // The PyTorch builds that still include `cc` (line, torch versions, oldest and newest architecture).
-std::string torch_lines_for(const Knowledge& kn, int cc) {
+std::string torch_lines_for(int cc) {
   std::string out;
-  for (const auto& row : kn.torch_builds()) {
-    if (row.cc_min > cc || cc > row.cc_max) continue;
+  for (const auto& row : builtin_package_fixes().torch_builds) {
+    if (!torch_build_includes(row, static_cast<uint16_t>(cc))) continue;
     out += (out.empty() ? "" : "; ") + row.line + " builds of torch " + row.torch + " (sm_" + std::to_string(row.cc_min) +
            "-sm_" + std::to_string(row.cc_max) + ")";
   }
@@ -124,11 +125,19 @@ void derive_tensorrt(Values& v, const LogFacts& facts, const Knowledge& kn) {
   else if (row)
     v[value::trt_fix] = "Install a newer TensorRT: " + row->first + " or newer supports " + gpu_desc(cc) + " (" + row->source +
                         "); it needs the CUDA version its release notes name, and engines must be rebuilt with it.";
-  else
+  else {
+    // The releases that dropped GPUs, from the same table: "the last for sm_30-sm_53 was 8.5.3, ...".
+    std::string dropped;
+    for (const auto& r : kn.tensorrt())
+      if (!r.last.empty())
+        dropped += std::string(dropped.empty() ? "the last for " : ", for ") + "sm_" + std::to_string(r.cc_min) + "-sm_" +
+                   std::to_string(r.cc_max) + (dropped.empty() ? " was " : " ") + r.last;
     v[value::trt_fix] =
         std::string(cc ? "Install a TensorRT release whose support matrix lists " + gpu_desc(cc)
                        : "Find the GPU's compute capability (nvidia-smi --query-gpu=compute_cap --format=csv) and install a TensorRT release whose support matrix lists it") +
-        ": a newer TensorRT for a newer GPU, an older TensorRT for a GPU a release has dropped (TensorRT 8.6 dropped Kepler and Maxwell, 10.0 Pascal); engines must be rebuilt with it.";
+        ": a newer TensorRT for a newer GPU, an older TensorRT for a GPU a release has dropped" +
+        (dropped.empty() ? std::string() : " (" + dropped + ")") + "; engines must be rebuilt with it.";
+  }
 }
 
 // ptxas: "Instruction 'wgmma.fence' not supported on .target 'sm_120'".
@@ -205,19 +214,19 @@ void derive_xformers(Values& v) {
     v[value::xformers_cause] = "torch " + have + " is a CPU-only build (no '+cuXXX'): xformers' CUDA kernels need a CUDA build of the same torch.";
     v[value::xformers_fix] = "torch " + have + " is the CPU build: install the CUDA build of torch that xformers was built for: pip install torch==" +
                              built.substr(0, built.find('+')) +
-                             (line.empty() ? std::string() : " --index-url https://download.pytorch.org/whl/" + line) +
+                             (line.empty() ? std::string() : " --index-url " + wheel_index("torch") + line) +
                              " (then reinstall xformers if pip replaced it).";
   } else {
     v[value::xformers_cause] = "xformers' C++/CUDA extensions are built against one torch release; with torch " + have +
                                " they do not load, and memory-efficient attention, SwiGLU and the other ops fall back or fail.";
     v[value::xformers_fix] = "Install the xformers release built for torch " + have +
-                             " (pip install -U xformers --index-url https://download.pytorch.org/whl/<the +cuXXX of your torch> picks it), or install torch " +
+                             " (pip install -U xformers --index-url " + wheel_index("torch") + "<the +cuXXX of your torch> picks it), or install torch " +
                              built + " that this xformers was built for; install the two together so that pip keeps them matched.";
   }
 }
 
 // PyTorch's "Found GPU0 X which is of cuda capability 12.1 ... (8.0) - (12.0)": read the range.
-void derive_capability_range(Values& v, const Knowledge& kn) {
+void derive_capability_range(Values& v) {
   auto num = [](const std::string& s) {
     size_t dot = s.find('.');
     if (dot == std::string::npos) return 0;
@@ -281,10 +290,10 @@ void derive_capability_range(Values& v, const Knowledge& kn) {
                             (lo ? first_nonempty(v, "min_cc") : std::string("a newer one")) + ", above the GPU's " +
                             first_nonempty(v, "cc_text") + ": kernels will fail with \"no kernel image is available\".";
     // Which builds still include the GPU: the knowledge table, per torch version (cu128 did not always start at 7.0).
-    const std::string lines = torch_lines_for(kn, cc);
+    const std::string lines = torch_lines_for(cc);
     std::string oldest_line;
-    for (const auto& row : kn.torch_builds())
-      if (row.cc_min <= cc && cc <= row.cc_max) {
+    for (const auto& row : builtin_package_fixes().torch_builds)
+      if (torch_build_includes(row, static_cast<uint16_t>(cc))) {
         oldest_line = row.line;
         break;
       }
@@ -293,7 +302,7 @@ void derive_capability_range(Values& v, const Knowledge& kn) {
             ? "No current PyTorch build includes " + sm + ": use an old PyTorch release from an older CUDA line built for it, or build from source with TORCH_CUDA_ARCH_LIST=\"" +
                   first_nonempty(v, "cc_text") + "\" and a CUDA toolkit that still targets it"
             : "Install a PyTorch build from an older CUDA line that still includes " + sm + ": " + lines +
-                  ", e.g. pip install torch --index-url https://download.pytorch.org/whl/" + oldest_line +
+                  ", e.g. pip install torch --index-url " + wheel_index("torch") + oldest_line +
                   ", or build from source with TORCH_CUDA_ARCH_LIST=\"" + first_nonempty(v, "cc_text") + "\"";
     v[value::older_line_fix] = v[value::range_fix];
   } else if (hi && cc / 10 > hi / 10) {
@@ -404,7 +413,7 @@ void add_target_values(const std::string& spec, Values& values) {
   values[value::cc] = target->cc_string();
   values[value::gpus] = gen ? gen->gpus : "";
   values[value::first_cuda] = gen ? gen->first_cuda : "";
-  values[value::pytorch_line] = gen ? gen->pytorch_line : "";
+  values[value::pytorch_line] = gen ? oldest_torch_line(target->cc) : "";
   values[value::gpu_desc] = target->sm_name() + " (compute capability " + target->cc_string() +
                             (gen ? std::string(": ") + gen->gpus : std::string()) + ")";
   values[value::fix_hint] = fix_hint(target->cc);
@@ -426,10 +435,13 @@ void render(const SignatureSet::Signature& sig, Finding& f, const LogFacts& fact
   v[value::versions] = versions_text(facts);
   v[value::package_fix] = package_fix(facts, kn, cc, first_nonempty(v, value::failing_package));
   v[value::failing_in] = first_nonempty(v, value::failing_package).empty() ? std::string() : " in " + v[value::failing_package];
-  // SGLang advice: graph capture and flashinfer can be switched off; a kernel of sgl-kernel cannot.
-  if (first_nonempty(v, value::failing_package) == "sgl-kernel")
-    v[value::serving_fix] = "The failing kernel is an sgl-kernel op: --disable-cuda-graph and --disable-flashinfer do not avoid it. Install the sgl-kernel build for your GPU and torch's CUDA line" +
-                            (cc ? std::string(": ") + fix_hint(static_cast<uint16_t>(cc), "sgl-kernel") : std::string(" (a cu128+ build for Blackwell GPUs)")) + ".";
+  // Serving advice: graph capture and flashinfer can be switched off; a kernel
+  // of a package whose row says the switches do not avoid it cannot.
+  const std::string failing = first_nonempty(v, value::failing_package);
+  if (const PackageRow* row = failing.empty() ? nullptr : kn.find(failing); row && !row->serving_note.empty())
+    v[value::serving_fix] = row->serving_note + " Install the " + failing + " build for your GPU and torch's CUDA line" +
+                            (cc ? ": " + fix_hint(static_cast<uint16_t>(cc), failing)
+                                : " (a " + oldest_torch_line(120) + "+ build for Blackwell GPUs)") + ".";
   else
     v[value::serving_fix] = "";
   v[value::log_cc_digits] = log_cc ? std::to_string(log_cc) : std::string();
@@ -437,11 +449,11 @@ void render(const SignatureSet::Signature& sig, Finding& f, const LogFacts& fact
   v[value::container_fix] = "";
   if (facts.container.known() && cc) {
     const GpuGeneration* gen = find_generation(static_cast<uint16_t>(cc));
-    const std::string lines = torch_lines_for(kn, cc);
+    const std::string lines = torch_lines_for(cc);
     v[value::container_fix] =
         "This log is from a container (" + facts.container.value +
         "): its torch comes with the image, and pip-installing another into it fights the image's pins and is lost with the container. Use an image whose torch includes sm_" +
-        std::to_string(cc) + (gen && *gen->pytorch_line ? std::string(" (a ") + gen->pytorch_line + " build or newer)" : std::string()) +
+        std::to_string(cc) + (gen && !oldest_torch_line(gen->cc).empty() ? " (a " + oldest_torch_line(gen->cc) + " build or newer)" : std::string()) +
         ": a newer tag of the image, or one built on such a PyTorch image" + (lines.empty() ? std::string() : "; builds that include it: " + lines);
   }
   {
@@ -470,7 +482,7 @@ void render(const SignatureSet::Signature& sig, Finding& f, const LogFacts& fact
     v[value::bnb_cuda_text] = tag.substr(0, tag.size() - 1) + "." + tag.substr(tag.size() - 1);
   switch (sig.derive) {
     case Derive::kNone: break;
-    case Derive::kCapabilityRange: derive_capability_range(v, kn); break;
+    case Derive::kCapabilityRange: derive_capability_range(v); break;
     case Derive::kTensorrtSm: derive_tensorrt(v, facts, kn); break;
     case Derive::kArchSpecificInstruction: derive_instruction(v, kn); break;
     case Derive::kTritonPtxas: derive_triton_ptxas(v, facts, kn); break;

@@ -7,11 +7,13 @@
 #include <set>
 
 #include "smwatch/python_env.h"
+#include "smwatch/row_reader.h"
 #include "strings.h"
 
 namespace smwatch::cli {
 
 using nlohmann::json;
+using smwatch::RowReader;
 
 namespace {
 
@@ -24,63 +26,6 @@ bool is_dist_name(std::string_view s) {
   return !s.empty() && s.front() != '-' && s.back() != '-' &&
          std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
 }
-
-// Reads one table's rows; `what` names the row in errors ("knowledge.packages[3] 'flash-attn'").
-class RowReader {
- public:
-  RowReader(const json& row, std::string what) : row_(row), what_(std::move(what)) {}
-  const std::string& what() const { return what_; }
-  std::string error;
-
-  bool fail(const std::string& message) {
-    if (error.empty()) error = what_ + ": " + message;
-    return false;
-  }
-  bool text(const char* key, std::string& out, bool required) {
-    auto it = row_.find(key);
-    if (it == row_.end()) return !required || fail(std::string("needs a string \"") + key + "\"");
-    if (!it->is_string() || it->get<std::string>().empty()) return fail(std::string("\"") + key + "\" must be a non-empty string");
-    out = it->get<std::string>();
-    return true;
-  }
-  bool flag(const char* key, bool& out) {
-    auto it = row_.find(key);
-    if (it == row_.end()) return true;
-    if (!it->is_boolean()) return fail(std::string("\"") + key + "\" must be true or false");
-    out = it->get<bool>();
-    return true;
-  }
-  bool number(const char* key, int& out) {
-    auto it = row_.find(key);
-    if (it == row_.end() || !it->is_number_integer() || it->get<long long>() < 10 || it->get<long long>() > 999)
-      return fail(std::string("needs \"") + key + "\", a compute capability as digits (75, 120)");
-    out = it->get<int>();
-    return true;
-  }
-  // A list of strings, each accepted by `valid` (described by `kind`).
-  template <class Valid>
-  bool list(const char* key, std::vector<std::string>& out, Valid valid, const char* kind) {
-    auto it = row_.find(key);
-    if (it == row_.end()) return true;
-    if (!it->is_array()) return fail(std::string("\"") + key + "\" must be a list of " + kind);
-    for (const auto& item : *it) {
-      if (!item.is_string() || !valid(item.get<std::string>()))
-        return fail(std::string("\"") + key + "\" must hold " + kind + " only; not " + item.dump());
-      out.push_back(item.get<std::string>());
-    }
-    return true;
-  }
-  // Every key of the row is one of `known` (a misspelt key is an error, not ignored).
-  bool only(std::initializer_list<std::string_view> known) {
-    for (const auto& [key, value] : row_.items())
-      if (std::find(known.begin(), known.end(), key) == known.end()) return fail("unknown field \"" + key + "\"");
-    return true;
-  }
-
- private:
-  const json& row_;
-  std::string what_;
-};
 
 bool is_lower(std::string_view s) { return !s.empty() && lower(s) == s; }
 
@@ -127,8 +72,8 @@ bool read_release_row(RowReader& r, ReleaseRow& row) {
 Result<Knowledge> Knowledge::parse(const json& kn, const std::string& where) {
   Knowledge k;
   if (!kn.is_object()) return make_error(where + ": \"knowledge\" must be an object");
-  static constexpr std::string_view kTables[] = {"packages", "container_hints", "cuda_related_words", "torch_builds",
-                                                 "tensorrt", "triton_ptxas", "arch_specific_instructions"};
+  static constexpr std::string_view kTables[] = {"packages", "container_hints", "cuda_related_words", "tensorrt",
+                                                 "triton_ptxas", "arch_specific_instructions"};
   for (const auto& [key, value] : kn.items())
     if (std::find(std::begin(kTables), std::end(kTables), key) == std::end(kTables))
       return make_error(where + ": knowledge has no table \"" + key + "\"");
@@ -144,7 +89,7 @@ Result<Knowledge> Knowledge::parse(const json& kn, const std::string& where) {
     if (RowReader n(rows[i], at); !n.text("name", row.name, true)) return make_error(n.error);
     RowReader r(rows[i], at + " '" + row.name + "'");
     if (!r.only({"name", "role", "kernels", "cuda_related", "modules", "ops_namespaces", "version_names", "libraries",
-                 "mentions", "bundled_tools", "runtime", "app", "source"}))
+                 "mentions", "bundled_tools", "runtime", "app", "serving_note", "source"}))
       return make_error(r.error);
     if (!r.text("source", row.source, true)) return make_error(r.error);
     if (row.name.find(' ') == std::string::npos && !is_dist_name(row.name))
@@ -152,6 +97,7 @@ Result<Knowledge> Knowledge::parse(const json& kn, const std::string& where) {
                                    "or a phrase with spaces for code no pip name installs");
     std::string role;
     if (!r.text("role", role, false) || !r.text("bundled_tools", row.bundled_tools, false) || !r.text("app", row.app, false) ||
+        !r.text("serving_note", row.serving_note, false) ||
         !r.flag("kernels", row.kernels) || !r.flag("cuda_related", row.cuda_related) ||
         !r.list("modules", row.modules, is_identifier, "Python module names") ||
         !r.list("ops_namespaces", row.ops_namespaces, is_identifier, "torch.ops namespace names") ||
@@ -254,13 +200,6 @@ Result<Knowledge> Knowledge::parse(const json& kn, const std::string& where) {
     k.cuda_words_.insert(k.cuda_words_.end(), row.version_names.begin(), row.version_names.end());
   }
 
-  auto builds = read_rows<TorchBuildRow>(kn, "torch_builds", where, [](RowReader& r, TorchBuildRow& row) {
-    return r.only({"line", "torch", "cc_min", "cc_max", "source"}) && r.text("line", row.line, true) &&
-           r.text("torch", row.torch, true) && r.number("cc_min", row.cc_min) && r.number("cc_max", row.cc_max) &&
-           r.text("source", row.source, true) && (row.cc_min <= row.cc_max || r.fail("cc_min is above cc_max"));
-  });
-  if (!builds) return make_error(builds.error().message);
-  k.torch_builds_ = std::move(*builds);
   for (auto [table, out] : {std::pair<const char*, std::vector<ReleaseRow>*>{"tensorrt", &k.tensorrt_}, {"triton_ptxas", &k.triton_ptxas_}}) {
     auto got = read_rows<ReleaseRow>(kn, table, where, read_release_row);
     if (!got) return make_error(got.error().message);

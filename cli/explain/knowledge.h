@@ -39,17 +39,15 @@ struct PackageRow {
   std::vector<std::string> mentions;  // bare names that name it on a line, read after every row's libraries
   std::string bundled_tools;          // where its wheel keeps the CUDA tools it runs ("triton/backends/nvidia/bin")
   std::string app;                    // the application whose releases bundle this code ("Ollama"): the fix is one of its releases
+  std::string serving_note;           // when its kernel fails under a server: why the server's switches do not avoid it
   std::string runtime_library;        // the CUDA library family this wheel ships ("libcudnn")
   std::string runtime_install;        // how to install it: {torch_cuda_major} {soname_major} {library}
   std::string source;                 // where each of these facts is shown: the package's own files, a corpus log
 };
 
-// Which PyTorch builds include which GPUs; the first or last release of a
-// tool for a GPU range; PTX instructions that only an 'a' target has.
-struct TorchBuildRow {
-  std::string line, torch, source;  // "cu128", "2.8-2.10"
-  int cc_min = 0, cc_max = 0;
-};
+// The first or last release of a tool for a GPU range; PTX instructions that
+// only an 'a' target has. (Which PyTorch builds include which GPUs is the
+// inspector's: smwatch/package_fix.h.)
 struct ReleaseRow {
   int cc_min = 0, cc_max = 0;
   std::string first, last, source;  // one of first (the first release for the GPUs) and last (the last one)
@@ -104,7 +102,6 @@ class Knowledge {
   // doctor: a distribution name is CUDA-related (matched loosely: for display).
   bool cuda_related(std::string_view dist) const;
 
-  const std::vector<TorchBuildRow>& torch_builds() const { return torch_builds_; }
   const std::vector<ReleaseRow>& tensorrt() const { return tensorrt_; }
   const std::vector<ReleaseRow>& triton_ptxas() const { return triton_ptxas_; }
   const std::vector<InstructionRow>& arch_specific_instructions() const { return instructions_; }
@@ -121,7 +118,6 @@ class Knowledge {
   std::vector<std::string> version_needles_;
   std::vector<std::string> container_hints_;
   std::vector<std::string> cuda_words_;  // lower case
-  std::vector<TorchBuildRow> torch_builds_;
   std::vector<ReleaseRow> tensorrt_, triton_ptxas_;
   std::vector<InstructionRow> instructions_;
 };

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "smwatch/arch.h"
+#include "smwatch/package_fix.h"
 #include "smwatch/demangle.h"
 
 namespace smwatch::cli {

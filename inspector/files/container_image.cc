@@ -419,7 +419,7 @@ bool wants_text(const std::vector<std::string>& path) {
   const std::string& name = path.back();
   const std::string& dir = path[path.size() - 2];
   if (dir.ends_with(".dist-info")) return name == "RECORD" || name == "METADATA";
-  return dir == "torch" && name == "version.py";
+  return dir == kTorchVersionDir && name == kTorchVersionFile;
 }
 
 bool ends_with(std::string_view s, std::string_view suffix) { return s.ends_with(suffix); }
@@ -1013,26 +1013,6 @@ const std::string* text_at(Tree& tree, const Place& place, const std::vector<std
   return &found->node()->content->text;
 }
 
-// torch/version.py's `cuda = '12.4'` (or `cuda: Optional[str] = '12.4'`).
-std::string torch_cuda_of(const std::string& version_py) {
-  size_t at = 0;
-  while (at < version_py.size()) {
-    size_t end = version_py.find('\n', at);
-    if (end == std::string::npos) end = version_py.size();
-    std::string_view line = std::string_view(version_py).substr(at, end - at);
-    at = end + 1;
-    if (!line.starts_with("cuda")) continue;
-    const size_t eq = line.find('=');
-    if (eq == std::string_view::npos) continue;
-    std::string_view value = line.substr(eq + 1);
-    const size_t q = value.find_first_of("'\"");
-    if (q == std::string_view::npos) return {};  // cuda = None: a CPU build
-    const size_t q2 = value.find(value[q], q + 1);
-    if (q2 == std::string_view::npos) return {};
-    return std::string(value.substr(q + 1, q2 - q - 1));
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -1139,7 +1119,8 @@ ImageScan scan_image(const std::string& spec, const ScanOptions& options, unsign
       }
       if (dists.back().name == "torch" || dists.back().name == "Torch") {
         out.summary.torch_version = dists.back().version;
-        if (const std::string* v = text_at(tree, site, {"torch", "version.py"})) out.summary.torch_cuda = torch_cuda_of(*v);
+        if (const std::string* v = text_at(tree, site, {std::string(kTorchVersionDir), std::string(kTorchVersionFile)}))
+          out.summary.torch_cuda = torch_cuda_of_version_py(*v);
         if (out.summary.torch_cuda.empty())
           if (size_t cu = out.summary.torch_version.find("+cu");
               cu != std::string::npos && out.summary.torch_version.size() > cu + 5) {

@@ -177,26 +177,31 @@ std::vector<Distribution> PackageIndex::claimants_of(const std::string& path) co
   return out;
 }
 
+std::string torch_cuda_of_version_py(std::string_view text) {
+  while (!text.empty()) {
+    const size_t end = std::min(text.find('\n'), text.size());
+    const std::string_view line = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    if (!line.starts_with("cuda")) continue;
+    const size_t eq = line.find('=');
+    const size_t open = line.find_first_of("'\"", eq == std::string_view::npos ? 0 : eq);
+    if (eq == std::string_view::npos || open == std::string_view::npos) return "";  // "cuda = None": a CPU build
+    const size_t close = line.find(line[open], open + 1);
+    if (close == std::string_view::npos) return "";
+    const std::string_view v = line.substr(open + 1, close - open - 1);
+    if (v.empty() || v.find_first_not_of("0123456789.") != std::string_view::npos) return "";
+    return std::string(v);
+  }
+  return "";
+}
+
 std::string PackageIndex::torch_cuda_version() const {
   for (size_t i = 0; i < dists_.size(); ++i) {
     if (dists_[i].name != "torch" || dist_sites_[i].empty()) continue;
-    // torch/version.py: "cuda: Optional[str] = '12.8'" (older: "cuda = '12.4'").
     // Read as the RECORDs are: a regular file, bounded (a FIFO never blocks).
-    auto text = read_regular_file((fs::path(dist_sites_[i]) / "torch" / "version.py").string(), 64 << 10);
-    if (!text) return "";
-    std::istringstream in(std::move(*text));
-    std::string line;
-    while (std::getline(in, line)) {
-      if (!line.starts_with("cuda")) continue;
-      const size_t eq = line.find('=');
-      const size_t open = line.find_first_of("'\"", eq == std::string::npos ? 0 : eq);
-      if (eq == std::string::npos || open == std::string::npos) return "";  // "cuda = None": a CPU build
-      const size_t close = line.find(line[open], open + 1);
-      if (close == std::string::npos) return "";
-      std::string v = line.substr(open + 1, close - open - 1);
-      if (v.empty() || v.find_first_not_of("0123456789.") != std::string::npos) return "";
-      return v;
-    }
+    auto text = read_regular_file(
+        (fs::path(dist_sites_[i]) / kTorchVersionDir / kTorchVersionFile).string(), 64 << 10);
+    return text ? torch_cuda_of_version_py(*text) : "";
   }
   return "";
 }

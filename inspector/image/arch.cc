@@ -10,8 +10,8 @@ namespace {
 
 // Sources: NVIDIA CUDA GPUs compute capability list and the CUDA toolkit
 // release notes (first toolkit per architecture); sm_87/88/107/110/121 as
-// accepted by cuobjdump 13.5's --gpu-architecture; PyTorch release lines from
-// its published wheels (cu126: 5.0-9.0, cu128: 7.0-12.0, cu130: 7.5-12.x).
+// accepted by cuobjdump 13.5's --gpu-architecture. Which PyTorch builds
+// include which GPU is package knowledge: inspector/report/package_facts.json.
 // CUDA 11.8 already targets sm_89 and sm_90 (not 12.0, as a widely shared
 // table says). CUDA 13.0 no longer compiles for CC < 7.5 (its release notes;
 // nvcc 13.0 here rejects -arch=sm_70), so those rows end at CUDA 12.
@@ -19,30 +19,27 @@ namespace {
 // 8000 come before the "RTX 30xx", "RTX 40xx" and "RTX 50xx" GeForce lines
 // that their numbers would match (there is no GeForce RTX 3000/4000/5000);
 // Jetson boards as the driver names their GPU ("Tegra X1", "Xavier", "Orin").
-// PyTorch's CUDA lines of current releases (same source as the table): a GPU
-// with no pytorch_line and no last_cuda is covered by all of them.
-constexpr const char* kCurrentPytorchLines = "cu126, cu128, cu130";
 
 constexpr GpuGeneration kGenerations[] = {
-    {50, "6.0", "", "GTX 750, GTX 750 Ti, Quadro K2200", "12"},
-    {52, "6.5", "", "GTX 9xx, Titan X, M40, M60", "12"},
-    {53, "7.0", "", "Jetson Nano, Jetson TX1, Tegra X1", "12"},
-    {60, "8.0", "", "P100", "12"},
-    {61, "8.0", "", "GTX 10xx, Titan Xp, P40, P4", "12"},
-    {62, "8.0", "", "Jetson TX2, Tegra X2", "12"},
-    {70, "9.0", "", "V100, Titan V", "12"},
-    {72, "10.0", "", "Jetson Xavier, Jetson AGX Xavier, Jetson Xavier NX, AGX Xavier, Xavier NX, Xavier", "12"},
-    {75, "10.0", "", "T4, RTX 20xx, GTX 16xx, Quadro RTX 3000, Quadro RTX 4000, Quadro RTX 5000, Quadro RTX 6000, Quadro RTX 8000"},
-    {80, "11.0", "", "A100, A30, A800"},
-    {86, "11.1", "", "RTX 30xx, A10, A40, A16, A2, RTX A6000, RTX A5000, RTX A4000"},
-    {87, "11.4", "", "Jetson Orin, AGX Orin, Jetson AGX Orin, Jetson Orin NX, Jetson Orin Nano, Orin NX, Orin Nano, Orin"},
-    {89, "11.8", "", "RTX 40xx, L4, L40, L40S, RTX 2000 Ada, RTX 4000 Ada, RTX 4500 Ada, RTX 5000 Ada, RTX 6000 Ada"},
-    {90, "11.8", "", "H100, H200, H800, H20, GH200"},
-    {100, "12.8", "cu128", "B200, GB200"},
-    {103, "12.9", "cu128", "B300, GB300"},
-    {110, "13.0", "cu130", "Jetson Thor"},  // called sm_101 by CUDA 12.8 and 12.9
-    {120, "12.8", "cu128", "RTX 50xx, RTX PRO 6000 Blackwell, RTX PRO 5000 Blackwell"},
-    {121, "12.9", "cu128", "GB10, DGX Spark"},
+    {50, "6.0", "GTX 750, GTX 750 Ti, Quadro K2200", "12"},
+    {52, "6.5", "GTX 9xx, Titan X, M40, M60", "12"},
+    {53, "7.0", "Jetson Nano, Jetson TX1, Tegra X1", "12"},
+    {60, "8.0", "P100", "12"},
+    {61, "8.0", "GTX 10xx, Titan Xp, P40, P4", "12"},
+    {62, "8.0", "Jetson TX2, Tegra X2", "12"},
+    {70, "9.0", "V100, Titan V", "12"},
+    {72, "10.0", "Jetson Xavier, Jetson AGX Xavier, Jetson Xavier NX, AGX Xavier, Xavier NX, Xavier", "12"},
+    {75, "10.0", "T4, RTX 20xx, GTX 16xx, Quadro RTX 3000, Quadro RTX 4000, Quadro RTX 5000, Quadro RTX 6000, Quadro RTX 8000"},
+    {80, "11.0", "A100, A30, A800"},
+    {86, "11.1", "RTX 30xx, A10, A40, A16, A2, RTX A6000, RTX A5000, RTX A4000"},
+    {87, "11.4", "Jetson Orin, AGX Orin, Jetson AGX Orin, Jetson Orin NX, Jetson Orin Nano, Orin NX, Orin Nano, Orin"},
+    {89, "11.8", "RTX 40xx, L4, L40, L40S, RTX 2000 Ada, RTX 4000 Ada, RTX 4500 Ada, RTX 5000 Ada, RTX 6000 Ada"},
+    {90, "11.8", "H100, H200, H800, H20, GH200"},
+    {100, "12.8", "B200, GB200"},
+    {103, "12.9", "B300, GB300"},
+    {110, "13.0", "Jetson Thor"},  // called sm_101 by CUDA 12.8 and 12.9
+    {120, "12.8", "RTX 50xx, RTX PRO 6000 Blackwell, RTX PRO 5000 Blackwell"},
+    {121, "12.9", "GB10, DGX Spark"},
 };
 
 // PTX ISA version -> the CUDA release that introduced it. Source: the PTX
@@ -137,19 +134,6 @@ std::string lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-// "12.8" -> "128", as PyTorch and most projects tag CUDA builds.
-std::string cuda_tag(std::string_view version) {
-  std::string out;
-  for (char c : version)
-    if (c != '.') out += c;
-  return out;
-}
-
-std::string fmt_pytorch(const std::string& pkg, const char* line, const std::string& sm) {
-  return "pip install --force-reinstall " + pkg + " --index-url https://download.pytorch.org/whl/" + line +
-         " (a " + line + " or newer build includes " + sm + ")";
 }
 
 }  // namespace
@@ -275,47 +259,22 @@ Usability usability(CodeKind kind, Arch arch, uint16_t target_cc) {
   return jits ? Usability::kJit : Usability::kNone;
 }
 
-std::string fix_hint(uint16_t target_cc) {
+std::string toolkit_fix_hint(uint16_t target_cc, std::string_view also) {
   const std::string sm = "sm_" + std::to_string(target_cc);
   const GpuGeneration* gen = find_generation(target_cc);
   if (gen == nullptr)
     return "rebuild with a CUDA toolkit that targets " + sm + " (e.g. TORCH_CUDA_ARCH_LIST or -gencode for " + sm + ")";
-  std::string hint = "install a build made with CUDA " + std::string(gen->first_cuda) +
-                     (*gen->last_cuda ? std::string(" to ") + gen->last_cuda + ".x (CUDA 13 and newer cannot build for it)"
-                                      : std::string(" or newer")) +
-                     " that includes " + sm;
-  if (*gen->pytorch_line)
-    hint += std::string("; for PyTorch: a ") + gen->pytorch_line + " (or newer) wheel, e.g. pip install torch --index-url https://download.pytorch.org/whl/" + gen->pytorch_line;
-  else if (!*gen->last_cuda)  // every current line covers it: the package at fault is not torch's wheel
-    hint += std::string("; PyTorch's current CUDA wheels (") + kCurrentPytorchLines + ") all run on " + sm;
-  hint += "; for packages built from source: add " + sm + " to TORCH_CUDA_ARCH_LIST / CMAKE_CUDA_ARCHITECTURES";
-  return hint;
+  return "install a build made with CUDA " + std::string(gen->first_cuda) +
+         (*gen->last_cuda ? std::string(" to ") + gen->last_cuda + ".x (CUDA 13 and newer cannot build for it)"
+                          : std::string(" or newer")) +
+         " that includes " + sm + std::string(also) + "; for packages built from source: add " + sm +
+         " to TORCH_CUDA_ARCH_LIST / CMAKE_CUDA_ARCHITECTURES";
 }
 
-std::string fix_hint(uint16_t target_cc, std::string_view package, std::string_view version) {
-  const std::string sm = "sm_" + std::to_string(target_cc);
-  const GpuGeneration* gen = find_generation(target_cc);
-  const std::string pkg = lower(package);
-  // The release line the package says it is from: "+cu124" in its version.
-  std::string have;
-  if (size_t at = version.find("+cu"); at != std::string_view::npos) have = std::string(version.substr(at + 1));
-  // PyTorch publishes one wheel per CUDA line on its own index.
-  if (gen != nullptr && *gen->pytorch_line && (pkg == "torch" || pkg == "torchvision" || pkg == "torchaudio"))
-    return (have.empty() ? "" : "this is a " + have + " build, which has no " + sm + " code: ") +
-           fmt_pytorch(pkg, gen->pytorch_line, sm);
-  if (gen == nullptr) return fix_hint(target_cc);
-  // NVIDIA's own wheels (nvidia-cublas-cu12...) come one per CUDA major, each
-  // release from one toolkit: a newer release of the same package.
-  if (pkg.starts_with("nvidia-") && !*gen->last_cuda)
-    return "pip install -U " + std::string(package) + " (its releases from CUDA " + gen->first_cuda +
-           " on include " + sm + (version.empty() ? "" : "; this is " + std::string(version)) + ")";
-  if (*gen->last_cuda)  // "or newer" would point at CUDA 13, which cannot build for it
-    return "install a " + std::string(package) + " release built with CUDA " + gen->first_cuda + " to " +
-           gen->last_cuda + ".x that includes " + sm + " (CUDA 13 and newer cannot build for it), or build it from "
-           "source with such a toolkit and " + sm + " in TORCH_CUDA_ARCH_LIST / CMAKE_CUDA_ARCHITECTURES";
-  return "install a " + std::string(package) + " release built with CUDA " + gen->first_cuda +
-         " or newer that includes " + sm + " (look for a cu" + cuda_tag(gen->first_cuda) +
-         "+ build of it), or build it from source with " + sm + " in TORCH_CUDA_ARCH_LIST / CMAKE_CUDA_ARCHITECTURES";
+int cuda_version_number(std::string_view version) {
+  const auto n = numbers(version);
+  if (!n || n->empty() || n->size() > 3) return 0;
+  return (*n)[0] * 1000 + (n->size() > 1 ? (*n)[1] * 10 : 0);
 }
 
 int cuda_for_ptx_isa_version(uint16_t major, uint16_t minor) {

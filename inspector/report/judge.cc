@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "smwatch/arch.h"
+#include "smwatch/package_fix.h"
 
 namespace smwatch {
 

@@ -127,8 +127,8 @@ Result<std::vector<CcPattern>> cc_list(const json& fact, const char* field, cons
 Result<std::vector<PackageFact>> parse_package_facts(std::string_view json_text) {
   json doc = json::parse(json_text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return make_error("package facts: not a JSON object");
-  if (doc.value("schema", "") != "smwatch.package-facts/1")
-    return make_error("package facts: schema is not \"smwatch.package-facts/1\"");
+  if (doc.value("schema", "") != "smwatch.package-facts/2")
+    return make_error("package facts: schema is not \"smwatch.package-facts/2\"");
   if (!doc.contains("facts") || !doc["facts"].is_array()) return make_error("package facts: no \"facts\" list");
   std::vector<PackageFact> facts;
   for (size_t i = 0; i < doc["facts"].size(); ++i) {

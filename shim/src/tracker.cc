@@ -313,7 +313,7 @@ void record_failure(Tracker& t, const char* call, CUresult result, const char* r
   if (for_other_gpus) {
     // No fix: nothing is missing.
   } else if (result == CUDA_ERROR_NO_BINARY_FOR_GPU || result == CUDA_ERROR_INVALID_IMAGE) {
-    fix = g.known ? fix_hint(g.cc) : "install a build that includes code for this GPU";
+    fix = g.known ? toolkit_fix_hint(g.cc) : "install a build that includes code for this GPU";
   } else if (result == CUDA_ERROR_UNSUPPORTED_PTX_VERSION) {
     fix = "the PTX is newer than this driver: update the NVIDIA driver, or install a build with SASS for " + gpu;
   } else if (result == CUDA_ERROR_JIT_COMPILER_NOT_FOUND || result == CUDA_ERROR_INVALID_PTX) {

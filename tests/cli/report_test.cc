@@ -9,6 +9,7 @@
 #include "report/render.h"
 #include "report/what_if.h"
 #include "smwatch/arch.h"
+#include "smwatch/package_fix.h"
 #include "support.h"
 
 namespace smwatch::cli {

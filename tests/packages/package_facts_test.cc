@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "smwatch/package_facts.h"
+#include "smwatch/package_fix.h"
 #include "smwatch/report.h"
 #include "test_support.h"
 #include "zip_writer.h"
@@ -76,7 +77,7 @@ TEST(PackageFacts, TheBuiltInTableParsesAndEveryFactHasASource) {
 
 TEST(PackageFacts, BadTablesAreRejectedNamingTheFact) {
   auto err = [](const std::string& facts) {
-    auto r = parse_package_facts(R"({"schema": "smwatch.package-facts/1", "facts": [)" + facts + "]}");
+    auto r = parse_package_facts(R"({"schema": "smwatch.package-facts/2", "facts": [)" + facts + "]}");
     return r ? std::string("accepted") : r.error().message;
   };
   const std::string base = R"("id": "p/x", "package": "p", "versions": ">=1.0", "files": ["p/*"], )"
@@ -90,6 +91,68 @@ TEST(PackageFacts, BadTablesAreRejectedNamingTheFact) {
                 .find("the id is used twice"), std::string::npos);
   EXPECT_FALSE(parse_package_facts("[]"));
   EXPECT_FALSE(parse_package_facts(R"({"schema": "other", "facts": []})"));
+}
+
+// The tables of package fixes (torch_builds, wheel_indexes, cuda_major_wheels):
+// the built-in ones parse, each row has a source, and a row without one, or
+// with a field wrong, is refused naming the table and the row.
+TEST(PackageFixes, BuiltInTablesParseAndEveryRowHasASource) {
+  const PackageFixes& fixes = builtin_package_fixes();  // parse errors would leave it empty
+  EXPECT_FALSE(fixes.torch_builds.empty());
+  EXPECT_FALSE(fixes.wheel_indexes.empty());
+  EXPECT_FALSE(fixes.cuda_major_wheels.empty());
+  for (const auto& b : fixes.torch_builds) EXPECT_FALSE(b.source.empty()) << b.line;
+  for (const auto& w : fixes.wheel_indexes) EXPECT_TRUE(w.source.starts_with("https://")) << w.index;
+  for (const auto& m : fixes.cuda_major_wheels) EXPECT_TRUE(m.source.starts_with("https://")) << m.prefix;
+}
+
+TEST(PackageFixes, RowsWithoutASourceAreRefusedNamingTheRow) {
+  const std::string indexes = R"("wheel_indexes": [{"packages": ["torch"], "index": "https://i/", "says": "s", "source": "u"}])";
+  const std::string majors = R"("cuda_major_wheels": [{"prefix": "nvidia-", "says": "s", "source": "u"}])";
+  auto err = [&](const std::string& builds, const std::string& rest) {
+    auto r = parse_package_fixes("{\"torch_builds\": [" + builds + "], " + rest + "}");
+    return r ? std::string("accepted") : r.error().message;
+  };
+  const std::string good = R"({"line": "cu128", "torch": "2.8", "cc_min": 70, "cc_max": 120, "source": "u"})";
+  EXPECT_EQ(err(good, indexes + ", " + majors), "accepted");
+  EXPECT_EQ(err(good + R"(, {"line": "cu130", "torch": "2.9", "cc_min": 75, "cc_max": 121})", indexes + ", " + majors),
+            "package facts: torch_builds[1]: needs a string \"source\"");
+  EXPECT_EQ(err(good, R"("wheel_indexes": [{"packages": ["torch"], "index": "https://i/", "says": "s"}], )" + majors),
+            "package facts: wheel_indexes[0]: needs a string \"source\"");
+  EXPECT_EQ(err(good, indexes + R"(, "cuda_major_wheels": [{"prefix": "nvidia-", "says": "s", "source": ""}])"),
+            "package facts: cuda_major_wheels[0]: \"source\" must be a non-empty string");
+  EXPECT_EQ(err(R"({"line": "cuda", "torch": "2.8", "cc_min": 70, "cc_max": 120, "source": "u"})", indexes + ", " + majors),
+            "package facts: torch_builds[0]: \"line\": 'cuda' is not a CUDA line such as \"cu128\"");
+  EXPECT_EQ(err(R"({"line": "cu128", "torch": "2.8", "cc_min": 120, "cc_max": 70, "source": "u"})", indexes + ", " + majors),
+            "package facts: torch_builds[0]: cc_min is above cc_max");
+  EXPECT_EQ(err(good, indexes), "package facts: needs a non-empty \"cuda_major_wheels\" list");
+}
+
+// Coverage follows the compatibility rules over the GPU table: a line covers
+// a later minor of its newest architecture (sm_120 SASS runs on 12.1), but
+// not a GPU inside its range that its CUDA cannot build for (sm_110, first
+// built by CUDA 13.0, in a cu128 build that spans sm_70..sm_120).
+TEST(PackageFixes, WhichLineIncludesAGpuFollowsTheCompatibilityRules) {
+  const TorchBuild cu128{.line = "cu128", .torch = "2.8", .cc_min = 70, .cc_max = 120, .source = "u"};
+  EXPECT_TRUE(torch_build_includes(cu128, 120));
+  EXPECT_TRUE(torch_build_includes(cu128, 121));
+  EXPECT_TRUE(torch_build_includes(cu128, 103));
+  EXPECT_FALSE(torch_build_includes(cu128, 110));
+  EXPECT_FALSE(torch_build_includes(cu128, 61));
+  PackageFixes fixes;
+  fixes.torch_builds = {{.line = "cu126", .torch = "2.6", .cc_min = 50, .cc_max = 90, .source = "u"}, cu128,
+                        {.line = "cu130", .torch = "2.9", .cc_min = 75, .cc_max = 121, .source = "u"}};
+  fixes.wheel_indexes = {{.packages = {"torch"}, .index = "https://example.org/whl/", .says = "s", .source = "u"}};
+  EXPECT_EQ(oldest_torch_line(120, fixes), "cu128");
+  EXPECT_EQ(oldest_torch_line(110, fixes), "cu130");
+  EXPECT_EQ(oldest_torch_line(90, fixes), "") << "every line includes it: nothing to choose";
+  EXPECT_EQ(oldest_torch_line(61, fixes), "") << "the newest line does not include it";
+  EXPECT_NE(fix_hint(120, fixes).find("pip install torch --index-url https://example.org/whl/cu128"), std::string::npos);
+  EXPECT_NE(fix_hint(90, fixes).find("PyTorch's current CUDA wheels (cu126, cu128, cu130) all run on sm_90"), std::string::npos);
+  EXPECT_NE(fix_hint(120, "torch", "2.5.1+cu124", fixes).find("this is a cu124 build"), std::string::npos);
+  // Without the table's rows, nothing is said of PyTorch or of NVIDIA's wheels.
+  EXPECT_EQ(fix_hint(120, PackageFixes{}).find("PyTorch"), std::string::npos);
+  EXPECT_EQ(fix_hint(120, "nvidia-cublas-cu12", "12.6", fixes).find("pip install -U"), std::string::npos);
 }
 
 TEST(PackageFacts, VersionRangesAndComputeCapabilities) {
@@ -226,6 +289,16 @@ TEST(PackageFacts, SmscanNamesAndExplainsTheFactsItUsed) {
 
 // bitsandbytes with --python: torch's CUDA version is read from the
 // installed torch/version.py.
+// The one reader of torch/version.py, for installed environments and
+// container images alike: both forms torch has written, and a CPU build.
+TEST(PackageFacts, TorchVersionPyIsReadInOnePlace) {
+  EXPECT_EQ(torch_cuda_of_version_py("__version__ = '2.9.1+cu128'\ncuda: Optional[str] = '12.8'\n"), "12.8");
+  EXPECT_EQ(torch_cuda_of_version_py("cuda = \"12.4\""), "12.4");
+  EXPECT_EQ(torch_cuda_of_version_py("__version__ = '2.6.0+cpu'\ncuda: Optional[str] = None\n"), "");
+  EXPECT_EQ(torch_cuda_of_version_py("cuda = 'twelve'\n"), "");
+  EXPECT_EQ(torch_cuda_of_version_py(""), "");
+}
+
 TEST(PackageFacts, TorchCudaVersionIsReadFromTheInstalledTorch) {
   const std::string site = scratch_dir("facts_site");
   auto write = [&](const std::string& rel, const std::string& body) {

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "smwatch/demangle.h"
+#include "smwatch/package_fix.h"
 #include "smwatch/packages.h"
 #include "smwatch/report.h"
 #include "smwatch/verdict.h"

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "smwatch/arch.h"
+#include "smwatch/package_fix.h"
 
 namespace smwatch {
 namespace {

@@ -18,6 +18,15 @@ struct Distribution {
   bool operator==(const Distribution&) const = default;
 };
 
+// Where torch says which CUDA it was built with: the installed
+// torch/version.py (`cuda: Optional[str] = '12.8'`, older `cuda = '12.4'`,
+// `cuda = None` in a CPU build; written by torch's tools/generate_torch_version.py).
+// The one place that knows the file and its form: smscan --python and
+// container images read it through these.
+inline constexpr std::string_view kTorchVersionDir = "torch", kTorchVersionFile = "version.py";
+// The CUDA version in such a file ("12.8"), or "" when it names none.
+std::string torch_cuda_of_version_py(std::string_view text);
+
 // Installed distributions, from each `*.dist-info/RECORD` (the list of files
 // pip installed) and the name and version in its METADATA. Only RECORD paths
 // inside site-packages count (not absolute ones, nor "../"), and a file two

@@ -46,7 +46,6 @@ struct Target {
 struct GpuGeneration {
   uint16_t cc;
   const char* first_cuda;      // first CUDA toolkit that compiles for it
-  const char* pytorch_line;    // oldest PyTorch CUDA line with SASS for it ("" = any current)
   const char* gpus;            // comma-separated names; "xx" matches any two digits
   const char* last_cuda = "";  // last CUDA major that compiles for it ("" = every current one)
 };
@@ -134,12 +133,14 @@ enum class Usability : uint8_t {
 // compute_XYf on X.Z for Z >= Y. LTO-IR follows the PTX rules.
 Usability usability(CodeKind kind, Arch arch, uint16_t target_cc);
 
-// A one-line fix for code that has nothing for this GPU.
-std::string fix_hint(uint16_t target_cc);
-// The same for one Python distribution ("torch", "sgl-kernel") at the
-// version it says of itself ("2.5.1+cu124", "12.8.4.1"): what to install
-// instead, by name and release line.
-std::string fix_hint(uint16_t target_cc, std::string_view package, std::string_view version = {});
+// A one-line fix for code that has nothing for this GPU, from the GPU table
+// alone: the CUDA toolkits that build for it. `also` is inserted before the
+// advice for source builds (smwatch/package_fix.h's fix_hint adds what the
+// package facts know of PyTorch's builds there; the shim, which has no
+// package facts, gives this alone).
+std::string toolkit_fix_hint(uint16_t target_cc, std::string_view also = {});
+// "12.8" -> 12080 (as cuDriverGetVersion counts), 0 when it is not a version.
+int cuda_version_number(std::string_view version);
 // The same for code inside a container image (`image` as the user named it):
 // the fix is another image, not a pip install. `package` may be empty.
 std::string image_fix_hint(uint16_t target_cc, std::string_view image, std::string_view package = {},
