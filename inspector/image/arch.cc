@@ -5,6 +5,8 @@
 #include <charconv>
 #include <optional>
 
+#include "smwatch/strings.h"
+
 namespace smwatch {
 namespace {
 
@@ -130,12 +132,6 @@ const GpuGeneration* find_by_name(std::string_view text) {
   return nullptr;
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 std::span<const GpuGeneration> gpu_table() { return kGenerations; }
@@ -157,7 +153,7 @@ std::string Arch::sm_name() const { return "sm_" + std::to_string(number) + suff
 std::string Arch::compute_name() const { return "compute_" + std::to_string(number) + suffix(); }
 
 Result<Arch> parse_arch(std::string_view text) {
-  std::string s = lower(text);
+  std::string s = ascii_lower(text);
   std::string_view v = s;
   for (std::string_view prefix : {"sm_", "compute_", "sm", "compute"}) {
     if (v.starts_with(prefix)) {

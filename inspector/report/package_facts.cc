@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "package_facts_embed.h"
+#include "smwatch/strings.h"
 
 namespace smwatch {
 
@@ -92,12 +93,6 @@ bool valid_range(std::string_view range) {
   return every_clause(range, [](std::string_view o, std::string_view v) {
     return (o == ">=" || o == ">" || o == "<=" || o == "<" || o == "==" || o == "!=") && !release_of(v).empty();
   });
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : std::string(sep)) + i;
-  return out;
 }
 
 std::string cc_text(const CcPattern& p) {

@@ -10,18 +10,13 @@
 #include "smwatch/arch.h"
 #include "smwatch/package_facts.h"
 #include "smwatch/row_reader.h"
+#include "smwatch/strings.h"
 
 namespace smwatch {
 
 namespace {
 
 using nlohmann::json;
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Reads doc[table] (required) row by row with `read`.
 template <class T, class Read>
@@ -64,12 +59,6 @@ bool line_includes(const PackageFixes& fixes, const std::string& line, uint16_t 
                      [&](const TorchBuild& b) { return b.line != line || torch_build_includes(b, cc); });
 }
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
-  return out;
-}
-
 }  // namespace
 
 Result<PackageFixes> parse_package_fixes(std::string_view json_text) {
@@ -84,7 +73,7 @@ Result<PackageFixes> parse_package_fixes(std::string_view json_text) {
   });
   if (!builds) return builds.error();
   auto indexes = read_table<WheelIndex>(doc, "wheel_indexes", [](RowReader& r, WheelIndex& w) {
-    auto name = [](const std::string& n) { return !n.empty() && n == lower(n); };
+    auto name = [](const std::string& n) { return !n.empty() && n == ascii_lower(n); };
     return r.only({"packages", "index", "says", "source"}) &&
            r.list("packages", w.packages, name, "distribution names in lower case") &&
            (!w.packages.empty() || r.fail("needs a non-empty \"packages\" list")) && r.text("index", w.index, true) &&
@@ -111,7 +100,7 @@ const PackageFixes& builtin_package_fixes() {
 }
 
 std::string wheel_index(std::string_view package, const PackageFixes& fixes) {
-  const std::string pkg = lower(package);
+  const std::string pkg = ascii_lower(package);
   for (const auto& w : fixes.wheel_indexes)
     if (std::find(w.packages.begin(), w.packages.end(), pkg) != w.packages.end()) return w.index;
   return {};
@@ -147,14 +136,14 @@ std::string fix_hint(uint16_t target_cc, const PackageFixes& fixes) {
     also = "; for PyTorch: a " + line + " (or newer) wheel, e.g. pip install torch --index-url " + torch_index + line;
   else if (gen && !lines.empty() &&
            std::all_of(lines.begin(), lines.end(), [&](const std::string& l) { return line_includes(fixes, l, target_cc); }))
-    also = "; PyTorch's current CUDA wheels (" + join(lines) + ") all run on " + sm;  // the package at fault is not torch's wheel
+    also = "; PyTorch's current CUDA wheels (" + join(lines, ", ") + ") all run on " + sm;  // the package at fault is not torch's wheel
   return toolkit_fix_hint(target_cc, also);
 }
 
 std::string fix_hint(uint16_t target_cc, std::string_view package, std::string_view version, const PackageFixes& fixes) {
   const std::string sm = "sm_" + std::to_string(target_cc);
   const GpuGeneration* gen = find_generation(target_cc);
-  const std::string pkg = lower(package);
+  const std::string pkg = ascii_lower(package);
   // The release line the package says it is from: "+cu124" in its version.
   std::string have;
   if (size_t at = version.find("+cu"); at != std::string_view::npos) have = std::string(version.substr(at + 1));
