@@ -1,6 +1,7 @@
 // A line of the log as the matcher keeps it.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 
@@ -12,8 +13,11 @@ struct LogLine {
   std::string text;         // ANSI and log prefixes dropped, at most kMaxLineBytes
   std::string low;          // lower case, first kMaxMatchChars
   size_t number = 0;        // 0-based
-  SignatureBits needles;    // the signatures with a needle in it
-  bool has_needle = false;  // some signature's needle occurs in it (else no window starting here can match)
+  SignatureBits needles;    // the signatures with a needle in it (none: no window starting here can match)
+
+  bool has_needle() const {
+    return std::any_of(needles.begin(), needles.end(), [](uint64_t w) { return w != 0; });
+  }
 };
 
 // Regexes see at most this many bytes of a line (or window). libstdc++'s

@@ -159,8 +159,7 @@ void locate(const Trail& trail, const std::deque<LogLine>& window, const std::st
   // The rest of the message's line (a source path compiled into the library,
   // "... no kernel image ... /src/flash-attention/csrc/x.cuh 236"), then the
   // lines right after it, where a C++ error's stack names the library.
-  if (pkg.empty() && !window.empty()) pkg = named_on_line(window[0].text, window[0].low, knowledge, where);
-  for (size_t k = 1; pkg.empty() && k < window.size(); ++k) pkg = named_on_line(window[k].text, window[k].low, knowledge, where);
+  for (size_t k = 0; pkg.empty() && k < window.size(); ++k) pkg = named_on_line(window[k].text, window[k].low, knowledge, where);
   const Trail::Frame* last = nullptr;
   if (!trail.frames.empty() && at - trail.frames.back().line <= kFrameReach) last = &trail.frames.back();
   if (pkg.empty() && !trail.ops_ns.empty() && at - trail.ops_line <= kFrameReach) {

@@ -138,10 +138,7 @@ void ExplainStream::push_line(std::string_view line) {
   pl.number = line_no_++;
   pl.text = strip_log_prefix(strip_ansi(line), pl.number + 1, facts_);
   pl.low = lower(std::string_view(pl.text).substr(0, kMaxMatchChars));
-  if (pl.low.size() >= sigs_.min_needle_) {
-    pl.needles = sigs_.needle_index_.scan(pl.low);
-    pl.has_needle = std::any_of(pl.needles.begin(), pl.needles.end(), [](uint64_t w) { return w != 0; });
-  }
+  if (pl.low.size() >= sigs_.min_needle_) pl.needles = sigs_.needle_index_.scan(pl.low);  // shorter lines hold none
   st_->window.push_back(std::move(pl));
   while (st_->window.size() >= sigs_.max_lines_) process_front();
 }
@@ -175,7 +172,7 @@ void ExplainStream::process_front() {
   // most lines of a log end here, before any window is built.
   const size_t avail = std::min(st.window.size(), sigs_.max_lines_);
   bool any_needle = false;
-  for (size_t k = 0; k < avail && !any_needle; ++k) any_needle = st.window[k].has_needle;
+  for (size_t k = 0; k < avail && !any_needle; ++k) any_needle = st.window[k].has_needle();
   if (!any_needle) {
     st.window.pop_front();
     return;
@@ -199,12 +196,7 @@ void ExplainStream::process_front() {
     std::string text;
   };
   std::vector<Hit> here;
-  // A window shorter than every needle cannot match (the common case of `yes`-like input).
-  // Needles hold no line break, so one must fit in a single line of the window.
-  size_t longest = 0;
-  for (size_t k = 0; k < avail; ++k) longest = std::max(longest, st.window[k].low.size());
-  const bool too_short = longest < sigs_.min_needle_;
-  for (size_t index = 0; index < sigs_.signatures_.size() && !too_short; ++index) {
+  for (size_t index = 0; index < sigs_.signatures_.size(); ++index) {
     const auto& sig = sigs_.signatures_[index];
     const size_t n = std::min(avail, sig->lines);
     std::string_view low(win_low.data(), low_end[n]);
